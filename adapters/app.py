@@ -1,0 +1,76 @@
+"""The composition root: the one place that reads the settings and wires the parts.
+
+    settings -> store, quotas, outputs, engine -> queue -> core -> platform adapters
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from bot.admin import AdminCommands
+from bot.events import EventBus
+from bot.outputs import Outputs
+from bot.ports import Renderer
+from bot.queue import JobQueue
+from bot.quotas import Quotas
+from bot.service import Core, Policy
+from bot.settings import Settings
+from bot.store import Store
+from engine import Engine, EngineConfig
+
+log = logging.getLogger(__name__)
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    return EngineConfig(model=settings.model, device=settings.device, dtype=settings.dtype,
+                        cpu_offload=settings.cpu_offload,
+                        models_dir=settings.data_dir / "models")
+
+
+def policy(settings: Settings) -> Policy:
+    return Policy(admins=frozenset(settings.admins), default_preset=settings.default_preset,
+                  max_jobs_per_user=settings.max_jobs_per_user, max_queue=settings.max_queue,
+                  allowlist_mode=settings.allowlist_mode,
+                  blocked_words=tuple(settings.blocked_words))
+
+
+@dataclass
+class App:
+    settings: Settings
+    store: Store
+    engine: Renderer
+    events: EventBus
+    queue: JobQueue
+    core: Core
+    admin: AdminCommands
+
+    @classmethod
+    async def build(cls, settings: Settings, renderer: Renderer | None = None) -> App:
+        """Open the store and build the parts; the engine loads in `start`."""
+        store = await Store.open(settings.db_path)
+        quotas = Quotas(store, daily_credits=settings.daily_credits,
+                        trusted_daily_credits=settings.trusted_daily_credits,
+                        reset_hour_utc=settings.reset_hour_utc)
+        outputs = Outputs(settings.data_dir, settings.output_retention_days)
+        engine = renderer or Engine(engine_config(settings))
+        events = EventBus()
+        queue = JobQueue(store, quotas, outputs, engine, events)
+        core = Core(store, queue, quotas, outputs, policy(settings))
+        return cls(settings, store, engine, events, queue, core, AdminCommands(core))
+
+    async def start(self) -> None:
+        """Load the model (once, off the event loop), prune old files, start the worker.
+        Register the adapters' notifiers before this, so recovered jobs reach them."""
+        load = getattr(self.engine, "load", None)
+        if load is not None:
+            log.info("loading the model %s", self.settings.model)
+            await asyncio.to_thread(load)
+        self.core.outputs.prune()
+        await self.queue.start()
+
+    async def close(self) -> None:
+        await self.queue.stop()
+        await self.events.close()
+        await self.store.close()

@@ -1,0 +1,124 @@
+"""Caption grammar: free text is the prompt, `--flags` override the preset.
+
+    a cat turning its head slowly --preset high --seed 7 --neg blurry, dark
+
+`--neg` takes every word up to the next flag; every other flag takes one value, written
+`--flag value` or `--flag=value`. A leading `/animate` or `/animate@botname` is dropped.
+Phones often turn `--` into an em dash, so `—seed` is read as `--seed`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import UserError
+from engine.params import (
+    GUIDANCE,
+    PRESETS,
+    RESOLUTIONS,
+    SEED,
+    FPS,
+    FRAMES,
+    STEPS,
+)
+
+MAX_CAPTION_CHARS = 2000
+
+FLAG_HELP = {
+    "--preset": f"one of {', '.join(PRESETS)}",
+    "--seed": f"a whole number {SEED[0]}-{SEED[1]}",
+    "--frames": f"{FRAMES[0]}-{FRAMES[1]}",
+    "--fps": f"{FPS[0]}-{FPS[1]}",
+    "--steps": f"{STEPS[0]}-{STEPS[1]}",
+    "--guidance": f"{GUIDANCE[0]}-{GUIDANCE[1]} (alias --gs)",
+    "--neg": "words to avoid, e.g. --neg blurry, distorted",
+    "--size": "WIDTHxHEIGHT in multiples of 64, e.g. 640x384",
+    "--res": "/".join(RESOLUTIONS),
+}
+ALIASES = {"--gs": "--guidance", "--negative": "--neg", "--resolution": "--res"}
+INT_FLAGS = {"--seed": "seed", "--frames": "frames", "--fps": "fps", "--steps": "steps"}
+
+_COMMAND = re.compile(r"^/animate(@\w+)?(\s+|$)", re.IGNORECASE)
+_DASHES = re.compile(r"(^|\s)[—–]", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class ParsedCaption:
+    prompt: str
+    preset: str | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_caption(caption: str | None) -> ParsedCaption:
+    text = (caption or "").strip()
+    if len(text) > MAX_CAPTION_CHARS:
+        raise UserError("caption_too_long",
+                        f"The caption is {len(text)} characters; the limit is "
+                        f"{MAX_CAPTION_CHARS}. Shorten it.",
+                        length=len(text), limit=MAX_CAPTION_CHARS)
+    text = _COMMAND.sub("", text, count=1)
+    text = _DASHES.sub(r"\1--", text)
+    prompt_words: list[str] = []
+    preset: str | None = None
+    overrides: dict[str, Any] = {}
+    tokens = text.split()
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        i += 1
+        if not token.startswith("--") or token == "--":
+            prompt_words.append(token)
+            continue
+        flag, eq, value = token.partition("=")
+        flag = ALIASES.get(flag.lower(), flag.lower())
+        if flag not in FLAG_HELP:
+            raise UserError("unknown_flag",
+                            f"Unknown option {flag}. Options: {', '.join(FLAG_HELP)}.",
+                            flag=flag, options=", ".join(FLAG_HELP))
+        if flag == "--neg":
+            words = [value] if eq and value else []
+            while i < len(tokens) and not tokens[i].startswith("--"):
+                words.append(tokens[i])
+                i += 1
+            overrides["negative_prompt"] = " ".join(words)
+            continue
+        if not eq:
+            if i >= len(tokens) or tokens[i].startswith("--"):
+                raise _bad_value(flag, "")
+            value = tokens[i]
+            i += 1
+        if flag == "--preset":
+            if value.lower() not in PRESETS:
+                raise _bad_value(flag, value)
+            preset = value.lower()
+        else:
+            overrides.update(_parse_value(flag, value))
+    return ParsedCaption(" ".join(prompt_words), preset, overrides)
+
+
+def _parse_value(flag: str, value: str) -> dict[str, Any]:
+    try:
+        if flag in INT_FLAGS:
+            return {INT_FLAGS[flag]: int(value)}
+        if flag == "--guidance":
+            return {"guidance": float(value)}
+        if flag == "--res":
+            res = value.lower() if value.lower().endswith("p") else f"{value}p"
+            if res not in RESOLUTIONS:
+                raise ValueError
+            return {"resolution": res}
+        if flag == "--size":
+            w, h = value.lower().replace("×", "x").split("x")
+            return {"width": int(w), "height": int(h)}
+    except ValueError:
+        pass
+    raise _bad_value(flag, value)
+
+
+def _bad_value(flag: str, value: str) -> UserError:
+    shown = f"'{value}'" if value else "nothing"
+    return UserError("bad_flag_value",
+                     f"{flag} needs {FLAG_HELP[flag]} (got {shown}).",
+                     flag=flag, expected=FLAG_HELP[flag], value=value)

@@ -1,0 +1,281 @@
+"""The one-GPU job queue: a single worker takes the fairest next job and runs the engine.
+
+The engine runs in a worker thread (never on the event loop); progress comes back through
+`call_soon_threadsafe`, cancellation goes in through a `threading.Event` the engine checks
+between steps. Every state change is written to the store before it is announced, so a
+restart finds queued jobs still queued and a job cut off while running is retried once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from dataclasses import dataclass, replace
+
+from bot.events import EventBus
+from bot.models import EventKind, Job, JobEvent, JobStatus, Role, VideoResult
+from bot.outputs import Outputs
+from bot.ports import Renderer
+from bot.quotas import Quotas
+from bot.scheduling import fair_order
+from bot.store import Store
+from bot.texts import error_text, language, text
+from engine.errors import GenerationCancelled, UserError
+from engine.generator import VideoJob
+from engine.images import load_photo
+from engine.video import encode_mp4
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 2  # a job cut off by a restart is tried once more
+PAUSED_FLAG = "queue_paused"
+
+
+@dataclass
+class _Running:
+    job: Job
+    cancel: threading.Event
+    fraction: float = 0.0
+
+
+class JobQueue:
+    def __init__(self, store: Store, quotas: Quotas, outputs: Outputs, renderer: Renderer,
+                 events: EventBus) -> None:
+        self.store = store
+        self.quotas = quotas
+        self.outputs = outputs
+        self.renderer = renderer
+        self.events = events
+        self._wake = asyncio.Event()
+        self._running: _Running | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._paused = False
+
+    # Lifecycle
+
+    async def start(self) -> None:
+        self._paused = await self.store.get_flag(PAUSED_FLAG) == "1"
+        await self.recover()
+        self._worker = asyncio.create_task(self._work(), name="gpu-worker")
+
+    async def stop(self) -> None:
+        """Stop after the current step; an interrupted job goes back to the queue as it was."""
+        if self._worker is None:
+            return
+        if self._running:
+            self._running.cancel.set()
+            self._running.job = replace(self._running.job, note="shutdown")
+        self._worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._worker
+        self._worker = None
+
+    async def recover(self) -> None:
+        """Requeue jobs a dead process left running, and settle any credit they hold."""
+        for job in await self.store.jobs_with_status(JobStatus.RUNNING):
+            if job.attempts < MAX_ATTEMPTS:
+                log.warning("job %s user %s: cut off by a restart, trying again", job.id,
+                            job.user_id)
+                await self.store.update_job(job.id, status=JobStatus.QUEUED,
+                                            note="restarted")
+            else:
+                log.error("job %s user %s: cut off by restarts twice, giving up", job.id,
+                          job.user_id)
+                await self._finish(job, JobStatus.FAILED, "interrupted")
+        for row in await self.store.rows(
+                """SELECT jobs.id FROM jobs JOIN ledger ON ledger.job_id = jobs.id
+                   WHERE jobs.status IN ('failed', 'cancelled')
+                   GROUP BY jobs.id HAVING sum(ledger.delta) < 0"""):
+            job = await self.store.get_job(row["id"])
+            assert job is not None
+            await self.quotas.refund(job, "settled after a restart")
+        for job in await self.store.jobs_with_status(JobStatus.QUEUED):
+            await self.announce(job)
+
+    # Queue state
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    async def set_paused(self, paused: bool) -> None:
+        await self.store.set_flag(PAUSED_FLAG, "1" if paused else "0")
+        self._paused = paused
+        self.wake()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def ordered(self) -> list[Job]:
+        """Queued jobs in the order they will run."""
+        queued = await self.store.jobs_with_status(JobStatus.QUEUED)
+        running = await self.store.jobs_with_status(JobStatus.RUNNING)
+        ids = {j.user_id for j in queued + running}
+        roles = {}
+        for user_id in ids:
+            user = await self.store.get_user(user_id)
+            roles[user_id] = user.role if user else Role.USER
+        return fair_order(queued, running, roles)
+
+    async def position(self, job: Job) -> tuple[int, float | None]:
+        """1-based place in line and an estimate of the wait, from recent run times."""
+        order = await self.ordered()
+        ids = [j.id for j in order]
+        ahead = order[: ids.index(job.id)] if job.id in ids else []
+        per_credit = await self.store.recent_run_seconds_per_credit()
+        eta = None
+        if per_credit is not None:
+            work = sum(j.cost for j in ahead)
+            if self._running:
+                work += self._running.job.cost * (1 - self._running.fraction)
+            eta = work * per_credit
+        return len(ahead) + 1, eta
+
+    async def announce(self, job: Job) -> None:
+        pos, eta = await self.position(job)
+        await self._emit(EventKind.QUEUED, job, position=pos, eta_seconds=eta,
+                         message=text("paused", await self._lang(job)) if self._paused
+                         else None)
+
+    # Cancellation
+
+    async def cancel(self, job: Job, actor: str) -> Job:
+        async with self.store.transaction():
+            current = await self.store.get_job(job.id)
+            assert current is not None
+            if current.status is JobStatus.QUEUED:
+                log.info("job %s user %s: cancelled while queued by %s", job.id, job.user_id,
+                         actor)
+                return await self._finish(current, JobStatus.CANCELLED, None)
+        if current.status is JobStatus.RUNNING and self._running \
+                and self._running.job.id == job.id:
+            log.info("job %s user %s: cancel requested while running by %s", job.id,
+                     job.user_id, actor)
+            self._running.cancel.set()
+            return current
+        raise UserError("not_cancellable", f"Job {job.id} is already {current.status}.",
+                        job=job.id, status=current.status.value)
+
+    # The worker
+
+    async def _work(self) -> None:
+        while True:
+            self._wake.clear()
+            job = await self._claim_next()
+            if job is None:
+                await self._wake.wait()
+                continue
+            try:
+                await self._run(job)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the worker must outlive any one job
+                log.exception("job %s: unexpected error in the worker", job.id)
+
+    async def _claim_next(self) -> Job | None:
+        if self._paused:
+            return None
+        async with self.store.transaction():
+            order = await self.ordered()
+            if not order:
+                return None
+            job = order[0]
+            return await self.store.update_job(job.id, status=JobStatus.RUNNING,
+                                               attempts=job.attempts + 1,
+                                               started_at=time.time(), error=None)
+
+    async def _run(self, job: Job) -> None:
+        running = self._running = _Running(job, threading.Event())
+        log.info("job %s user %s: started (attempt %d)", job.id, job.user_id, job.attempts)
+        await self._emit(EventKind.STARTED, job)
+        loop = asyncio.get_running_loop()
+
+        def on_step(step: int, total: int) -> None:
+            running.fraction = step / total
+            loop.call_soon_threadsafe(self._progress, job, step, total)
+
+        try:
+            clip = await asyncio.to_thread(self._render, job, on_step, running.cancel.is_set)
+            if clip.params != job.params or clip.note:
+                job = await self.store.update_job(job.id, params=clip.params, note=clip.note)
+            await self._emit(EventKind.ENCODING, job)
+            result = await asyncio.to_thread(self._encode, job, clip.frames)
+        except GenerationCancelled:
+            if running.job.note == "shutdown":
+                await self.store.update_job(job.id, status=JobStatus.QUEUED,
+                                            attempts=job.attempts - 1)
+                log.info("job %s: put back in the queue at shutdown", job.id)
+            else:
+                await self._finish(job, JobStatus.CANCELLED, None)
+            return
+        except UserError as exc:
+            log.warning("job %s user %s: refused by the engine: %s", job.id, job.user_id, exc)
+            await self._finish(job, JobStatus.FAILED, exc)
+            return
+        except Exception as exc:
+            log.exception("job %s user %s: failed", job.id, job.user_id)
+            await self._finish(job, JobStatus.FAILED, exc)
+            return
+        finally:
+            self._running = None
+        job = await self.store.update_job(job.id, status=JobStatus.DONE,
+                                          finished_at=time.time(), output_path=result.path)
+        log.info("job %s user %s: done in %.1f s -> %s", job.id, job.user_id,
+                 job.run_seconds or 0, result.path)
+        await self._emit(EventKind.DONE, job, result=result)
+
+    def _render(self, job: Job, on_step, cancelled):  # type: ignore[no-untyped-def]
+        if not job.input_path.exists():
+            raise UserError("input_missing", "The photo of this job is gone; send it again.")
+        image = load_photo(job.input_path.read_bytes())
+        clip = self.renderer.generate([VideoJob(image, job.params)], on_step, cancelled)[0]
+        return clip
+
+    def _encode(self, job: Job, frames) -> VideoResult:  # type: ignore[no-untyped-def]
+        path = self.outputs.video_path(job)
+        video = encode_mp4(frames, job.params.fps, path, max_bytes=job.chat.get("max_bytes"))
+        params_path = self.outputs.write_params(job, video.path, {
+            "width": video.width, "height": video.height, "frames": video.frames,
+            "fps": video.fps, "duration": video.duration, "note": job.note})
+        return VideoResult(path=video.path, poster=video.poster, params_path=params_path,
+                           width=video.width, height=video.height, frames=video.frames,
+                           fps=video.fps, duration=video.duration, size_bytes=video.size_bytes)
+
+    def _progress(self, job: Job, step: int, total: int) -> None:
+        self.events.publish(JobEvent(EventKind.PROGRESS, job, language=_chat_lang(job),
+                                     step=step, total_steps=total))
+
+    async def _finish(self, job: Job, status: JobStatus, error: Exception | str | None) -> Job:
+        """End a job that did not succeed and give its credits back, in one transaction."""
+        lang = await self._lang(job)
+        if isinstance(error, UserError):
+            reason, message = str(error), error_text(error, lang)
+        elif isinstance(error, str):
+            reason, message = error, text(error, lang)
+        elif error is not None:
+            reason, message = f"{type(error).__name__}: {error}", text("internal_error", lang)
+        else:
+            reason, message = None, None
+        async with self.store.transaction():
+            job = await self.store.update_job(job.id, status=status, finished_at=time.time(),
+                                              error=reason)
+            await self.quotas.refund(job, status.value)
+        kind = EventKind.CANCELLED if status is JobStatus.CANCELLED else EventKind.FAILED
+        await self._emit(kind, job, message=message)
+        return job
+
+    async def _emit(self, kind: EventKind, job: Job, **fields) -> None:  # type: ignore[no-untyped-def]
+        self.events.publish(JobEvent(kind, job, language=await self._lang(job), **fields))
+
+    async def _lang(self, job: Job) -> str:
+        if "lang" in job.chat:
+            return _chat_lang(job)
+        user = await self.store.get_user(job.user_id)
+        return language(user.language if user else None)
+
+
+def _chat_lang(job: Job) -> str:
+    return language(job.chat.get("lang"))

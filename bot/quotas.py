@@ -1,0 +1,125 @@
+"""Credits: what a job costs, what a user may spend today, and the ledger that explains it.
+
+Amounts are integers in hundredths of a credit so that the ledger adds up exactly. The
+standard preset costs 1 credit; other jobs cost in proportion to pixels x frames x steps.
+A balance is the day's allowance plus the sum of the ledger rows since the last reset hour.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.models import Job, Role, User
+from bot.store import Store
+from engine.errors import UserError
+from engine.params import PRESETS, RESOLUTIONS, GenParams
+
+Clock = Callable[[], float]
+
+
+def _work(params: GenParams) -> int:
+    # The nominal pixel budget, not the photo-shaped size: the same preset costs the same
+    # whatever the photo's aspect ratio.
+    if params.width is not None and params.height is not None:
+        pixels = params.width * params.height
+    else:
+        pixels = RESOLUTIONS[params.resolution] ** 2
+    return pixels * params.frames * params.steps
+
+
+STANDARD_WORK = _work(GenParams.from_preset("standard", "x"))
+
+
+def job_cost(params: GenParams) -> int:
+    """Cost in hundredths of a credit, at least 1."""
+    return max(1, math.ceil(100 * _work(params) / STANDARD_WORK))
+
+
+def credits(amount: int | None) -> str:
+    """Hundredths as a short credit figure: 100 -> '1', 25 -> '0.25'."""
+    if amount is None:
+        return "∞"
+    return f"{amount / 100:.2f}".rstrip("0").rstrip(".")
+
+
+def to_hundredths(value: float) -> int:
+    return round(value * 100)
+
+
+PRESET_COSTS = {name: job_cost(GenParams.from_preset(name, "x")) for name in PRESETS}
+
+
+@dataclass(frozen=True)
+class Balance:
+    allowance: int | None  # None: unlimited
+    spent: int  # net of refunds, since the last reset
+    granted: int  # extra credits given by admins since the last reset
+    left: int | None
+    resets_at: float
+
+
+class Quotas:
+    def __init__(self, store: Store, *, daily_credits: float, trusted_daily_credits: float,
+                 reset_hour_utc: int = 0, clock: Clock = time.time) -> None:
+        self.store = store
+        self.daily = to_hundredths(daily_credits)
+        self.trusted_daily = to_hundredths(trusted_daily_credits)
+        self.reset_hour = reset_hour_utc
+        self.clock = clock
+
+    def period_start(self) -> float:
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        start = now.replace(hour=self.reset_hour, minute=0, second=0, microsecond=0)
+        if start > now:
+            start -= timedelta(days=1)
+        return start.timestamp()
+
+    def allowance(self, user: User) -> int | None:
+        if user.role is Role.ADMIN:
+            return None
+        if user.daily_credits is not None:
+            return to_hundredths(user.daily_credits)
+        return self.trusted_daily if user.role is Role.TRUSTED else self.daily
+
+    async def balance(self, user: User) -> Balance:
+        since = self.period_start()
+        rows = await self.store.rows(
+            """SELECT coalesce(sum(CASE WHEN kind = 'grant' THEN delta END), 0),
+                      coalesce(sum(CASE WHEN kind != 'grant' THEN delta END), 0)
+               FROM ledger WHERE user_id = ? AND at >= ?""", (user.id, since))
+        granted, usage = rows[0][0], rows[0][1]
+        allowance = self.allowance(user)
+        left = None if allowance is None else allowance + granted + usage
+        return Balance(allowance, -usage, granted, left, since + 86400)
+
+    async def reserve(self, user: User, job_id: str, cost: int) -> None:
+        """Take the cost from today's balance or refuse. Call inside a store transaction
+        together with the job's insert, so the check and the write are one step."""
+        balance = await self.balance(user)
+        if balance.left is not None and balance.left < cost:
+            hours = max(1, round((balance.resets_at - self.clock()) / 3600))
+            raise UserError(
+                "quota_exceeded",
+                f"This needs {credits(cost)} credits and you have {credits(balance.left)} "
+                f"left today. Try the preview preset, or wait about {hours} h for the reset.",
+                cost=credits(cost), left=credits(balance.left), hours=hours)
+        await self.store.add_ledger(user.id, -cost, "reserve", job_id=job_id)
+
+    async def refund(self, job: Job, why: str) -> None:
+        """Give back what a job still holds; a second call finds nothing to give back."""
+        held = await self.store.job_ledger_sum(job.id)
+        if held < 0:
+            await self.store.add_ledger(job.user_id, -held, "refund", job_id=job.id, note=why)
+
+    async def grant(self, user: User, amount: int, actor: str) -> None:
+        await self.store.add_ledger(user.id, amount, "grant", actor=actor)
+
+    async def reset_usage(self, user: User, actor: str) -> None:
+        balance = await self.balance(user)
+        if balance.spent:
+            await self.store.add_ledger(user.id, balance.spent, "reset", actor=actor,
+                                        note="today's usage reset")

@@ -1,0 +1,87 @@
+"""All configuration, read once from the environment and `.env` into one typed object.
+
+Only the composition root (`adapters/app.py`) builds `Settings()`; everything else gets the
+values it needs passed in. Every field is documented in `.env.example`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+from engine.params import DEFAULT_PRESET, PRESETS
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8",
+                                      extra="ignore", populate_by_name=True)
+
+    # Model and engine
+    model: str = Field("ali-vilab/i2vgen-xl", alias="I2V_MODEL")
+    device: str = Field("auto", alias="I2V_DEVICE")
+    dtype: Literal["auto", "bf16", "fp16", "fp32"] = Field("auto", alias="I2V_DTYPE")
+    cpu_offload: bool = Field(False, alias="I2V_CPU_OFFLOAD")
+    data_dir: Path = Field(Path("data"), alias="I2V_DATA_DIR")
+    default_preset: str = Field(DEFAULT_PRESET, alias="I2V_DEFAULT_PRESET")
+    output_retention_days: int = Field(14, ge=0, alias="I2V_OUTPUT_RETENTION_DAYS")
+    log_level: str = Field("INFO", alias="I2V_LOG_LEVEL")
+
+    # Platforms
+    telegram_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: str | None = Field(None, alias="TELEGRAM_API_BASE_URL")
+    telegram_api_file_url: str | None = Field(None, alias="TELEGRAM_API_FILE_URL")
+    telegram_webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_port: int = Field(8443, alias="TELEGRAM_WEBHOOK_PORT")
+    telegram_max_album: int = Field(4, ge=1, le=10, alias="TELEGRAM_MAX_ALBUM")
+    discord_token: SecretStr | None = Field(None, alias="DISCORD_BOT_TOKEN")
+    discord_guild_id: int | None = Field(None, alias="DISCORD_GUILD_ID")
+    discord_allow_dms: bool = Field(True, alias="DISCORD_ALLOW_DMS")
+    discord_api_base_url: str | None = Field(None, alias="DISCORD_API_BASE_URL")
+    discord_gateway_url: str | None = Field(None, alias="DISCORD_GATEWAY_URL")
+
+    # People, quotas and fairness
+    admins: CommaList = Field(default_factory=list, alias="I2V_ADMINS")
+    daily_credits: float = Field(10.0, ge=0, alias="I2V_DAILY_CREDITS")
+    trusted_daily_credits: float = Field(50.0, ge=0, alias="I2V_TRUSTED_DAILY_CREDITS")
+    reset_hour_utc: int = Field(0, ge=0, le=23, alias="I2V_RESET_HOUR_UTC")
+    max_jobs_per_user: int = Field(3, ge=1, alias="I2V_MAX_JOBS_PER_USER")
+    max_queue: int = Field(50, ge=1, alias="I2V_MAX_QUEUE")
+    allowlist_mode: bool = Field(False, alias="I2V_ALLOWLIST_MODE")
+    blocked_words: CommaList = Field(default_factory=list, alias="I2V_BLOCKED_WORDS")
+
+    @field_validator("admins", "blocked_words", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("admins")
+    @classmethod
+    def _check_admins(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            platform, _, ident = entry.partition(":")
+            if platform not in ("telegram", "discord", "cli") or not ident:
+                raise ValueError(f"I2V_ADMINS entry {entry!r} must look like telegram:123")
+        return value
+
+    @field_validator("default_preset")
+    @classmethod
+    def _check_preset(cls, value: str) -> str:
+        if value not in PRESETS:
+            raise ValueError(f"I2V_DEFAULT_PRESET must be one of {', '.join(PRESETS)}")
+        return value
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "i2vbot.sqlite3"
+
+    def secrets(self) -> list[str]:
+        """Values that must never reach a log line or a message."""
+        return [s.get_secret_value() for s in (self.telegram_token, self.discord_token) if s]

@@ -1,0 +1,333 @@
+"""The SQLite store: one file under the data folder, WAL, migrated at open.
+
+One aiosqlite connection serves the whole process. Writes that must read then write
+(reserving credits, claiming the next job) run inside `transaction()`, which holds an
+asyncio lock and a `BEGIN IMMEDIATE`, so they are atomic against this process and others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.migrations import LATEST, MIGRATIONS
+from bot.models import Job, JobStatus, Person, Role, User
+from engine.params import GenParams
+
+log = logging.getLogger(__name__)
+
+# No 0/o, 1/l/i: ids are read off a phone screen and typed back.
+JOB_ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+JOB_ID_LENGTH = 6
+
+USER_FIELDS = {"name", "username", "language", "role", "banned", "default_preset",
+               "daily_credits"}
+JOB_FIELDS = {"status", "attempts", "started_at", "finished_at", "output_path", "error",
+              "note", "params", "seed"}
+
+
+def new_job_id() -> str:
+    return "".join(secrets.choice(JOB_ID_ALPHABET) for _ in range(JOB_ID_LENGTH))
+
+
+async def migrate(db: aiosqlite.Connection, target: int = LATEST) -> int:
+    """Apply the migrations the file lacks, each in its own transaction."""
+    (version,) = await (await db.execute("PRAGMA user_version")).fetchone()  # type: ignore[misc]
+    if version > LATEST:
+        raise RuntimeError(f"database schema {version} is newer than this i2v-bot ({LATEST})")
+    for number in range(version + 1, target + 1):
+        log.info("applying database migration %d", number)
+        await db.executescript(
+            f"BEGIN IMMEDIATE; {MIGRATIONS[number - 1]}; PRAGMA user_version = {number}; COMMIT;")
+    return max(version, target)
+
+
+class Store:
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self.db = db
+        self.path = path
+        self._lock = _ReentrantLock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Store:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path, isolation_level=None)  # we manage transactions
+        db.row_factory = aiosqlite.Row
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute("PRAGMA foreign_keys = ON")
+        await db.execute("PRAGMA busy_timeout = 5000")
+        try:
+            await migrate(db)
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db, path)
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        async with self._lock as outermost:
+            if not outermost:
+                yield
+                return
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                await self.db.execute("ROLLBACK")
+                raise
+            await self.db.execute("COMMIT")
+
+    async def _one(self, sql: str, args: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        async with self.db.execute(sql, tuple(args)) as cur:
+            return await cur.fetchone()
+
+    async def _all(self, sql: str, args: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        async with self.db.execute(sql, tuple(args)) as cur:
+            return list(await cur.fetchall())
+
+    async def scalar(self, sql: str, args: Iterable[Any] = ()) -> Any:
+        row = await self._one(sql, args)
+        return None if row is None else row[0]
+
+    # Users
+
+    async def upsert_user(self, person: Person, role: Role | None = None) -> User:
+        """Create the user on first contact; refresh name, username and language after."""
+        async with self.transaction():
+            await self.db.execute(
+                """INSERT INTO users (platform, platform_id, name, username, language,
+                                      role, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (platform, platform_id) DO UPDATE SET
+                     name = CASE WHEN excluded.name != '' THEN excluded.name ELSE name END,
+                     username = coalesce(excluded.username, username),
+                     language = coalesce(excluded.language, language)""",
+                (person.platform, person.platform_id, person.name, person.username,
+                 person.language, (role or Role.USER).value, time.time()))
+            if role is not None:
+                await self.db.execute(
+                    "UPDATE users SET role = ? WHERE platform = ? AND platform_id = ?",
+                    (role.value, person.platform, person.platform_id))
+        user = await self.find_user(person.platform, person.platform_id)
+        assert user is not None
+        return user
+
+    async def get_user(self, user_id: int) -> User | None:
+        row = await self._one("SELECT * FROM users WHERE id = ?", (user_id,))
+        return _user(row) if row else None
+
+    async def find_user(self, platform: str, platform_id: str) -> User | None:
+        row = await self._one("SELECT * FROM users WHERE platform = ? AND platform_id = ?",
+                              (platform, platform_id))
+        return _user(row) if row else None
+
+    async def find_user_by_username(self, platform: str, username: str) -> User | None:
+        row = await self._one(
+            "SELECT * FROM users WHERE platform = ? AND lower(username) = lower(?)",
+            (platform, username.lstrip("@")))
+        return _user(row) if row else None
+
+    async def update_user(self, user_id: int, **fields: Any) -> User:
+        unknown = set(fields) - USER_FIELDS
+        assert not unknown, unknown
+        if fields:
+            sets = ", ".join(f"{name} = ?" for name in fields)
+            values = [v.value if isinstance(v, Role) else v for v in fields.values()]
+            async with self.transaction():
+                await self.db.execute(f"UPDATE users SET {sets} WHERE id = ?",
+                                      (*values, user_id))
+        user = await self.get_user(user_id)
+        assert user is not None
+        return user
+
+    # Jobs
+
+    async def insert_job(self, job: Job) -> None:
+        async with self.transaction():
+            await self.db.execute(
+                """INSERT INTO jobs (id, user_id, platform, chat, status, caption, params,
+                                     seed, input_path, attempts, created_at, cost)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (job.id, job.user_id, job.platform, json.dumps(job.chat), job.status.value,
+                 job.caption, json.dumps(asdict(job.params)), job.seed, str(job.input_path),
+                 job.attempts, job.created_at, job.cost))
+            await self._transition(job.id, job.status, job.created_at)
+
+    async def job_id_taken(self, job_id: str) -> bool:
+        return await self.scalar("SELECT 1 FROM jobs WHERE id = ?", (job_id,)) is not None
+
+    async def get_job(self, job_id: str) -> Job | None:
+        row = await self._one("SELECT * FROM jobs WHERE id = ?", (job_id.lower(),))
+        return _job(row) if row else None
+
+    async def update_job(self, job_id: str, **fields: Any) -> Job:
+        """Change a job; a new status is also recorded with its time."""
+        unknown = set(fields) - JOB_FIELDS
+        assert not unknown, unknown
+        values = []
+        for name, value in fields.items():
+            if isinstance(value, JobStatus):
+                value = value.value
+            elif isinstance(value, GenParams):
+                value = json.dumps(asdict(value))
+            elif isinstance(value, Path):
+                value = str(value)
+            values.append(value)
+        sets = ", ".join(f"{name} = ?" for name in fields)
+        async with self.transaction():
+            await self.db.execute(f"UPDATE jobs SET {sets} WHERE id = ?", (*values, job_id))
+            if "status" in fields:
+                await self._transition(job_id, JobStatus(fields["status"]), time.time())
+        job = await self.get_job(job_id)
+        assert job is not None
+        return job
+
+    async def _transition(self, job_id: str, status: JobStatus, at: float) -> None:
+        await self.db.execute("INSERT INTO job_transitions (job_id, status, at) VALUES (?, ?, ?)",
+                              (job_id, status.value, at))
+
+    async def transitions(self, job_id: str) -> list[tuple[JobStatus, float]]:
+        rows = await self._all(
+            "SELECT status, at FROM job_transitions WHERE job_id = ? ORDER BY rowid", (job_id,))
+        return [(JobStatus(r["status"]), r["at"]) for r in rows]
+
+    async def jobs_with_status(self, *statuses: JobStatus) -> list[Job]:
+        marks = ", ".join("?" for _ in statuses)
+        rows = await self._all(
+            f"SELECT * FROM jobs WHERE status IN ({marks}) ORDER BY created_at, rowid",
+            [s.value for s in statuses])
+        return [_job(r) for r in rows]
+
+    async def user_jobs(self, user_id: int, limit: int = 10) -> list[Job]:
+        rows = await self._all(
+            "SELECT * FROM jobs WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+            (user_id, limit))
+        return [_job(r) for r in rows]
+
+    async def count_active(self, user_id: int | None = None) -> int:
+        sql = "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')"
+        if user_id is None:
+            return await self.scalar(sql)
+        return await self.scalar(sql + " AND user_id = ?", (user_id,))
+
+    async def recent_run_seconds_per_credit(self, limit: int = 20) -> float | None:
+        """How long recent jobs took per hundredth of a credit, for queue estimates."""
+        row = await self._one(
+            """SELECT sum(finished_at - started_at), sum(cost) FROM (
+                 SELECT finished_at, started_at, cost FROM jobs
+                 WHERE status = 'done' AND started_at IS NOT NULL AND cost > 0
+                 ORDER BY finished_at DESC LIMIT ?)""", (limit,))
+        if row is None or not row[1]:
+            return None
+        return row[0] / row[1]
+
+    # Ledger
+
+    async def add_ledger(self, user_id: int, delta: int, kind: str, *, job_id: str | None = None,
+                         actor: str | None = None, note: str | None = None) -> None:
+        async with self.transaction():
+            await self.db.execute(
+                """INSERT INTO ledger (user_id, job_id, delta, kind, actor, note, at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                (user_id, job_id, delta, kind, actor, note, time.time()))
+
+    async def ledger_sum(self, user_id: int, since: float) -> int:
+        return await self.scalar(
+            "SELECT coalesce(sum(delta), 0) FROM ledger WHERE user_id = ? AND at >= ?",
+            (user_id, since))
+
+    async def job_ledger_sum(self, job_id: str) -> int:
+        return await self.scalar(
+            "SELECT coalesce(sum(delta), 0) FROM ledger WHERE job_id = ?", (job_id,))
+
+    async def ledger(self, user_id: int, since: float = 0.0) -> list[aiosqlite.Row]:
+        return await self._all(
+            "SELECT * FROM ledger WHERE user_id = ? AND at >= ? ORDER BY id", (user_id, since))
+
+    # Allow-list and flags
+
+    async def set_allowed(self, platform: str, kind: str, ident: str, allowed: bool,
+                          actor: str | None = None) -> None:
+        async with self.transaction():
+            if allowed:
+                await self.db.execute(
+                    "INSERT OR IGNORE INTO allowlist VALUES (?, ?, ?, ?, ?)",
+                    (platform, kind, ident, actor, time.time()))
+            else:
+                await self.db.execute(
+                    "DELETE FROM allowlist WHERE platform = ? AND kind = ? AND ident = ?",
+                    (platform, kind, ident))
+
+    async def is_allowed(self, platform: str, user_ident: str, chat_ident: str | None) -> bool:
+        return bool(await self.scalar(
+            """SELECT 1 FROM allowlist WHERE platform = ? AND
+                 ((kind = 'user' AND ident = ?) OR (kind = 'chat' AND ident = ?))""",
+            (platform, user_ident, chat_ident or "")))
+
+    async def get_flag(self, name: str) -> str | None:
+        return await self.scalar("SELECT value FROM flags WHERE name = ?", (name,))
+
+    async def set_flag(self, name: str, value: str) -> None:
+        async with self.transaction():
+            await self.db.execute(
+                "INSERT INTO flags VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = ?",
+                (name, value, value))
+
+    async def rows(self, sql: str, args: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        """Read-only reports (stats) that are not worth a method each."""
+        return await self._all(sql, args)
+
+
+class _ReentrantLock:
+    """An asyncio lock that a task may take again; `as` tells whether it is the outermost."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._owner: object = None
+        self._depth = 0
+
+    async def __aenter__(self) -> bool:
+        task = asyncio.current_task()
+        if self._owner is task:
+            self._depth += 1
+            return False
+        await self._lock.acquire()
+        self._owner, self._depth = task, 1
+        return True
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
+            self._lock.release()
+
+
+def _user(row: aiosqlite.Row) -> User:
+    return User(id=row["id"], platform=row["platform"], platform_id=row["platform_id"],
+                name=row["name"], username=row["username"], language=row["language"],
+                role=Role(row["role"]), banned=bool(row["banned"]),
+                default_preset=row["default_preset"], daily_credits=row["daily_credits"])
+
+
+def _job(row: aiosqlite.Row) -> Job:
+    return Job(id=row["id"], user_id=row["user_id"], platform=row["platform"],
+               chat=json.loads(row["chat"]), status=JobStatus(row["status"]),
+               caption=row["caption"], params=GenParams(**json.loads(row["params"])),
+               cost=row["cost"], input_path=Path(row["input_path"]), attempts=row["attempts"],
+               created_at=row["created_at"], started_at=row["started_at"],
+               finished_at=row["finished_at"],
+               output_path=Path(row["output_path"]) if row["output_path"] else None,
+               error=row["error"], note=row["note"])

@@ -1,0 +1,24 @@
+"""How the engine is set up: which model, on which device, in which precision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_MODEL = "ali-vilab/i2vgen-xl"
+DTYPES = ("auto", "bf16", "fp16", "fp32")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """`model` is a Hub id, a local folder, "tiny" (random weights for tests) or "synthetic"
+    (full-size random weights for GPU benchmarks). "auto" device tries cuda, then mps, then
+    cpu; "auto" dtype is fp16 on cuda and fp32 elsewhere."""
+
+    model: str = DEFAULT_MODEL
+    device: str = "auto"
+    dtype: str = "auto"
+    cpu_offload: bool = False
+    models_dir: Path = Path("data/models")  # where "tiny" and "synthetic" are built
+    decode_chunk_size: int | None = None  # None: the engine picks from free memory
+    cache_dir: Path | None = None  # Hugging Face cache override

@@ -1,0 +1,162 @@
+"""Turn the bytes someone sent into a clean RGB photo, and frame it for the model."""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from functools import cache
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from engine.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+ACCEPTED = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP"}  # MPO: phone JPEGs
+MIN_SIDE = 128
+MAX_PIXELS = 40_000_000
+SEND_INSTEAD = "send a JPEG, PNG or WebP photo"
+FACE_DETECT_SIDE = 480  # faces are found on a copy this big: fast, and faces stay visible
+
+Box = tuple[int, int, int, int]  # left, top, right, bottom
+
+
+def load_photo(data: bytes) -> Image.Image:
+    """Decode, check and normalise a photo: upright, 8-bit RGB, alpha flattened on white.
+    Every problem a person can fix becomes a UserError saying what to send instead."""
+    if not data:
+        raise UserError("image_empty", "The file is empty. Send the photo again.")
+    with warnings.catch_warnings():
+        # Our own pixel limit below is stricter; Pillow's warning would only add noise.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data))  # reads the header only
+        except Image.DecompressionBombError as e:
+            raise _too_large() from e
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+            raise UserError("image_unreadable",
+                            f"This file is not an image I can read; {SEND_INSTEAD}.") from e
+        _check_header(image)
+        try:
+            image.load()
+        except Image.DecompressionBombError as e:
+            raise _too_large() from e
+        except (OSError, SyntaxError, ValueError, EOFError) as e:
+            raise UserError("image_damaged", "The photo looks damaged or cut off. Send it "
+                            "again, or send another one.") from e
+    image = ImageOps.exif_transpose(image) or image
+    return to_rgb(image)
+
+
+def _check_header(image: Image.Image) -> None:
+    kind = ACCEPTED.get(image.format or "")
+    if kind is None:
+        name = image.format or "This kind of"
+        raise UserError("image_format", f"{name} images are not supported; {SEND_INSTEAD}.",
+                        format=image.format or "unknown")
+    if getattr(image, "is_animated", False) and image.format != "MPO":
+        raise UserError("image_animated",
+                        f"Animated images are not supported; {SEND_INSTEAD} (a single frame).")
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise _too_large(width, height)
+    if min(width, height) < MIN_SIDE:
+        raise UserError("image_too_small",
+                        f"The photo is {width}x{height}; it needs at least {MIN_SIDE} pixels "
+                        "on the short side. Send a larger photo.",
+                        size=f"{width}x{height}", min_side=MIN_SIDE)
+
+
+def _too_large(width: int | None = None, height: int | None = None) -> UserError:
+    size = f" ({width}x{height})" if width else ""
+    return UserError("image_too_large",
+                     f"The photo is too large{size}: the limit is "
+                     f"{MAX_PIXELS // 1_000_000} megapixels. Send a smaller photo.",
+                     size=f"{width}x{height}" if width else "", max_megapixels=MAX_PIXELS // 10**6)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """8-bit RGB from any mode Pillow decodes: 16-bit and float greys are scaled rather
+    than clipped, transparency is laid on white (what a chat shows behind it)."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        # 16-bit PNGs decode as I;16 or I: scale 0..65535 to 0..255 instead of clipping.
+        grey = np.asarray(image, dtype=np.float64) / 257.0
+        image = Image.fromarray(np.clip(grey + 0.5, 0, 255).astype(np.uint8), "L")
+    elif image.mode == "F":
+        grey = np.asarray(image, dtype=np.float64)
+        scale = 255.0 if grey.max(initial=0.0) <= 1.0 else 1.0
+        image = Image.fromarray(np.clip(grey * scale + 0.5, 0, 255).astype(np.uint8), "L")
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        image.mode == "P" and "transparency" in image.info)
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def crop_box(image_size: tuple[int, int], target_aspect: float,
+             face: Box | None = None) -> Box:
+    """The largest box of `target_aspect` (width / height) inside the image, centred on
+    the face when there is one (shifted only as far as the edges allow), else centred."""
+    width, height = image_size
+    if width / height > target_aspect:
+        crop_w, crop_h = max(1, round(height * target_aspect)), height
+    else:
+        crop_w, crop_h = width, max(1, round(width / target_aspect))
+    crop_w, crop_h = min(crop_w, width), min(crop_h, height)
+    if face is None:
+        cx, cy = width / 2, height / 2
+    else:
+        cx, cy = (face[0] + face[2]) / 2, (face[1] + face[3]) / 2
+    left = min(max(round(cx - crop_w / 2), 0), width - crop_w)
+    top = min(max(round(cy - crop_h / 2), 0), height - crop_h)
+    return left, top, left + crop_w, top + crop_h
+
+
+@cache
+def _face_cascade():  # type: ignore[no-untyped-def]
+    import cv2
+
+    # OpenCV 5 dropped the Haar cascades: then crops are centred rather than failing.
+    factory = getattr(cv2, "CascadeClassifier", None)
+    data = getattr(getattr(cv2, "data", None), "haarcascades", "")
+    cascade = factory(data + "haarcascade_frontalface_default.xml") if factory else None
+    if cascade is None or cascade.empty():
+        logger.warning("OpenCV %s has no frontal-face cascade; crops will be centred",
+                       cv2.__version__)
+        return None
+    return cascade
+
+
+def find_face(image: Image.Image) -> Box | None:
+    """The largest frontal face, in the image's own pixel coordinates, or None."""
+    import cv2
+
+    cascade = _face_cascade()
+    if cascade is None:
+        return None
+    scale = min(1.0, FACE_DETECT_SIDE / max(image.size))
+    small = image.convert("L")
+    if scale < 1.0:
+        small = small.resize((max(1, round(image.width * scale)),
+                              max(1, round(image.height * scale))), Image.Resampling.BILINEAR)
+    grey = cv2.equalizeHist(np.asarray(small))
+    min_side = max(24, min(small.size) // 10)  # ignore tiny faces in the background
+    faces = cascade.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5,
+                                     minSize=(min_side, min_side))
+    if len(faces) == 0:
+        return None
+    x, y, w, h = max(faces, key=lambda f: f[2] * f[3])
+    return (round(x / scale), round(y / scale), round((x + w) / scale), round((y + h) / scale))
+
+
+def prepare_image(image: Image.Image, width: int, height: int) -> Image.Image:
+    """Crop to the video's shape around the subject (a face when one is found), then
+    resize to exactly width x height. The pipeline gets this, never the raw photo: it
+    would otherwise crop every image in a batch by the first one's geometry."""
+    box = crop_box(image.size, width / height, find_face(image))
+    # Cropping and resizing in one call lets Pillow reduce large photos cheaply first.
+    return image.resize((width, height), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)

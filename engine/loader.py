@@ -1,0 +1,132 @@
+"""Find the model, load it once onto the right device in the right precision."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from engine.config import DTYPES, EngineConfig
+from engine.errors import InternalError
+from engine.tiny import SYNTHETIC_NAME, TINY_NAME, ensure_synthetic_pipeline, ensure_tiny_pipeline
+
+logger = logging.getLogger(__name__)
+
+_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+# Files whose presence in the cache means the fp16 model (what a GPU loads) is all there.
+_CACHE_PROBES = ("model_index.json", "unet/diffusion_pytorch_model.fp16.safetensors")
+
+
+@dataclass(frozen=True)
+class LoadedPipeline:
+    pipe: Any  # SeededI2VGenXLPipeline; Any keeps diffusers out of the type surface
+    device: torch.device
+    dtype: torch.dtype
+    source: str  # where the weights came from, for logs and `doctor`
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as e:
+        raise InternalError(f"Unknown device '{name}': use auto, cuda, cuda:N, mps or cpu.") from e
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InternalError(f"Device '{name}' was asked for but CUDA is not available "
+                            "(no NVIDIA GPU or a CPU-only torch build).")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise InternalError(f"Device '{name}' was asked for but MPS is not available.")
+    return device
+
+
+def pick_dtype(name: str, device: torch.device) -> torch.dtype:
+    if name not in DTYPES:
+        raise InternalError(f"Unknown dtype '{name}': use one of {', '.join(DTYPES)}.")
+    if name == "auto":
+        # Half precision on CPU is slow or unsupported for many ops.
+        return torch.float16 if device.type == "cuda" else torch.float32
+    return _DTYPES[name]
+
+
+def resolve_source(config: EngineConfig) -> tuple[str, bool]:
+    """The folder or Hub id to load from, and whether it is a local folder."""
+    if config.model == "tiny":
+        return str(ensure_tiny_pipeline(config.models_dir)), True
+    if config.model == "synthetic":
+        return str(ensure_synthetic_pipeline(config.models_dir)), True
+    path = Path(config.model).expanduser()
+    if path.is_dir():
+        if not (path / "model_index.json").is_file():
+            raise InternalError(f"{path} has no model_index.json: it is not a diffusers "
+                                "pipeline folder (save one with save_pretrained).")
+        return str(path), True
+    if path.is_absolute() or config.model.startswith((".", "~")):
+        raise InternalError(f"Model folder {path} does not exist.")
+    return config.model, False
+
+
+def load_pipeline(config: EngineConfig) -> LoadedPipeline:
+    from engine.pipeline import SeededI2VGenXLPipeline
+
+    device = pick_device(config.device)
+    dtype = pick_dtype(config.dtype, device)
+    source, local = resolve_source(config)
+    kwargs: dict[str, Any] = {"dtype": dtype}
+    if config.cache_dir is not None:
+        kwargs["cache_dir"] = str(config.cache_dir)
+    if not local and dtype != torch.float32:
+        kwargs["variant"] = "fp16"  # half the download; cast to bf16 on load if asked
+    logger.info("loading %s on %s as %s", source, device, dtype)
+    try:
+        pipe = SeededI2VGenXLPipeline.from_pretrained(source, **kwargs)
+    except (OSError, ValueError) as e:
+        hint = "" if local else (" The first run downloads it from the Hugging Face Hub, "
+                                 "which needs network access; or point the model setting "
+                                 "at a local folder.")
+        raise InternalError(f"Could not load the model '{source}': {e}.{hint}") from e
+
+    if config.cpu_offload and device.type == "cuda":
+        # Keeps only the running sub-model on the GPU: slower, but fits in ~8 GB less.
+        pipe.enable_model_cpu_offload(device=device)
+    else:
+        if config.cpu_offload:
+            logger.warning("cpu_offload only applies to CUDA; ignoring it on %s", device)
+        pipe.to(device)
+    pipe.set_progress_bar_config(disable=True)  # progress goes through our own callback
+    return LoadedPipeline(pipe=pipe, device=device, dtype=dtype, source=source)
+
+
+def model_status(config: EngineConfig) -> str:
+    """One line for `doctor`: is the model on this machine? Never downloads."""
+    if config.model in ("tiny", "synthetic"):
+        name = TINY_NAME if config.model == "tiny" else SYNTHETIC_NAME
+        folder = Path(config.models_dir) / name
+        if (folder / "model_index.json").is_file():
+            return f"{config.model} random-weight model built at {folder}"
+        return f"{config.model} random-weight model will be built at {folder} on first use"
+    path = Path(config.model).expanduser()
+    if path.is_dir():
+        found = (path / "model_index.json").is_file()
+        return (f"local model folder {path}" if found
+                else f"local folder {path} has no model_index.json: not a diffusers pipeline")
+    if path.is_absolute() or config.model.startswith((".", "~")):
+        return f"model folder {path} does not exist"
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    cache = str(config.cache_dir) if config.cache_dir else constants.HF_HUB_CACHE
+    found = [try_to_load_from_cache(config.model, f, cache_dir=cache) for f in _CACHE_PROBES]
+    if all(isinstance(f, str) for f in found):
+        return f"{config.model} found in the Hugging Face cache ({cache})"
+    if isinstance(found[0], str):
+        return (f"{config.model} is partly in the Hugging Face cache ({cache}); "
+                "the rest downloads on first use")
+    return (f"{config.model} is not downloaded yet: the first run downloads about 4.6 GB "
+            f"into {cache}")

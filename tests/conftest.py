@@ -1,0 +1,31 @@
+"""Fixtures shared by all test folders: the tiny random-weight model and an engine on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.config import EngineConfig
+from engine.generator import Engine
+from engine.tiny import ensure_tiny_pipeline
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny I2VGen-XL pipeline, built once per session and saved like real weights."""
+    return ensure_tiny_pipeline(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session")
+def tiny_engine(tiny_model_dir: Path) -> Iterator[Engine]:
+    """An engine loaded on the CPU from the tiny model's folder (the real loading path)."""
+    # Two cores shared with other work: one thread keeps timings steady and results exact.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    engine = Engine(EngineConfig(model=str(tiny_model_dir), device="cpu"))
+    engine.load()
+    yield engine
+    torch.set_num_threads(threads)

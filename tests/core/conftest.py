@@ -1,0 +1,81 @@
+"""A whole core (store on a real SQLite file, queue, quotas, tiny engine) per test."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+
+import pytest
+
+from adapters.app import App
+from bot.models import EventKind, JobEvent, JobRequest, Person
+from bot.settings import Settings
+from tests.images import make_photo
+
+FAST = "--size 128x128 --frames 8 --steps 10"
+
+
+class Recorder:
+    """A notifier that keeps every event, for tests to wait on."""
+
+    def __init__(self) -> None:
+        self.events: list[JobEvent] = []
+        self._changed = asyncio.Condition()
+
+    async def notify(self, event: JobEvent) -> None:
+        async with self._changed:
+            self.events.append(event)
+            self._changed.notify_all()
+
+    def kinds(self, job_id: str) -> list[EventKind]:
+        return [e.kind for e in self.events if e.job.id == job_id]
+
+    async def wait_for(self, job_id: str, kinds: Iterable[EventKind],
+                       timeout: float = 60) -> JobEvent:
+        wanted = set(kinds)
+
+        def found() -> JobEvent | None:
+            return next((e for e in self.events if e.job.id == job_id and e.kind in wanted),
+                        None)
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(found), timeout)
+        event = found()
+        assert event is not None
+        return event
+
+    def started_order(self) -> list[str]:
+        return [e.job.id for e in self.events if e.kind is EventKind.STARTED]
+
+
+def make_settings(data_dir, **values) -> Settings:
+    base = {"I2V_DATA_DIR": data_dir, "I2V_MODEL": "tiny", "I2V_MAX_JOBS_PER_USER": 10,
+            "I2V_DAILY_CREDITS": 100}
+    base.update(values)
+    return Settings(_env_file=None, **base)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+async def app(settings, tiny_engine, recorder) -> AsyncIterator[App]:
+    app = await App.build(settings, renderer=tiny_engine)
+    app.events.register("test", recorder)
+    await app.start()
+    yield app
+    await app.close()
+
+
+def request(user: str = "u1", caption: str = f"a cat turning its head {FAST}",
+            image: bytes | None = None, **fields) -> JobRequest:
+    return JobRequest(person=Person("test", user, name=user), chat={},
+                      image=image if image is not None else make_photo(160, 128),
+                      caption=caption, **fields)
