@@ -112,13 +112,17 @@ class JobQueue:
     async def ordered(self) -> list[Job]:
         """Queued jobs in the order they will run."""
         queued = await self.store.jobs_with_status(JobStatus.QUEUED)
-        running = await self.store.jobs_with_status(JobStatus.RUNNING)
-        ids = {j.user_id for j in queued + running}
-        roles = {}
-        for user_id in ids:
+        users = {j.user_id for j in queued}
+        roles, last_served = {}, {}
+        for user_id in users:
             user = await self.store.get_user(user_id)
             roles[user_id] = user.role if user else Role.USER
-        return fair_order(queued, running, roles)
+        for row in await self.store.rows(
+                "SELECT user_id, max(started_at) FROM jobs WHERE started_at IS NOT NULL "
+                "GROUP BY user_id"):
+            if row[0] in users:
+                last_served[row[0]] = row[1]
+        return fair_order(queued, roles, last_served)
 
     async def position(self, job: Job) -> tuple[int, float | None]:
         """1-based place in line and an estimate of the wait, from recent run times."""

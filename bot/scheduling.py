@@ -1,13 +1,14 @@
 """Which queued job runs next: users in turn, trusted users and admins first.
 
-Each queued job is ranked within its owner's jobs (a job already running counts as the
-owner's first), so one person's burst of five interleaves with everyone else's single job
-instead of blocking it. Ties go to the earlier submission.
+Round robin over people, not jobs: the next job belongs to the waiting user who was served
+longest ago (never served comes first), so one person's burst of five interleaves with
+everyone else's single job instead of blocking it. Each user's own jobs keep their order.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import math
+from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 
 from bot.models import Job, Role
@@ -15,13 +16,25 @@ from bot.models import Job, Role
 PRIORITY_ROLES = (Role.ADMIN, Role.TRUSTED)
 
 
-def fair_order(queued: Iterable[Job], running: Iterable[Job],
-               roles: Mapping[int, Role]) -> list[Job]:
-    taken = Counter(job.user_id for job in running)
-    ranked = []
+def fair_order(queued: Iterable[Job], roles: Mapping[int, Role],
+               last_served: Mapping[int, float]) -> list[Job]:
+    """The queued jobs in the order they will run.
+
+    `last_served` is when each user's latest job started; the order is simulated by
+    serving the head of the longest-waiting user's line, again and again.
+    """
+    lines: dict[int, deque[Job]] = defaultdict(deque)
     for job in sorted(queued, key=lambda j: j.created_at):
-        taken[job.user_id] += 1
-        tier = 0 if roles.get(job.user_id) in PRIORITY_ROLES else 1
-        ranked.append(((tier, taken[job.user_id], job.created_at), job))
-    ranked.sort(key=lambda pair: pair[0])
-    return [job for _, job in ranked]
+        lines[job.user_id].append(job)
+    served = {user: last_served.get(user, -math.inf) for user in lines}
+    order: list[Job] = []
+    turn = max([t for t in last_served.values()] + [0.0])
+    while lines:
+        user = min(lines, key=lambda u: (roles.get(u) not in PRIORITY_ROLES, served[u],
+                                         lines[u][0].created_at))
+        order.append(lines[user].popleft())
+        if not lines[user]:
+            del lines[user]
+        turn += 1
+        served[user] = turn
+    return order

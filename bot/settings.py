@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
     telegram_webhook_port: int = Field(8443, alias="TELEGRAM_WEBHOOK_PORT")
     telegram_max_album: int = Field(4, ge=1, le=10, alias="TELEGRAM_MAX_ALBUM")
+    # A self-hosted Bot API server started with --local: files by path, 2000 MB limits.
+    telegram_local_mode: bool = Field(False, alias="TELEGRAM_LOCAL_MODE")
+    # Unset: 20 MB down / 50 MB up (official server), 2000 MB each in local mode.
+    telegram_download_limit_mb: float | None = Field(None, gt=0, alias="TELEGRAM_DOWNLOAD_LIMIT_MB")
+    telegram_upload_limit_mb: float | None = Field(None, gt=0, alias="TELEGRAM_UPLOAD_LIMIT_MB")
+    telegram_webhook_listen: str = Field("0.0.0.0", alias="TELEGRAM_WEBHOOK_LISTEN")
+    telegram_webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
     discord_token: SecretStr | None = Field(None, alias="DISCORD_BOT_TOKEN")
     discord_guild_id: int | None = Field(None, alias="DISCORD_GUILD_ID")
     discord_allow_dms: bool = Field(True, alias="DISCORD_ALLOW_DMS")
@@ -67,7 +74,7 @@ class Settings(BaseSettings):
     def _check_admins(cls, value: list[str]) -> list[str]:
         for entry in value:
             platform, _, ident = entry.partition(":")
-            if platform not in ("telegram", "discord", "cli") or not ident:
+            if not platform.isalpha() or not ident:
                 raise ValueError(f"I2V_ADMINS entry {entry!r} must look like telegram:123")
         return value
 

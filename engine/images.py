@@ -47,7 +47,12 @@ def load_photo(data: bytes) -> Image.Image:
             raise UserError("image_damaged", "The photo looks damaged or cut off. Send it "
                             "again, or send another one.") from e
     image = ImageOps.exif_transpose(image) or image
-    return to_rgb(image)
+    try:
+        return to_rgb(image)
+    except ValueError as e:  # a colour mode Pillow cannot turn into RGB
+        raise UserError("image_unreadable",
+                        f"This photo's colour format ({image.mode}) is not supported; "
+                        f"{SEND_INSTEAD}.") from e
 
 
 def _check_header(image: Image.Image) -> None:
@@ -133,7 +138,6 @@ def _face_cascade():  # type: ignore[no-untyped-def]
 
 def find_face(image: Image.Image) -> Box | None:
     """The largest frontal face, in the image's own pixel coordinates, or None."""
-    import cv2
 
     cascade = _face_cascade()
     if cascade is None:
@@ -143,7 +147,7 @@ def find_face(image: Image.Image) -> Box | None:
     if scale < 1.0:
         small = small.resize((max(1, round(image.width * scale)),
                               max(1, round(image.height * scale))), Image.Resampling.BILINEAR)
-    grey = cv2.equalizeHist(np.asarray(small))
+    grey = np.asarray(small)  # the cascade normalises contrast per window itself
     min_side = max(24, min(small.size) // 10)  # ignore tiny faces in the background
     faces = cascade.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5,
                                      minSize=(min_side, min_side))
@@ -157,6 +161,8 @@ def prepare_image(image: Image.Image, width: int, height: int) -> Image.Image:
     """Crop to the video's shape around the subject (a face when one is found), then
     resize to exactly width x height. The pipeline gets this, never the raw photo: it
     would otherwise crop every image in a batch by the first one's geometry."""
+    if image.mode != "RGB":
+        image = to_rgb(image)
     box = crop_box(image.size, width / height, find_face(image))
     # Cropping and resizing in one call lets Pillow reduce large photos cheaply first.
     return image.resize((width, height), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)

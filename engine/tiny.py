@@ -64,8 +64,14 @@ def write_tokenizer_files(folder: Path) -> tuple[Path, Path]:
 
 def _tiny_components(scratch: Path) -> dict[str, object]:
     from diffusers import AutoencoderKL, DDIMScheduler, I2VGenXLUNet
-    from transformers import (CLIPImageProcessor, CLIPTextConfig, CLIPTextModel,
-                              CLIPTokenizer, CLIPVisionConfig, CLIPVisionModelWithProjection)
+    from transformers import (
+        CLIPImageProcessor,
+        CLIPTextConfig,
+        CLIPTextModel,
+        CLIPTokenizer,
+        CLIPVisionConfig,
+        CLIPVisionModelWithProjection,
+    )
 
     vocab, merges = write_tokenizer_files(scratch / "tokenizer-src")
     tokenizer = CLIPTokenizer(vocab=str(vocab), merges=str(merges), model_max_length=MAX_TOKENS)
@@ -103,14 +109,20 @@ def _synthetic_components(scratch: Path) -> dict[str, object]:
     ViT-H/14 text and image towers) with random weights. The tokenizer is the byte-level
     one: token ids only need to fall inside the vocabulary for timing."""
     from diffusers import AutoencoderKL, DDIMScheduler, I2VGenXLUNet
-    from transformers import (CLIPImageProcessor, CLIPTextConfig, CLIPTextModel,
-                              CLIPTokenizer, CLIPVisionConfig, CLIPVisionModelWithProjection)
+    from transformers import (
+        CLIPImageProcessor,
+        CLIPTextConfig,
+        CLIPTextModel,
+        CLIPTokenizer,
+        CLIPVisionConfig,
+        CLIPVisionModelWithProjection,
+    )
 
     vocab, merges = write_tokenizer_files(scratch / "tokenizer-src")
     tokenizer = CLIPTokenizer(vocab=str(vocab), merges=str(merges), model_max_length=MAX_TOKENS)
     torch.manual_seed(SEED)
     text_encoder = CLIPTextModel(CLIPTextConfig(
-        vocab_size=49408, hidden_size=1024, intermediate_size=4096, num_hidden_layers=23,
+        vocab_size=49408, hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
         num_attention_heads=16, max_position_embeddings=MAX_TOKENS, hidden_act="gelu",
         projection_dim=1024, bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id))

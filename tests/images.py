@@ -60,3 +60,23 @@ def png_bomb(side: int = 20000) -> bytes:
     header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", data)
             + png_chunk(b"IEND", b""))
+
+
+def make_face_photo(unit: int = 200) -> Image.Image:
+    """A drawn face (3*unit x 2*unit, face centred at x = 2.2*unit) that OpenCV's frontal
+    face cascade finds: a light oval, dark brows and eyes, a lighter nose, a mouth, hair."""
+    from PIL import ImageDraw, ImageFilter
+
+    image = Image.new("L", (unit * 3, unit * 2), 90)
+    draw = ImageDraw.Draw(image)
+    cx, cy, w, h = unit * 2.2, unit * 0.9, unit * 0.42, unit * 0.55
+    draw.ellipse([cx - w, cy - h, cx + w, cy + h], fill=200)
+    for side in (-1, 1):
+        ex, ey = cx + side * w * 0.42, cy - h * 0.15
+        draw.ellipse([ex - w * 0.22, ey - h * 0.30, ex + w * 0.22, ey - h * 0.22], fill=70)
+        draw.ellipse([ex - w * 0.2, ey - h * 0.08, ex + w * 0.2, ey + h * 0.08], fill=40)
+    draw.polygon([(cx, cy - h * 0.05), (cx - w * 0.12, cy + h * 0.3),
+                  (cx + w * 0.12, cy + h * 0.3)], fill=170)
+    draw.ellipse([cx - w * 0.35, cy + h * 0.45, cx + w * 0.35, cy + h * 0.6], fill=90)
+    draw.rectangle([cx - w * 0.5, 0, cx + w * 0.5, cy - h * 0.8], fill=50)
+    return image.filter(ImageFilter.GaussianBlur(unit / 60)).convert("RGB")

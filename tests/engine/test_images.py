@@ -12,7 +12,7 @@ from PIL import Image
 from engine.errors import UserError
 from engine.images import crop_box, find_face, load_photo, prepare_image
 from engine.params import RESOLUTIONS, size_for
-from tests.images import make_image, make_photo, png_bomb, raw_png
+from tests.images import make_face_photo, make_image, make_photo, png_bomb, raw_png
 
 
 def refused(data: bytes) -> UserError:
@@ -208,3 +208,14 @@ def test_no_face_means_centred_crop() -> None:
     framed = np.asarray(prepare_image(photo, 256, 256)).astype(int)
     # Centred square of a 900-wide ramp: red runs from 150/900 to 750/900 of 255.
     assert abs(framed[128, 0, 0] - 43) <= 3 and abs(framed[128, -1, 0] - 212) <= 3
+
+
+def test_face_off_centre_pulls_the_crop_toward_it() -> None:
+    photo = make_face_photo(300)  # 900x600, face centred near x = 660
+    face = find_face(photo)
+    assert face is not None
+    left, top, right, bottom = face
+    assert left < 660 < right and top < 270 < bottom
+    assert crop_box(photo.size, 1.0, face) == (300, 0, 900, 600)  # centred would be 150
+    framed = prepare_image(photo, 256, 256)
+    assert find_face(framed) is not None  # the face is still in the picture

@@ -1,0 +1,104 @@
+"""`i2vbot` from the terminal, through the same core path as a chat message."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pytest
+
+from adapters.cli import main
+from bot.logs import RedactSecrets, setup_logging
+from engine.video import read_video
+from tests.images import make_photo
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    monkeypatch.chdir(tmp_path)  # no stray .env from the developer's folder
+    monkeypatch.setenv("I2V_DATA_DIR", str(data))
+    monkeypatch.setenv("I2V_MODEL", "tiny")
+    for name in ("TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    return data
+
+
+@pytest.mark.slow
+def test_animate_writes_an_mp4_and_its_parameters_and_is_reproducible(env, tmp_path, capsys):
+    photo = tmp_path / "cat.jpg"
+    photo.write_bytes(make_photo(192, 128))
+    caption = "a cat is turning its head --frames 8 --seed 7 --steps 10 --res 256p"
+    outs = []
+    for name in ("one.mp4", "two.mp4"):
+        out = tmp_path / name
+        assert main(["animate", str(photo), caption, "-o", str(out)]) == 0
+        printed = capsys.readouterr().out
+        assert f"Video: {out}" in printed
+        params_path = printed.split("Parameters: ")[1].strip()
+        params = json.loads(open(params_path).read())
+        assert params["seed"] == 7 and params["frames"] == 8 and params["preset"] == "standard"
+        assert (params["width"], params["height"]) == (320, 192)  # 3:2 at 256p
+        outs.append(out)
+    frames, fps = read_video(outs[0])
+    assert frames.shape == (8, 192, 320, 3) and fps == 8  # the standard preset's fps
+    again, _ = read_video(outs[1])
+    assert np.array_equal(frames, again)
+
+
+def test_animate_refuses_bad_input_with_a_clear_message(env, tmp_path, capsys):
+    assert main(["animate", str(tmp_path / "missing.jpg"), "waves"]) == 2
+    assert "Cannot read" in capsys.readouterr().err
+    text = tmp_path / "notes.jpg"
+    text.write_text("hello, not a photo")
+    assert main(["animate", str(text), "waves"]) == 2
+    assert "not" in capsys.readouterr().err.lower()
+
+
+def test_presets_lists_every_preset_with_its_cost(capsys):
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    for line in ("preview: 512p, 8 frames @ 8 fps, 30 steps", "standard: 512p, 16 frames",
+                 "high: 768p, 24 frames @ 12 fps, 80 steps", "max: 1024p, 32 frames"):
+        assert line in out
+    assert "· 1 ·" in out  # standard costs one credit
+
+
+def test_doctor_reports_without_revealing_tokens(env, monkeypatch, capsys):
+    secret = "123456789:AAE-very-secret-token-value-0123456789"
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", secret)
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "TELEGRAM_BOT_TOKEN: set" in out and "DISCORD_BOT_TOKEN: not set" in out
+    assert "ffmpeg:" in out and "database:" in out and "model:" in out
+    assert secret not in out
+    logs = list((env / "logs").glob("*.log"))
+    assert logs and all(secret not in p.read_text() for p in logs)
+
+
+def test_serve_without_tokens_says_which_variables_to_set(env, capsys):
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert "TELEGRAM_BOT_TOKEN" in err and "DISCORD_BOT_TOKEN" in err
+
+
+def test_bad_settings_are_reported_by_name(env, monkeypatch, capsys):
+    monkeypatch.setenv("I2V_ADMINS", "nonsense")
+    assert main(["doctor"]) == 2
+    assert "I2V_ADMINS" in capsys.readouterr().err
+
+
+def test_tokens_never_reach_the_log_file(tmp_path):
+    token = "987654321:ABCdefGHIjklMNOpqrSTUvwxYZ0123456789"
+    path = setup_logging(tmp_path, "INFO", [token, "discord-secret"], console=False)
+    log = logging.getLogger("httpcore.test")
+    log.warning("POST https://example.invalid/bot%s/getUpdates", token)
+    log.warning("login with discord-secret failed")
+    log.warning("another token 111111:%s", "x" * 35)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    text = path.read_text()
+    assert token not in text and "discord-secret" not in text and "x" * 35 not in text
+    assert text.count("[redacted]") == 3
+    assert RedactSecrets([]).scrub("job ab12cd user telegram:42") == "job ab12cd user telegram:42"

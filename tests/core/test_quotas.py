@@ -1,0 +1,209 @@
+"""Credits under concurrency, refunds, restarts, fairness and the daily reset."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from adapters.app import App
+from bot.models import EventKind, JobStatus, Person, Role
+from bot.quotas import PRESET_COSTS, Quotas, credits, job_cost
+from engine.errors import UserError
+from engine.params import GenParams
+from tests.core.conftest import FAST, Recorder, make_settings, request
+
+END = (EventKind.DONE, EventKind.FAILED, EventKind.CANCELLED)
+
+
+def test_costs_follow_the_work_and_standard_costs_one():
+    assert PRESET_COSTS["standard"] == 100
+    assert PRESET_COSTS["preview"] == 30  # half the frames, 30 of 50 steps
+    assert PRESET_COSTS["high"] == 540  # 2.25x pixels, 1.5x frames, 1.6x steps
+    assert job_cost(GenParams.from_preset("standard", "x", width=128, height=128)) == 7
+    assert credits(540) == "5.4" and credits(100) == "1" and credits(None) == "∞"
+
+
+async def _ledger_matches_balances(app: App) -> None:
+    since = app.core.quotas.period_start()
+    for row in await app.store.rows("SELECT id FROM users"):
+        user = await app.store.get_user(row["id"])
+        balance = await app.core.quotas.balance(user)
+        if balance.allowance is None:
+            continue
+        total = sum(r["delta"] for r in await app.store.ledger(user.id, since))
+        assert balance.left == balance.allowance + total
+
+
+async def test_fifty_simultaneous_submissions_with_three_credits_accept_three(
+        tmp_path, tiny_engine):
+    settings = make_settings(tmp_path / "data", I2V_DAILY_CREDITS=3, I2V_MAX_JOBS_PER_USER=100)
+    app = await App.build(settings, renderer=tiny_engine)
+    await app.queue.set_paused(True)  # nothing finishes while they race
+    try:
+        caption = "waves --preset standard"  # 1 credit each, whatever the photo's shape
+        results = await asyncio.gather(*(app.core.submit(request("greedy", caption=caption))
+                                         for _ in range(50)), return_exceptions=True)
+        accepted = [r for r in results if not isinstance(r, Exception)]
+        refused = [r for r in results if isinstance(r, UserError)]
+        assert len(accepted) == 3 and len(refused) == 47
+        assert {e.key for e in refused} == {"quota_exceeded"}
+        assert "you have 0 left today" in refused[0].message
+        user = await app.store.find_user("test", "greedy")
+        assert (await app.core.quotas.balance(user)).left == 0
+        assert await app.store.count_active(user.id) == 3
+        await _ledger_matches_balances(app)
+    finally:
+        await app.close()
+
+
+async def test_a_failing_job_gives_its_credits_back(app, recorder):
+    job = await app.core.submit(request())
+    user = await app.store.find_user("test", "u1")
+    before = (await app.core.quotas.balance(user)).left
+    await app.queue.set_paused(True)
+    second = await app.core.submit(request())
+    second.input_path.unlink()  # the photo vanished from disk before the job ran
+    await app.queue.set_paused(False)
+    await recorder.wait_for(job.id, END)
+    end = await recorder.wait_for(second.id, END)
+    assert end.kind is EventKind.FAILED and "photo of this job is gone" in end.message
+    after = (await app.core.quotas.balance(user)).left
+    assert after == before  # the first job kept its cost, the failed one gave it back
+    kinds = [r["kind"] for r in await app.store.ledger(user.id)]
+    assert kinds == ["reserve", "reserve", "refund"]
+    await _ledger_matches_balances(app)
+
+
+async def test_a_restart_leaves_no_credit_held_by_a_dead_job(settings, tiny_engine):
+    app = await App.build(settings, renderer=tiny_engine)
+    await app.queue.set_paused(True)
+    job = await app.core.submit(request())
+    # A crash between marking the job failed and refunding it: credit held by a dead job.
+    await app.store.update_job(job.id, status=JobStatus.FAILED)
+    assert await app.store.job_ledger_sum(job.id) == -job.cost
+    await app.close()
+
+    app = await App.build(settings, renderer=tiny_engine)
+    app.events.register("test", Recorder())
+    await app.start()
+    try:
+        assert await app.store.job_ledger_sum(job.id) == 0
+        await _ledger_matches_balances(app)
+    finally:
+        await app.close()
+
+
+async def test_users_are_served_in_turn(app, recorder):
+    await app.queue.set_paused(True)
+    burst = [await app.core.submit(request("alice")) for _ in range(5)]
+    single = await app.core.submit(request("bob"))
+    await app.queue.set_paused(False)
+    for job in [*burst, single]:
+        await recorder.wait_for(job.id, END)
+    order = recorder.started_order()
+    assert order[0] == burst[0].id and order[1] == single.id
+
+
+async def test_trusted_users_go_first(app, recorder):
+    await app.queue.set_paused(True)
+    plain = await app.core.submit(request("plain"))
+    vip_user = await app.store.find_user("test", "plain")
+    assert vip_user.role is Role.USER
+    vip = await app.core.user(Person("test", "vip"))
+    await app.store.update_user(vip.id, role=Role.TRUSTED)
+    trusted = await app.core.submit(request("vip"))
+    await app.queue.set_paused(False)
+    await recorder.wait_for(plain.id, END)
+    await recorder.wait_for(trusted.id, END)
+    assert recorder.started_order()[:2] == [trusted.id, plain.id]
+
+
+async def test_limits_per_user_and_for_the_whole_queue(tmp_path, tiny_engine):
+    settings = make_settings(tmp_path / "data", I2V_MAX_JOBS_PER_USER=2, I2V_MAX_QUEUE=3)
+    app = await App.build(settings, renderer=tiny_engine)
+    await app.queue.set_paused(True)
+    try:
+        for _ in range(2):
+            await app.core.submit(request("a"))
+        with pytest.raises(UserError, match="already have 2 videos waiting") as err:
+            await app.core.submit(request("a"))
+        assert err.value.key == "too_many_jobs"
+        await app.core.submit(request("b"))
+        with pytest.raises(UserError, match="busy") as err:
+            await app.core.submit(request("c"))
+        assert err.value.key == "queue_full"
+    finally:
+        await app.close()
+
+
+async def test_bans_allow_list_and_block_list(tmp_path, tiny_engine):
+    settings = make_settings(tmp_path / "data", I2V_ALLOWLIST_MODE=True,
+                             I2V_BLOCKED_WORDS="gore,violence", I2V_ADMINS="test:boss")
+    app = await App.build(settings, renderer=tiny_engine)
+    await app.queue.set_paused(True)
+    try:
+        with pytest.raises(UserError, match="private bot"):
+            await app.core.submit(request("stranger"))
+        boss = Person("test", "boss")
+        assert "added to the allow-list" in await app.admin.run(boss, "allow", ["stranger"])
+        await app.core.submit(request("stranger"))
+        with pytest.raises(UserError) as err:
+            await app.core.submit(request("stranger", caption=f"a Gore scene {FAST}"))
+        assert err.value.key == "blocked_prompt" and "gore" not in err.value.message.lower()
+        assert "is banned (1 of their jobs cancelled)" in await app.admin.run(
+            boss, "ban", ["stranger"])
+        with pytest.raises(UserError, match="cannot use this bot"):
+            await app.core.submit(request("stranger"))
+        with pytest.raises(UserError, match="for admins"):
+            await app.admin.run(Person("test", "stranger"), "unban", ["stranger"])
+    finally:
+        await app.close()
+
+
+async def test_admin_verbs_change_quotas_and_the_ledger_explains_them(tmp_path, tiny_engine):
+    settings = make_settings(tmp_path / "data", I2V_DAILY_CREDITS=2, I2V_ADMINS="test:boss")
+    app = await App.build(settings, renderer=tiny_engine)
+    await app.queue.set_paused(True)
+    boss = Person("test", "boss")
+    try:
+        await app.core.submit(request("ann", caption="waves --preset standard"))
+        await app.store.update_user((await app.store.find_user("test", "ann")).id,
+                                    username="ann")
+        assert "1 of 2 credits left" in await app.admin.run(boss, "quota", ["@ann"])
+        await app.admin.run(boss, "grant", ["ann", "3"])
+        assert "4 of 2 credits left" in await app.admin.run(boss, "quota", ["ann"])
+        await app.admin.run(boss, "reset", [], replied=Person("test", "ann"))
+        assert "5 of 2 credits left" in await app.admin.run(boss, "quota", ["ann"])
+        await app.admin.run(boss, "allowance", ["ann", "10"])
+        assert "13 of 10 credits left" in await app.admin.run(boss, "quota", ["ann"])
+        assert "now trusted" in await app.admin.run(boss, "role", ["ann", "trusted"])
+        stats = await app.admin.run(boss, "stats", [])
+        assert "1 queued" in stats and "@ann (1)" in stats
+        with pytest.raises(UserError, match="No user @nobody"):
+            await app.admin.run(boss, "quota", ["@nobody"])
+        await _ledger_matches_balances(app)
+    finally:
+        await app.close()
+
+
+async def test_the_allowance_resets_at_the_set_hour(tmp_path):
+    from bot.store import Store
+
+    now = [datetime(2026, 5, 1, 5, 30, tzinfo=UTC).timestamp()]
+    store = await Store.open(tmp_path / "q.sqlite3")
+    quotas = Quotas(store, daily_credits=2, trusted_daily_credits=5, reset_hour_utc=6,
+                    clock=lambda: now[0])
+    try:
+        user = await store.upsert_user(Person("test", "ann"))
+        # The ledger's own timestamps come from the real clock: put rows at our fake times.
+        await quotas.reserve(user, None, 150)
+        await store.db.execute("UPDATE ledger SET at = ?", (now[0],))
+        assert (await quotas.balance(user)).left == 50
+        with pytest.raises(UserError, match="wait about 1 h for the reset"):
+            await quotas.reserve(user, None, 100)
+        now[0] += 3600  # 06:30, after the reset hour
+        assert (await quotas.balance(user)).left == 200
+    finally:
+        await store.close()
