@@ -56,7 +56,7 @@ class App:
         outputs = Outputs(settings.data_dir, settings.output_retention_days)
         engine = renderer or Engine(engine_config(settings))
         events = EventBus()
-        queue = JobQueue(store, quotas, outputs, engine, events)
+        queue = JobQueue(store, quotas, outputs, engine, events, settings.max_batch)
         core = Core(store, queue, quotas, outputs, policy(settings))
         return cls(settings, store, engine, events, queue, core, AdminCommands(core))
 

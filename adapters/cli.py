@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import contextlib
 import getpass
-import json
 import logging
 import shutil
 import signal

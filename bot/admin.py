@@ -96,7 +96,8 @@ class AdminCommands:
         value = _one(args, "allowance USER CREDITS")
         amount = None if value == "default" else _number(value)
         await self.store.update_user(user.id, daily_credits=amount)
-        return f"{user.label}: daily allowance {value if amount is None else credits(to_hundredths(amount))}."
+        shown = "back to the default" if amount is None else credits(to_hundredths(amount))
+        return f"{user.label}: daily allowance {shown}."
 
     async def grant(self, actor: Person, args: list[str], replied: Person | None) -> str:
         user = await self.resolve(actor, args, replied)
@@ -188,12 +189,14 @@ class AdminCommands:
             f"GPU time: {gpu / 60:.1f} min; failures: {counts.get('failed', 0)}",
             f"Queue: {await self.store.count_active()} active"
             f"{' (paused)' if self.core.queue.paused else ''}",
-            "Top users: " + (", ".join(
-                f"{'@' + r['username'] if r['username'] else r['platform'] + ':' + r['platform_id']}"
-                f" ({r['n']})" for r in top) or "none"),
+            "Top users: " + (", ".join(f"{_who(r)} ({r['n']})" for r in top) or "none"),
             f"As of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         ]
         return "\n".join(lines)
+
+
+def _who(row) -> str:  # type: ignore[no-untyped-def]
+    return f"@{row['username']}" if row["username"] else f"{row['platform']}:{row['platform_id']}"
 
 
 def _is_value(token: str) -> bool:

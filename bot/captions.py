@@ -15,12 +15,12 @@ from typing import Any
 
 from engine.errors import UserError
 from engine.params import (
+    FPS,
+    FRAMES,
     GUIDANCE,
     PRESETS,
     RESOLUTIONS,
     SEED,
-    FPS,
-    FRAMES,
     STEPS,
 )
 

@@ -13,7 +13,10 @@ import contextlib
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
 
 from bot.events import EventBus
 from bot.models import EventKind, Job, JobEvent, JobStatus, Role, VideoResult
@@ -24,7 +27,7 @@ from bot.scheduling import fair_order
 from bot.store import Store
 from bot.texts import error_text, language, text
 from engine.errors import GenerationCancelled, UserError
-from engine.generator import VideoJob
+from engine.generator import Clip, VideoJob, batch_key
 from engine.images import load_photo
 from engine.video import encode_mp4
 
@@ -35,22 +38,30 @@ PAUSED_FLAG = "queue_paused"
 
 
 @dataclass
-class _Running:
-    job: Job
-    cancel: threading.Event
+class _Batch:
+    """The jobs on the GPU now: one, or several compatible ones run as one batch."""
+
+    jobs: list[Job]
+    stop: threading.Event = field(default_factory=threading.Event)
+    cancelled: set[str] = field(default_factory=set)
+    shutdown: bool = False
     fraction: float = 0.0
+
+    def has(self, job_id: str) -> bool:
+        return any(j.id == job_id for j in self.jobs)
 
 
 class JobQueue:
     def __init__(self, store: Store, quotas: Quotas, outputs: Outputs, renderer: Renderer,
-                 events: EventBus) -> None:
+                 events: EventBus, max_batch: int = 1) -> None:
         self.store = store
+        self.max_batch = max_batch
         self.quotas = quotas
         self.outputs = outputs
         self.renderer = renderer
         self.events = events
         self._wake = asyncio.Event()
-        self._running: _Running | None = None
+        self._running: _Batch | None = None
         self._worker: asyncio.Task[None] | None = None
         self._paused = False
 
@@ -66,8 +77,8 @@ class JobQueue:
         if self._worker is None:
             return
         if self._running:
-            self._running.cancel.set()
-            self._running.job = replace(self._running.job, note="shutdown")
+            self._running.shutdown = True
+            self._running.stop.set()
         self._worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._worker
@@ -134,7 +145,8 @@ class JobQueue:
         if per_credit is not None:
             work = sum(j.cost for j in ahead)
             if self._running:
-                work += self._running.job.cost * (1 - self._running.fraction)
+                running_cost = sum(j.cost for j in self._running.jobs)
+                work += running_cost * (1 - self._running.fraction)
             eta = work * per_credit
         return len(ahead) + 1, eta
 
@@ -155,10 +167,11 @@ class JobQueue:
                          actor)
                 return await self._finish(current, JobStatus.CANCELLED, None)
         if current.status is JobStatus.RUNNING and self._running \
-                and self._running.job.id == job.id:
+                and self._running.has(job.id):
             log.info("job %s user %s: cancel requested while running by %s", job.id,
                      job.user_id, actor)
-            self._running.cancel.set()
+            self._running.cancelled.add(job.id)
+            self._running.stop.set()
             return current
         raise UserError("not_cancellable", f"Job {job.id} is already {current.status}.",
                         job=job.id, status=current.status.value)
@@ -168,77 +181,119 @@ class JobQueue:
     async def _work(self) -> None:
         while True:
             self._wake.clear()
-            job = await self._claim_next()
-            if job is None:
+            batch = await self._claim_next()
+            if not batch:
                 await self._wake.wait()
                 continue
             try:
-                await self._run(job)
+                await self._run(batch)
             except asyncio.CancelledError:
                 raise
             except Exception:  # the worker must outlive any one job
-                log.exception("job %s: unexpected error in the worker", job.id)
+                log.exception("jobs %s: unexpected error in the worker",
+                              [j.id for j in batch])
 
-    async def _claim_next(self) -> Job | None:
+    async def _claim_next(self) -> list[Job]:
+        """The fairest next job, plus queued jobs that can share its batch (same size,
+        frames, steps, guidance and fps) when batching is on."""
         if self._paused:
-            return None
+            return []
         async with self.store.transaction():
             order = await self.ordered()
             if not order:
-                return None
-            job = order[0]
-            return await self.store.update_job(job.id, status=JobStatus.RUNNING,
-                                               attempts=job.attempts + 1,
-                                               started_at=time.time(), error=None)
+                return []
+            key = batch_key(order[0].params)
+            chosen = [j for j in order if batch_key(j.params) == key][: self.max_batch]
+            now = time.time()
+            return [await self.store.update_job(j.id, status=JobStatus.RUNNING,
+                                                attempts=j.attempts + 1, started_at=now,
+                                                error=None)
+                    for j in chosen]
 
-    async def _run(self, job: Job) -> None:
-        running = self._running = _Running(job, threading.Event())
-        log.info("job %s user %s: started (attempt %d)", job.id, job.user_id, job.attempts)
-        await self._emit(EventKind.STARTED, job)
+    async def _run(self, jobs: list[Job]) -> None:
+        batch = self._running = _Batch(jobs)
+        for job in jobs:
+            log.info("job %s user %s: started (attempt %d, batch of %d)", job.id, job.user_id,
+                     job.attempts, len(jobs))
+            await self._emit(EventKind.STARTED, job)
         loop = asyncio.get_running_loop()
 
         def on_step(step: int, total: int) -> None:
-            running.fraction = step / total
-            loop.call_soon_threadsafe(self._progress, job, step, total)
+            batch.fraction = step / total
+            for job in batch.jobs:
+                loop.call_soon_threadsafe(self._progress, job, step, total)
 
         try:
-            clip = await asyncio.to_thread(self._render, job, on_step, running.cancel.is_set)
+            photos = await asyncio.to_thread(self._load_photos, jobs)
+            for job, photo in zip(jobs, photos, strict=True):
+                if isinstance(photo, UserError):
+                    await self._finish(job, JobStatus.FAILED, photo)
+            ready = [(j, p) for j, p in zip(jobs, photos, strict=True)
+                     if not isinstance(p, UserError)]
+            if not ready:
+                return
+            batch.jobs = [j for j, _ in ready]
+            clips = await asyncio.to_thread(
+                self.renderer.generate, [VideoJob(p, j.params) for j, p in ready], on_step,
+                batch.stop.is_set)
+        except GenerationCancelled:
+            await self._stopped(batch)
+            return
+        except Exception as exc:
+            if not isinstance(exc, UserError):
+                log.exception("jobs %s: generation failed", [j.id for j in batch.jobs])
+            for job in batch.jobs:
+                await self._finish(job, JobStatus.FAILED, exc)
+            return
+        finally:
+            self._running = None
+        for job, clip in zip(batch.jobs, clips, strict=True):
+            await self._deliver(job, clip)
+
+    async def _stopped(self, batch: _Batch) -> None:
+        """Generation stopped between steps: cancelled jobs end, the others of the batch
+        (and every job, at shutdown) go back to the queue as they were."""
+        for job in batch.jobs:
+            if job.id in batch.cancelled:
+                await self._finish(job, JobStatus.CANCELLED, None)
+            else:
+                await self.store.update_job(job.id, status=JobStatus.QUEUED,
+                                            attempts=job.attempts - 1)
+                log.info("job %s: back in the queue (%s)", job.id,
+                         "shutdown" if batch.shutdown else "its batch was stopped")
+        self.wake()
+
+    async def _deliver(self, job: Job, clip: Clip) -> None:
+        try:
             if clip.params != job.params or clip.note:
                 job = await self.store.update_job(job.id, params=clip.params, note=clip.note)
             await self._emit(EventKind.ENCODING, job)
             result = await asyncio.to_thread(self._encode, job, clip.frames)
-        except GenerationCancelled:
-            if running.job.note == "shutdown":
-                await self.store.update_job(job.id, status=JobStatus.QUEUED,
-                                            attempts=job.attempts - 1)
-                log.info("job %s: put back in the queue at shutdown", job.id)
-            else:
-                await self._finish(job, JobStatus.CANCELLED, None)
-            return
-        except UserError as exc:
-            log.warning("job %s user %s: refused by the engine: %s", job.id, job.user_id, exc)
-            await self._finish(job, JobStatus.FAILED, exc)
-            return
         except Exception as exc:
-            log.exception("job %s user %s: failed", job.id, job.user_id)
+            if not isinstance(exc, UserError):
+                log.exception("job %s user %s: encoding failed", job.id, job.user_id)
             await self._finish(job, JobStatus.FAILED, exc)
             return
-        finally:
-            self._running = None
         job = await self.store.update_job(job.id, status=JobStatus.DONE,
                                           finished_at=time.time(), output_path=result.path)
         log.info("job %s user %s: done in %.1f s -> %s", job.id, job.user_id,
                  job.run_seconds or 0, result.path)
         await self._emit(EventKind.DONE, job, result=result)
 
-    def _render(self, job: Job, on_step, cancelled):  # type: ignore[no-untyped-def]
-        if not job.input_path.exists():
-            raise UserError("input_missing", "The photo of this job is gone; send it again.")
-        image = load_photo(job.input_path.read_bytes())
-        clip = self.renderer.generate([VideoJob(image, job.params)], on_step, cancelled)[0]
-        return clip
+    @staticmethod
+    def _load_photos(jobs: list[Job]) -> list[Image.Image | UserError]:
+        photos: list[Image.Image | UserError] = []
+        for job in jobs:
+            try:
+                if not job.input_path.exists():
+                    raise UserError("input_missing",
+                                    "The photo of this job is gone; send it again.")
+                photos.append(load_photo(job.input_path.read_bytes()))
+            except UserError as exc:
+                photos.append(exc)
+        return photos
 
-    def _encode(self, job: Job, frames) -> VideoResult:  # type: ignore[no-untyped-def]
+    def _encode(self, job: Job, frames: np.ndarray) -> VideoResult:
         path = self.outputs.video_path(job)
         video = encode_mp4(frames, job.params.fps, path, max_bytes=job.chat.get("max_bytes"))
         params_path = self.outputs.write_params(job, video.path, {

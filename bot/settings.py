@@ -7,11 +7,10 @@ values it needs passed in. Every field is documented in `.env.example`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 from engine.params import DEFAULT_PRESET, PRESETS
 
@@ -51,6 +50,8 @@ class Settings(BaseSettings):
     discord_allow_dms: bool = Field(True, alias="DISCORD_ALLOW_DMS")
     discord_api_base_url: str | None = Field(None, alias="DISCORD_API_BASE_URL")
     discord_gateway_url: str | None = Field(None, alias="DISCORD_GATEWAY_URL")
+    discord_sync_commands: Literal["auto", "always", "never"] = Field(
+        "auto", alias="DISCORD_SYNC_COMMANDS")
 
     # People, quotas and fairness
     admins: CommaList = Field(default_factory=list, alias="I2V_ADMINS")
@@ -59,6 +60,7 @@ class Settings(BaseSettings):
     reset_hour_utc: int = Field(0, ge=0, le=23, alias="I2V_RESET_HOUR_UTC")
     max_jobs_per_user: int = Field(3, ge=1, alias="I2V_MAX_JOBS_PER_USER")
     max_queue: int = Field(50, ge=1, alias="I2V_MAX_QUEUE")
+    max_batch: int = Field(1, ge=1, le=8, alias="I2V_MAX_BATCH")
     allowlist_mode: bool = Field(False, alias="I2V_ALLOWLIST_MODE")
     blocked_words: CommaList = Field(default_factory=list, alias="I2V_BLOCKED_WORDS")
 

@@ -178,7 +178,7 @@ class Store:
         unknown = set(fields) - JOB_FIELDS
         assert not unknown, unknown
         values = []
-        for name, value in fields.items():
+        for value in fields.values():
             if isinstance(value, JobStatus):
                 value = value.value
             elif isinstance(value, GenParams):

@@ -121,10 +121,14 @@ async def _ledger_sum(settings, job_id):
         return db.execute("SELECT sum(delta) FROM ledger WHERE job_id = ?", (job_id,)).fetchone()[0]
 
 
-def _status(db_path, job_id=None):
-    with sqlite3.connect(db_path) as db:
-        row = db.execute("SELECT id, status FROM jobs ORDER BY created_at DESC LIMIT 1").fetchone()
-    return row
+def _latest_job(db_path):
+    """(id, status) of the newest job, or None while the file is still being created."""
+    try:
+        with sqlite3.connect(db_path) as db:
+            return db.execute(
+                "SELECT id, status FROM jobs ORDER BY created_at DESC LIMIT 1").fetchone()
+    except sqlite3.OperationalError:
+        return None
 
 
 async def test_a_process_killed_during_a_job_finishes_it_after_restart(tmp_path, tiny_model_dir,
@@ -140,7 +144,7 @@ async def test_a_process_killed_during_a_job_finishes_it_after_restart(tmp_path,
     try:
         deadline = time.time() + 120
         while time.time() < deadline:
-            row = (data / "i2vbot.sqlite3").exists() and _status(data / "i2vbot.sqlite3")
+            row = (data / "i2vbot.sqlite3").exists() and _latest_job(data / "i2vbot.sqlite3")
             if row and row[1] == "running":
                 break
             assert proc.poll() is None, "the CLI ended before its job started"
@@ -167,3 +171,29 @@ async def test_a_process_killed_during_a_job_finishes_it_after_restart(tmp_path,
     assert end.kind is EventKind.DONE, end.message
     assert end.job.attempts == 2 and end.job.seed == 3
     assert end.result.path.exists() and end.result.frames == 8
+
+
+async def test_compatible_jobs_share_a_batch_and_a_cancel_stops_only_its_own(tmp_path,
+                                                                            tiny_engine):
+    settings = make_settings(tmp_path / "data", I2V_MAX_BATCH=3)
+    app = await App.build(settings, renderer=tiny_engine)
+    recorder = Recorder()
+    app.events.register("test", recorder)
+    await app.queue.set_paused(True)
+    await app.start()
+    try:
+        a = await app.core.submit(request("ann", caption=f"waves {FAST} --steps 60 --seed 1"))
+        b = await app.core.submit(request("bob", caption=f"waves {FAST} --steps 60 --seed 2"))
+        other = await app.core.submit(request("cid", caption="waves --size 192x128 "
+                                                             "--frames 8 --steps 10"))
+        await app.queue.set_paused(False)
+        await recorder.wait_for(a.id, [EventKind.PROGRESS])
+        started = recorder.started_order()
+        assert set(started) == {a.id, b.id}  # the third has another size: not batched
+        await app.core.cancel(request("bob").person, b.id)
+        assert (await recorder.wait_for(b.id, END)).kind is EventKind.CANCELLED
+        done = await recorder.wait_for(a.id, END, timeout=120)
+        assert done.kind is EventKind.DONE and done.job.attempts == 1  # requeued, not retried
+        assert (await recorder.wait_for(other.id, END)).kind is EventKind.DONE
+    finally:
+        await app.close()
