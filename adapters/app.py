@@ -22,6 +22,8 @@ from engine import Engine, EngineConfig
 
 log = logging.getLogger(__name__)
 
+PRUNE_EVERY_S = 6 * 3600  # old outputs are deleted at start and then four times a day
+
 
 def engine_config(settings: Settings) -> EngineConfig:
     return EngineConfig(model=settings.model, device=settings.device, dtype=settings.dtype,
@@ -45,6 +47,7 @@ class App:
     queue: JobQueue
     core: Core
     admin: AdminCommands
+    _pruner: asyncio.Task[None] | None = None
 
     @classmethod
     async def build(cls, settings: Settings, renderer: Renderer | None = None) -> App:
@@ -67,10 +70,17 @@ class App:
         if load is not None:
             log.info("loading the model %s", self.settings.model)
             await asyncio.to_thread(load)
-        self.core.outputs.prune()
         await self.queue.start()
+        self._pruner = asyncio.create_task(self._prune_every(PRUNE_EVERY_S), name="retention")
+
+    async def _prune_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.to_thread(self.core.outputs.prune)
+            await asyncio.sleep(seconds)
 
     async def close(self) -> None:
+        if self._pruner is not None:
+            self._pruner.cancel()
         await self.queue.stop()
         await self.events.close()
         await self.store.close()

@@ -19,7 +19,8 @@ CommaList = Annotated[list[str], NoDecode]
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8",
-                                      extra="ignore", populate_by_name=True)
+                                      extra="ignore", populate_by_name=True,
+                                      env_ignore_empty=True)
 
     # Model and engine
     model: str = Field("ali-vilab/i2vgen-xl", alias="I2V_MODEL")
@@ -93,4 +94,5 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """Values that must never reach a log line or a message."""
-        return [s.get_secret_value() for s in (self.telegram_token, self.discord_token) if s]
+        values = (getattr(self, name) for name in type(self).model_fields)
+        return [v.get_secret_value() for v in values if isinstance(v, SecretStr) and v]

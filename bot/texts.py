@@ -6,8 +6,6 @@ English. A `UserError` is translated by its key, or shown in English if none mat
 
 from __future__ import annotations
 
-import time
-
 from bot.models import EventKind, Job, JobEvent, VideoResult
 from bot.quotas import PRESET_COSTS, credits
 from engine.errors import UserError
@@ -255,6 +253,3 @@ HELP_ZH = f"""发送一张照片，并在说明里描述动作，机器人会回
 def help_text(lang: str = "en") -> str:
     return HELP_ZH if lang == "zh" else HELP_EN
 
-
-def ago(ts: float) -> str:
-    return duration(time.time() - ts)

@@ -1,0 +1,40 @@
+"""Settings: one typed object, every variable documented, the example file usable as is."""
+
+import re
+import shutil
+from pathlib import Path
+
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def documented(path: Path) -> set[str]:
+    return set(re.findall(r"^([A-Z][A-Z0-9_]+)=", path.read_text(), re.MULTILINE))
+
+
+def test_every_setting_is_in_env_example_and_readme():
+    names = {field.alias for field in Settings.model_fields.values()}
+    assert documented(ROOT / ".env.example") == names
+    readme = (ROOT / "README.md").read_text()
+    assert {n for n in names if f"`{n}`" not in readme} == set()
+
+
+def test_the_example_file_loads_as_it_is(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in documented(ROOT / ".env.example"):
+        monkeypatch.delenv(name, raising=False)
+    shutil.copy(ROOT / ".env.example", tmp_path / ".env")
+    settings = Settings()
+    assert settings.model == "ali-vilab/i2vgen-xl" and settings.admins == []
+    assert settings.telegram_token is None and settings.discord_guild_id is None
+
+
+def test_lists_are_comma_separated_and_tokens_stay_secret(monkeypatch):
+    monkeypatch.setenv("I2V_ADMINS", "telegram:1, discord:2")
+    monkeypatch.setenv("I2V_BLOCKED_WORDS", "gore,  violence")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "42:secret-value")
+    settings = Settings(_env_file=None)
+    assert settings.admins == ["telegram:1", "discord:2"]
+    assert settings.blocked_words == ["gore", "violence"]
+    assert "secret-value" not in repr(settings) and settings.secrets() == ["42:secret-value"]
