@@ -125,6 +125,7 @@ ZH: dict[str, str] = {
     "empty_prompt": "请描述动作，例如“a cat turning its head slowly”。",
     "bad_preset": "未知预设 “{name}”。可选：{choices}。",
     "quota_exceeded": "需要 {cost} 点，你今天还剩 {left} 点。可改用 preview 预设，或约 {hours} 小时后再试。",
+    "video_too_large": "视频超出此处的上传上限（{max_bytes} 字节），请减少帧数、降低分辨率或帧率。",
 }
 
 CATALOGUE = {"en": EN, "zh": ZH}
