@@ -126,6 +126,14 @@ ZH: dict[str, str] = {
     "bad_preset": "未知预设 “{name}”。可选：{choices}。",
     "quota_exceeded": "需要 {cost} 点，你今天还剩 {left} 点。可改用 preview 预设，或约 {hours} 小时后再试。",
     "video_too_large": "视频超出此处的上传上限（{max_bytes} 字节），请减少帧数、降低分辨率或帧率。",
+    # Photo checks of engine/images.py, by key.
+    "image_empty": "文件是空的，请重新发送照片。",
+    "image_unreadable": "无法识别这个文件，请发送 JPEG、PNG 或 WebP 照片。",
+    "image_damaged": "照片似乎已损坏或不完整，请重新发送或换一张。",
+    "image_format": "不支持 {format} 格式的图片，请发送 JPEG、PNG 或 WebP 照片。",
+    "image_animated": "不支持动图，请发送一张静态的 JPEG、PNG 或 WebP 照片。",
+    "image_too_small": "照片尺寸为 {size}，短边至少需要 {min_side} 像素，请发送更大的照片。",
+    "image_too_large": "照片太大（{size}），上限为 {max_megapixels} 百万像素，请发送更小的照片。",
 }
 
 CATALOGUE = {"en": EN, "zh": ZH}

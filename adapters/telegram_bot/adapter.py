@@ -1,0 +1,96 @@
+"""The Telegram adapter: wires the handlers and the notifier to one PTB Application and runs
+it with the library's manual lifecycle, so `i2vbot serve` can share its event loop."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlparse
+
+from telegram import BotCommandScopeDefault, Update
+from telegram.error import TelegramError
+from telegram.ext import Application
+
+from adapters.app import App
+from adapters.telegram_bot.builder import build_application
+from adapters.telegram_bot.buttons import Buttons
+from adapters.telegram_bot.commands import Commands, command_menu
+from adapters.telegram_bot.deps import Deps
+from adapters.telegram_bot.errors import on_error
+from adapters.telegram_bot.intake import Intake
+from adapters.telegram_bot.limits import Limits
+from adapters.telegram_bot.notifier import TelegramNotifier
+from adapters.telegram_bot.people import PLATFORM
+from adapters.telegram_bot.status import GROUP_INTERVAL, PRIVATE_INTERVAL, StatusMessages
+from bot.models import JobEvent
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT = 10.0  # seconds a getUpdates long poll waits on the server
+
+
+class TelegramAdapter:
+    platform = PLATFORM
+
+    def __init__(self, settings: Settings, app: App) -> None:
+        self.settings = settings
+        self.app = app
+        self.limits = Limits.from_settings(settings)
+        self.notifier = TelegramNotifier(self.limits)
+        self.deps = Deps(app, self.limits, self.notifier, settings.telegram_max_album)
+        self.intake = Intake(self.deps)
+        self.application: Application | None = None  # type: ignore[type-arg]
+        # Tunable by tests: how often status edits may happen and how long a poll waits.
+        self.edit_intervals = (PRIVATE_INTERVAL, GROUP_INTERVAL)
+        self.poll_timeout = POLL_TIMEOUT
+
+    async def notify(self, event: JobEvent) -> None:
+        await self.notifier.notify(event)
+
+    async def start(self) -> None:
+        application = self.application = build_application(self.settings)
+        Commands(self.deps).register(application)
+        self.intake.register(application)
+        Buttons(self.deps).register(application)
+        application.add_error_handler(on_error)
+        await application.initialize()
+        bot = application.bot
+        self.notifier.attach(bot, StatusMessages(bot, *self.edit_intervals))
+        await self._set_commands()
+        await application.start()
+        assert application.updater is not None
+        url = self.settings.telegram_webhook_url
+        if url:
+            secret = self.settings.telegram_webhook_secret
+            await application.updater.start_webhook(
+                listen=self.settings.telegram_webhook_listen,
+                port=self.settings.telegram_webhook_port,
+                url_path=urlparse(url).path.lstrip("/"), webhook_url=url,
+                secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=Update.ALL_TYPES)
+            log.info("telegram: @%s receiving updates by webhook at %s", bot.username, url)
+        else:
+            await application.updater.start_polling(timeout=self.poll_timeout,
+                                                    allowed_updates=Update.ALL_TYPES)
+            log.info("telegram: @%s polling for updates", bot.username)
+
+    async def _set_commands(self) -> None:
+        assert self.application is not None
+        bot = self.application.bot
+        try:
+            await bot.set_my_commands(command_menu("en"), scope=BotCommandScopeDefault())
+            await bot.set_my_commands(command_menu("zh"), scope=BotCommandScopeDefault(),
+                                      language_code="zh")
+        except TelegramError as exc:  # the menu is a convenience; the bot works without it
+            log.warning("telegram: setMyCommands failed: %s", exc)
+
+    async def stop(self) -> None:
+        application = self.application
+        await self.intake.close()
+        if application is not None:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+        await self.notifier.close()

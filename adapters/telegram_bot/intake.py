@@ -1,0 +1,200 @@
+"""Photos in: a captioned photo or image file in a private chat, `/animate` in groups (as a
+caption, or as a reply to a photo), and albums as one job per photo up to a limit."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import Message, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
+
+from adapters.telegram_bot.albums import Albums
+from adapters.telegram_bot.deps import Deps, chat_ref
+from adapters.telegram_bot.errors import answers_user_errors
+from adapters.telegram_bot.limits import MB
+from adapters.telegram_bot.people import lang_of, person_of
+from adapters.telegram_bot.texts import tg_text
+from bot.captions import parse_caption
+from bot.models import JobRequest
+from bot.texts import error_text, text
+from engine.errors import UserError
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+_ANIMATE = re.compile(r"^/animate(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
+
+
+def addressed(caption: str | None, bot_username: str | None) -> bool:
+    """Whether a group caption asks this bot: `/animate` or `/animate@thisbot`."""
+    match = _ANIMATE.match(caption or "")
+    return bool(match) and (match.group(1) is None
+                            or match.group(1).lower() == (bot_username or "").lower())
+
+
+def is_private(message: Message) -> bool:
+    return message.chat.type == ChatType.PRIVATE
+
+
+class Intake:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.albums = Albums(self._album)
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        new = filters.UpdateType.MESSAGE  # an edited caption must not start another job
+        application.add_handler(CommandHandler("animate", self.on_animate, filters=new))
+        application.add_handler(MessageHandler(new & (filters.PHOTO | filters.Document.ALL),
+                                               self.on_media))
+        application.add_handler(MessageHandler(
+            new & filters.ChatType.PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+            self.on_other))
+
+    async def close(self) -> None:
+        await self.albums.close()
+
+    # Handlers
+
+    @answers_user_errors
+    async def on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or message.from_user is None:
+            return
+        if message.media_group_id:
+            self.albums.add(message)
+            return
+        if not is_private(message) and not addressed(message.caption, context.bot.username):
+            return  # a group photo meant for people, not for the bot
+        await self.animate(message, message, message.caption)
+
+    @answers_user_errors
+    async def on_animate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or message.from_user is None:
+            return
+        source = message.reply_to_message
+        if source is None or not (source.photo or source.document):
+            raise UserError("need_photo", text("need_photo"))
+        await self.animate(source, message, message.text)
+
+    @answers_user_errors
+    async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A sticker, a video, plain text... in a private chat: say what to send."""
+        if update.effective_message is not None:
+            raise UserError("need_photo", text("need_photo"))
+
+    # The path from a message to a job
+
+    async def animate(self, source: Message, asker: Message, caption: str | None) -> None:
+        """Queue the photo of `source` for the person who wrote `asker`; UserErrors before
+        the status message exists are raised, later ones are shown in it."""
+        assert asker.from_user is not None
+        user = asker.from_user
+        lang = lang_of(user)
+        self.deps.notifier.gone.discard(asker.chat_id)
+        file_id = self.media_of(source)
+        check_caption(caption)
+        status = await asker.reply_text(text("downloading", lang), do_quote=True)
+        try:
+            data = await self.download(source, file_id)
+            chat = chat_ref(self.deps, asker.chat, status.message_id, asker.message_id,
+                            user.language_code)
+            job = await self.deps.app.core.submit(JobRequest(person=person_of(user), chat=chat,
+                                                             image=data, caption=caption or ""))
+        except UserError as exc:
+            log.info("user %s chat %s: refused: %s", user.id, asker.chat_id, exc)
+            await _show(status, asker, error_text(exc, lang))
+            return
+        except Exception:  # the status message must not keep saying "checking the photo"
+            log.exception("user %s chat %s: the photo could not be queued", user.id,
+                          asker.chat_id)
+            await _show(status, asker, text("internal_error", lang))
+            return
+        log.info("job %s user telegram:%s chat %s: submitted", job.id, user.id, asker.chat_id)
+
+    def media_of(self, message: Message) -> str:
+        """The file id of the photo to animate, within the download limit."""
+        limit = self.deps.limits.download_bytes
+        if message.photo:
+            fitting = [p for p in message.photo if (p.file_size or 0) <= limit]
+            if not fitting:
+                raise _too_big(message.photo[-1].file_size or 0, limit)
+            return max(fitting, key=lambda p: p.width * p.height).file_id
+        doc = message.document
+        if doc is not None and ((doc.mime_type or "").startswith("image/")
+                                or (doc.file_name or "").lower().endswith(IMAGE_SUFFIXES)):
+            if doc.file_size and doc.file_size > limit:
+                raise _too_big(doc.file_size, limit)
+            return doc.file_id
+        raise UserError("need_photo", text("need_photo"))
+
+    async def download(self, message: Message, file_id: str) -> bytes:
+        limit = self.deps.limits.download_bytes
+        try:
+            file = await message.get_bot().get_file(file_id)
+        except BadRequest as exc:
+            if "too big" in str(exc).lower():
+                raise _too_big(limit + 1, limit) from exc
+            raise
+        if file.file_size and file.file_size > limit:
+            raise _too_big(file.file_size, limit)
+        return bytes(await file.download_as_bytearray())
+
+    async def _album(self, messages: list[Message]) -> None:
+        first = messages[0]
+        assert first.from_user is not None
+        lang = lang_of(first.from_user)
+        caption = next((m.caption for m in messages if m.caption), None)
+        if not is_private(first) and not addressed(caption, first.get_bot().username):
+            return
+        usable = [m for m in messages if _is_image(m)]
+        try:
+            if not usable:
+                await first.reply_text(tg_text("album_none", lang))
+                return
+            try:
+                check_caption(caption)
+            except UserError as exc:
+                await first.reply_text(error_text(exc, lang))
+                return
+            if len(usable) > self.deps.max_album:
+                await first.reply_text(text("album_limit", lang, limit=self.deps.max_album))
+            for message in usable[: self.deps.max_album]:
+                try:
+                    await self.animate(message, message, caption)
+                except UserError as exc:
+                    await message.reply_text(error_text(exc, lang))
+        except TelegramError as exc:
+            log.warning("chat %s: album of user %s not handled: %s", first.chat_id,
+                        first.from_user.id, exc)
+
+
+async def _show(status: Message, asker: Message, line: str) -> None:
+    """Turn the status message into the answer; a fresh reply if it cannot be edited."""
+    try:
+        await status.edit_text(line)
+    except TelegramError:
+        try:
+            await asker.reply_text(line)
+        except TelegramError as exc:
+            log.warning("chat %s: answer not shown: %s", asker.chat_id, exc)
+
+
+def check_caption(caption: str | None) -> None:
+    """Refuse a bad caption before downloading anything (the core checks again)."""
+    if not parse_caption(caption).prompt.strip():
+        raise UserError("need_caption", text("need_caption"))
+
+
+def _is_image(message: Message) -> bool:
+    doc = message.document
+    return bool(message.photo) or (doc is not None and (doc.mime_type or "").startswith("image/"))
+
+
+def _too_big(size: int, limit: int) -> UserError:
+    return UserError("photo_too_big", text("photo_too_big", size_mb=size / MB,
+                                           limit_mb=limit / MB),
+                     size_mb=size / MB, limit_mb=limit / MB)
