@@ -28,7 +28,11 @@ PRUNE_EVERY_S = 6 * 3600  # old outputs are deleted at start and then four times
 def engine_config(settings: Settings) -> EngineConfig:
     return EngineConfig(model=settings.model, device=settings.device, dtype=settings.dtype,
                         cpu_offload=settings.cpu_offload,
-                        models_dir=settings.data_dir / "models")
+                        models_dir=settings.data_dir / "models",
+                        decode_chunk_size=settings.decode_chunk_size,
+                        compile_unet=settings.compile_unet,
+                        channels_last=settings.channels_last, fuse_qkv=settings.fuse_qkv,
+                        attention=settings.attention)
 
 
 def policy(settings: Settings) -> Policy:

@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     device: str = Field("auto", alias="I2V_DEVICE")
     dtype: Literal["auto", "bf16", "fp16", "fp32"] = Field("auto", alias="I2V_DTYPE")
     cpu_offload: bool = Field(False, alias="I2V_CPU_OFFLOAD")
+    decode_chunk_size: int | None = Field(None, ge=1, alias="I2V_DECODE_CHUNK_SIZE")
+    # GPU speed-ups, off until `i2vbot bench` on your GPU shows they help.
+    compile_unet: bool = Field(False, alias="I2V_COMPILE")
+    channels_last: bool = Field(False, alias="I2V_CHANNELS_LAST")
+    fuse_qkv: bool = Field(False, alias="I2V_FUSE_QKV")
+    attention: Literal["sdpa", "flash", "cudnn", "efficient", "math"] = Field(
+        "sdpa", alias="I2V_ATTENTION")
     data_dir: Path = Field(Path("data"), alias="I2V_DATA_DIR")
     default_preset: str = Field(DEFAULT_PRESET, alias="I2V_DEFAULT_PRESET")
     output_retention_days: int = Field(14, ge=0, alias="I2V_OUTPUT_RETENTION_DAYS")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 DEFAULT_MODEL = "ali-vilab/i2vgen-xl"
 DTYPES = ("auto", "bf16", "fp16", "fp32")
+# "sdpa" lets torch pick the fastest scaled-dot-product kernel; the others force one.
+ATTENTION = ("sdpa", "flash", "cudnn", "efficient", "math")
 
 
 @dataclass(frozen=True)
@@ -22,3 +24,10 @@ class EngineConfig:
     models_dir: Path = Path("data/models")  # where "tiny" and "synthetic" are built
     decode_chunk_size: int | None = None  # None: the engine picks from free memory
     cache_dir: Path | None = None  # Hugging Face cache override
+    # Speed-ups, all off until a GPU benchmark (`i2vbot bench`) shows they help; see
+    # engine/speedups.py for what each does.
+    compile_unet: bool = False  # torch.compile the UNet, warmed up at load
+    compile_warmup: tuple[tuple[int, int, int], ...] = ((512, 512, 16),)  # (w, h, frames)
+    channels_last: bool = False  # NHWC convolution weights in the UNet and VAE
+    fuse_qkv: bool = False  # one matmul for q, k and v in every UNet attention
+    attention: str = "sdpa"

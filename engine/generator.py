@@ -27,6 +27,7 @@ from engine.images import prepare_image
 from engine.loader import LoadedPipeline, load_pipeline, pick_device
 from engine.params import RESOLUTIONS, SEED, GenParams, size_for
 from engine.prompts import PromptEncoder
+from engine.speedups import attention_context
 
 logger = logging.getLogger(__name__)
 
@@ -98,11 +99,31 @@ class Engine:
                 loaded = load_pipeline(self.config)
                 self._prompts = PromptEncoder(loaded.pipe, loaded.device)
                 self._loaded = loaded
+                if self.config.compile_unet:
+                    self._warm_up()
                 logger.info("engine ready: %s", self.describe())
+
+    def _warm_up(self) -> None:
+        """Compile the UNet for the usual shapes now rather than in a user's first job.
+        Other shapes compile when first seen (then torch makes the sizes dynamic)."""
+        for width, height, frames in self.config.compile_warmup:
+            logger.info("compiling the UNet for %dx%d, %d frames", width, height, frames)
+            params = GenParams(prompt="warm-up", width=width, height=height, frames=frames,
+                               steps=1, seed=0)
+            image = Image.new("RGB", (width, height), (128, 128, 128))
+            with self._run_lock:
+                self._run([VideoJob(image, params)], [params], None, None)
 
     @property
     def loaded(self) -> bool:
         return self._loaded is not None
+
+    @property
+    def pipeline(self) -> Any:
+        """The loaded diffusers pipeline (for the benchmark's hooks); loads it if needed."""
+        self.load()
+        assert self._loaded is not None
+        return self._loaded.pipe
 
     @property
     def device(self) -> torch.device:
@@ -114,7 +135,10 @@ class Engine:
         lp = self._loaded
         dtype = str(lp.dtype).removeprefix("torch.")
         offload = ", cpu offload" if self.config.cpu_offload and lp.device.type == "cuda" else ""
-        return f"{lp.source} on {lp.device} ({dtype}{offload})"
+        extras = "".join(f", {s}" for s in lp.speedups)
+        if lp.attention != "sdpa":
+            extras += f", {lp.attention} attention"
+        return f"{lp.source} on {lp.device} ({dtype}{offload}{extras})"
 
     def generate(self, jobs: Sequence[VideoJob], on_step: OnStep | None = None,
                  cancelled: Cancelled | None = None) -> list[Clip]:
@@ -168,14 +192,16 @@ class Engine:
         hooks = self._hooks(pipe.unet, first.steps, on_step, cancelled)
         pipe.image_generators = generators
         try:
-            return self._call_pipeline(
-                pipe, image=images, prompt_embeds=positive, negative_prompt_embeds=negative,
-                height=first.height, width=first.width, num_frames=first.frames,
-                target_fps=first.fps, num_inference_steps=first.steps,
-                guidance_scale=first.guidance, generator=generators,
-                num_videos_per_prompt=1,  # more pairs image latents with the wrong prompts
-                decode_chunk_size=self._decode_chunk(first, len(jobs)),
-                output_type="np", clip_skip=None)
+            with attention_context(self._loaded.attention):
+                return self._call_pipeline(
+                    pipe, image=images, prompt_embeds=positive,
+                    negative_prompt_embeds=negative,
+                    height=first.height, width=first.width, num_frames=first.frames,
+                    target_fps=first.fps, num_inference_steps=first.steps,
+                    guidance_scale=first.guidance, generator=generators,
+                    num_videos_per_prompt=1,  # more pairs image latents with wrong prompts
+                    decode_chunk_size=self._decode_chunk(first, len(jobs)),
+                    output_type="np", clip_skip=None)
         finally:
             pipe.image_generators = None
             for hook in hooks:

@@ -11,6 +11,7 @@ import torch
 
 from engine.config import DTYPES, EngineConfig
 from engine.errors import InternalError
+from engine.speedups import apply_speedups, attention_backend
 from engine.tiny import SYNTHETIC_NAME, TINY_NAME, ensure_synthetic_pipeline, ensure_tiny_pipeline
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ class LoadedPipeline:
     device: torch.device
     dtype: torch.dtype
     source: str  # where the weights came from, for logs and `doctor`
+    attention: str = "sdpa"  # the SDPA kernel choice in effect (engine/speedups.py)
+    speedups: tuple[str, ...] = ()  # what apply_speedups switched on, for logs
 
 
 def pick_device(name: str) -> torch.device:
@@ -101,7 +104,10 @@ def load_pipeline(config: EngineConfig) -> LoadedPipeline:
             logger.warning("cpu_offload only applies to CUDA; ignoring it on %s", device)
         pipe.to(device)
     pipe.set_progress_bar_config(disable=True)  # progress goes through our own callback
-    return LoadedPipeline(pipe=pipe, device=device, dtype=dtype, source=source)
+    attention = attention_backend(config, device)
+    speedups = apply_speedups(pipe, config, device)
+    return LoadedPipeline(pipe=pipe, device=device, dtype=dtype, source=source,
+                          attention=attention, speedups=tuple(speedups))
 
 
 def model_status(config: EngineConfig) -> str:
