@@ -9,7 +9,6 @@ restart finds queued jobs still queued and a job cut off while running is retrie
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 import time
@@ -35,6 +34,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 2  # a job cut off by a restart is tried once more
 PAUSED_FLAG = "queue_paused"
+STOP_TIMEOUT_S = 60.0  # a step of the max preset on a slow GPU stays well under this
 
 
 @dataclass
@@ -64,6 +64,7 @@ class JobQueue:
         self._running: _Batch | None = None
         self._worker: asyncio.Task[None] | None = None
         self._paused = False
+        self._stopping = False
 
     # Lifecycle
 
@@ -72,16 +73,20 @@ class JobQueue:
         await self.recover()
         self._worker = asyncio.create_task(self._work(), name="gpu-worker")
 
-    async def stop(self) -> None:
-        """Stop after the current step; an interrupted job goes back to the queue as it was."""
+    async def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Stop after the current denoising step; interrupted jobs go back to the queue as
+        they were, so a restart does not count against their one retry."""
         if self._worker is None:
             return
+        self._stopping = True
         if self._running:
             self._running.shutdown = True
             self._running.stop.set()
-        self._worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._worker
+        self.wake()
+        try:
+            await asyncio.wait_for(self._worker, timeout)
+        except TimeoutError:  # the worker was cancelled: its job is retried at the next start
+            log.warning("the GPU worker did not stop within %.0f s", timeout)
         self._worker = None
 
     async def recover(self) -> None:
@@ -179,7 +184,7 @@ class JobQueue:
     # The worker
 
     async def _work(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             batch = await self._claim_next()
             if not batch:
@@ -196,7 +201,7 @@ class JobQueue:
     async def _claim_next(self) -> list[Job]:
         """The fairest next job, plus queued jobs that can share its batch (same size,
         frames, steps, guidance and fps) when batching is on."""
-        if self._paused:
+        if self._paused or self._stopping:
             return []
         async with self.store.transaction():
             order = await self.ordered()

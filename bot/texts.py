@@ -24,7 +24,7 @@ EN: dict[str, str] = {
     "interrupted": "The bot restarted twice while making it.",
     "restarted": "The bot restarted while making this video; it will be tried once more.",
     "result": "🎬 {prompt}\npreset {preset} · seed {seed} · {width}x{height} · {frames} frames @ "
-              "{fps} fps · {steps} steps · guidance {guidance} · {seconds:.0f} s · job {job}",
+              "{fps} fps · {steps} steps · guidance {guidance} · {seconds:.0f} s · {cost} credits · job {job}",
     "need_photo": "Send a photo with a caption that describes the motion, e.g. "
                   "“a cat turning its head slowly”.",
     "need_caption": "Add a caption describing the motion, e.g. “a woman smiling and waving "
@@ -80,7 +80,7 @@ ZH: dict[str, str] = {
     "interrupted": "生成过程中机器人重启了两次。",
     "restarted": "生成时机器人重启了，将再试一次。",
     "result": "🎬 {prompt}\n预设 {preset} · 种子 {seed} · {width}x{height} · {frames} 帧 @ {fps} fps"
-              " · {steps} 步 · 引导系数 {guidance} · 用时 {seconds:.0f} 秒 · 任务 {job}",
+              " · {steps} 步 · 引导系数 {guidance} · 用时 {seconds:.0f} 秒 · 消耗 {cost} 点 · 任务 {job}",
     "need_photo": "请发送一张照片，并在说明中描述动作，例如“a cat turning its head slowly”。",
     "need_caption": "请为照片添加说明来描述动作，例如“a woman smiling and waving slowly”。"
                     "发送 /help 查看技巧。",
@@ -198,7 +198,7 @@ def result_caption(job: Job, result: VideoResult, lang: str = "en", limit: int =
     p = job.params
     fields = dict(preset=p.preset, seed=p.seed, width=result.width, height=result.height,
                   frames=result.frames, fps=result.fps, steps=p.steps, guidance=p.guidance,
-                  seconds=job.run_seconds or 0.0, job=job.id)
+                  seconds=job.run_seconds or 0.0, cost=credits(job.cost), job=job.id)
     rest = len(text("result", lang, prompt="", **fields))
     prompt = p.prompt
     if rest + len(prompt) > limit:

@@ -197,3 +197,31 @@ async def test_compatible_jobs_share_a_batch_and_a_cancel_stops_only_its_own(tmp
         assert (await recorder.wait_for(other.id, END)).kind is EventKind.DONE
     finally:
         await app.close()
+
+
+async def test_a_clean_shutdown_puts_the_running_job_back_without_using_its_retry(
+        settings, tiny_engine):
+    app = await App.build(settings, renderer=tiny_engine)
+    recorder = Recorder()
+    app.events.register("test", recorder)
+    await app.start()
+    job = await app.core.submit(request(caption=f"waves {FAST} --steps 100"))
+    await recorder.wait_for(job.id, [EventKind.PROGRESS])
+    await app.close()
+    stopped = await _job_row(settings, job.id)
+    assert stopped == ("queued", 0)
+
+    app = await App.build(settings, renderer=tiny_engine)
+    recorder = Recorder()
+    app.events.register("test", recorder)
+    await app.start()
+    try:
+        end = await recorder.wait_for(job.id, END, timeout=120)
+    finally:
+        await app.close()
+    assert end.kind is EventKind.DONE and end.job.attempts == 1
+
+
+async def _job_row(settings, job_id):
+    with sqlite3.connect(settings.db_path) as db:
+        return db.execute("SELECT status, attempts FROM jobs WHERE id = ?", (job_id,)).fetchone()
