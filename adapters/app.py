@@ -19,6 +19,7 @@ from bot.service import Core, Policy
 from bot.settings import Settings
 from bot.store import Store
 from engine import Engine, EngineConfig
+from engine.errors import InternalError
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,13 @@ class App:
         load = getattr(self.engine, "load", None)
         if load is not None:
             log.info("loading the model %s", self.settings.model)
-            await asyncio.to_thread(load)
+            try:
+                await asyncio.to_thread(load)
+            except Exception as exc:
+                raise InternalError(
+                    f"Could not load the model {self.settings.model!r}: {exc}. Check "
+                    "I2V_MODEL, the network for the first download, and `i2vbot doctor`."
+                ) from exc
         await self.queue.start()
         self._pruner = asyncio.create_task(self._prune_every(PRUNE_EVERY_S), name="retention")
 

@@ -24,7 +24,7 @@ from bot.logs import setup_logging
 from bot.models import EventKind, JobEvent, JobRequest, Person
 from bot.settings import Settings
 from bot.texts import error_text, presets_text, status_text
-from engine.errors import UserError
+from engine.errors import InternalError, UserError
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +112,11 @@ async def serve(settings: Settings) -> int:
     try:
         for adapter in running:
             app.events.register(adapter.platform, adapter)
-        await app.start()
+        # Chats first: people can send photos (and see their place in line) while the
+        # model loads, which takes a minute or more.
         for adapter in running:
             await adapter.start()
+        await app.start()
         log.info("serving %s", ", ".join(a.platform for a in running))
         await stop.wait()
         log.info("shutting down")
@@ -235,10 +237,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     setup_logging(settings.data_dir, settings.log_level, settings.secrets(),
                   console=args.command == "serve")
-    if args.command == "animate":
-        return asyncio.run(animate(settings, args.photo, args.caption, args.output))
-    if args.command == "serve":
-        return asyncio.run(serve(settings))
+    try:
+        if args.command == "animate":
+            return asyncio.run(animate(settings, args.photo, args.caption, args.output))
+        if args.command == "serve":
+            return asyncio.run(serve(settings))
+    except InternalError as exc:  # e.g. the model could not be loaded: say so, no traceback
+        log.error("%s", exc, exc_info=exc)  # the whole story goes to the log file
+        print(exc, file=sys.stderr)
+        return 1
     if args.command == "doctor":
         return asyncio.run(doctor(settings))
     if args.command == "sync-commands":

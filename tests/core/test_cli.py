@@ -102,3 +102,12 @@ def test_tokens_never_reach_the_log_file(tmp_path):
     assert token not in text and "discord-secret" not in text and "x" * 35 not in text
     assert text.count("[redacted]") == 3
     assert RedactSecrets([]).scrub("job ab12cd user telegram:42") == "job ab12cd user telegram:42"
+
+
+def test_a_model_that_cannot_load_is_explained(env, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("I2V_MODEL", str(tmp_path / "no-such-model"))
+    photo = tmp_path / "cat.jpg"
+    photo.write_bytes(make_photo(192, 128))
+    assert main(["animate", str(photo), "waves"]) == 1
+    err = capsys.readouterr().err
+    assert "Could not load the model" in err and "i2vbot doctor" in err
