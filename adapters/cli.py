@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import getpass
 import logging
-import shlex
 import shutil
 import signal
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from adapters.app import App, engine_config
+from adapters.bench_cli import add_bench_parser, bench
 from bot.logs import setup_logging
 from bot.models import EventKind, JobEvent, JobRequest, Person
 from bot.settings import Settings
@@ -165,31 +165,6 @@ async def doctor(settings: Settings) -> int:
     return 0
 
 
-def bench(args: argparse.Namespace, argv: list[str]) -> int:
-    """The speed benchmark; needs no settings, tokens or database."""
-    from engine.benchmark import BenchOptions, run_benchmark
-    from engine.config import EngineConfig
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    for noisy in ("diffusers", "transformers", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
-    base = EngineConfig(device=args.device, dtype=args.dtype, models_dir=args.models_dir,
-                        compile_unet=args.compile, channels_last=args.channels_last,
-                        fuse_qkv=args.fuse_qkv, attention=args.attention)
-    options = BenchOptions(
-        model=args.model, base=base, presets=tuple(args.presets.split(",")),
-        variants=tuple(args.variants.split(",")) if args.variants else None, runs=args.runs,
-        warmups=args.warmups, batches=tuple(int(b) for b in args.batches.split(",")),
-        out=args.out, command=shlex.join(["i2vbot", *argv]))
-    try:
-        run_benchmark(options, progress=lambda line: print(line, file=sys.stderr))
-    except ValueError as exc:
-        print(f"bench: {exc}", file=sys.stderr)
-        return 2
-    print(f"Report: {args.out}\nRaw numbers: {args.out.with_suffix('.json')}")
-    return 0
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="i2vbot", description="Animate photos with I2VGen-XL "
                                 "from Telegram, Discord or the terminal.")
@@ -202,23 +177,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("presets", help="list the quality presets and their cost")
     sub.add_parser("doctor", help="check the GPU, ffmpeg, model, database and tokens")
     sub.add_parser("sync-commands", help="register the Discord slash commands now")
-    b = sub.add_parser("bench", help="time the stock pipeline and this engine side by side")
-    b.add_argument("--model", help="tiny, synthetic or a pipeline folder (default: synthetic "
-                   "on CUDA, tiny otherwise)")
-    b.add_argument("--presets", default="standard,high,max")
-    b.add_argument("--variants", help="comma-separated rows, e.g. stock,engine,bf16,compile "
-                   "(default: all that apply to the device)")
-    b.add_argument("--runs", type=int, default=3, help="timed runs per row (median)")
-    b.add_argument("--warmups", type=int, default=1)
-    b.add_argument("--batches", default="1,2,4", help="batch sizes for videos per hour")
-    b.add_argument("--out", type=Path, default=Path("benchmarks/RESULTS.md"))
-    b.add_argument("--models-dir", type=Path, default=Path("data/models"))
-    b.add_argument("--device", default="auto")
-    b.add_argument("--dtype", default="auto")
-    b.add_argument("--compile", action="store_true", help="engine row: torch.compile the UNet")
-    b.add_argument("--channels-last", action="store_true")
-    b.add_argument("--fuse-qkv", action="store_true")
-    b.add_argument("--attention", default="sdpa", help="sdpa, flash, cudnn, efficient or math")
+    add_bench_parser(sub)
     return p
 
 

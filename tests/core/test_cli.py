@@ -111,3 +111,16 @@ def test_a_model_that_cannot_load_is_explained(env, tmp_path, monkeypatch, capsy
     assert main(["animate", str(photo), "waves"]) == 1
     err = capsys.readouterr().err
     assert "Could not load the model" in err and "i2vbot doctor" in err
+
+
+def test_bench_writes_a_report_that_says_it_is_not_a_gpu_figure(tmp_path, tiny_model_dir,
+                                                                 capsys):
+    out = tmp_path / "RESULTS.md"
+    assert main(["bench", "--model", str(tiny_model_dir), "--presets", "standard",
+                 "--variants", "stock,engine", "--runs", "1", "--batches", "1",
+                 "--out", str(out)]) == 0
+    assert f"Report: {out}" in capsys.readouterr().out
+    report = out.read_text()
+    assert "not GPU figures" in report
+    assert "| standard | stock |" in report and "| standard | engine |" in report
+    assert out.with_suffix(".json").exists()
