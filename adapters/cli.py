@@ -89,7 +89,8 @@ async def animate(settings: Settings, photo: Path, caption: str, out: Path | Non
     return 0
 
 
-async def serve(settings: Settings) -> int:
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    """Run every configured platform until SIGINT/SIGTERM (or until `stop` is set)."""
     adapters = []
     if settings.telegram_token:
         from adapters.telegram_bot import TelegramAdapter
@@ -104,11 +105,12 @@ async def serve(settings: Settings) -> int:
         return 2
     app = await App.build(settings)
     running = [cls(settings, app) for cls in adapters]
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
     try:
         for adapter in running:
             app.events.register(adapter.platform, adapter)

@@ -1,0 +1,45 @@
+"""`i2vbot serve`: Telegram and Discord in one process, one queue, one engine."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+from adapters.cli import serve
+from tests.core.conftest import FAST, make_settings
+from tests.discord.conftest import animate_data, interaction
+from tests.discord.fake_discord import FakeDiscord
+from tests.discord.helpers import check_video, followup, send
+from tests.images import make_photo
+from tests.telegram.conftest import Person
+from tests.telegram.fake_bot_api import TOKEN, FakeBotApi
+
+
+async def test_serve_runs_both_platforms_on_one_queue(tmp_path, tiny_model_dir):
+    telegram, discord = FakeBotApi(), FakeDiscord()
+    await telegram.start()
+    await discord.start()
+    settings = make_settings(
+        tmp_path / "data", I2V_MODEL=str(tiny_model_dir), TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=telegram.base_url, TELEGRAM_API_FILE_URL=telegram.file_url,
+        DISCORD_BOT_TOKEN="fake-token", DISCORD_API_BASE_URL=discord.api_url,
+        DISCORD_GATEWAY_URL=discord.gateway_url)
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(settings, stop))
+    try:
+        ann = Person(telegram, 10)
+        await ann.photo(f"a cat turning its head {FAST}")
+        attachment = discord.add_attachment("dog.jpg", make_photo(160, 128), "image/jpeg")
+        payload = interaction(2, animate_data(attachment, f"a dog running {FAST}"))
+        assert (await send(discord, payload)).json["type"] == 5  # deferred
+        video = await ann.wait_video(timeout=90)
+        assert "a cat turning its head" in video.fields["caption"]
+        check_video(await followup(discord, payload, files=True, timeout=90), tmp_path)
+    finally:
+        stop.set()
+        assert await asyncio.wait_for(server, 60) == 0
+        await telegram.close()
+        await discord.close()
+    with sqlite3.connect(settings.db_path) as db:
+        rows = db.execute("SELECT platform, status FROM jobs ORDER BY platform").fetchall()
+    assert rows == [("discord", "done"), ("telegram", "done")]  # one store, one queue
