@@ -89,6 +89,15 @@ class App:
             await asyncio.to_thread(self.core.outputs.prune)
             await asyncio.sleep(seconds)
 
+    async def stop_work(self, timeout: float = 30) -> None:
+        """Stop the GPU worker and deliver the events it produced, before the adapters go."""
+        await self.queue.stop()
+        try:
+            await asyncio.wait_for(self.events.drain(), timeout)
+        except TimeoutError:
+            log.warning("some job events were not delivered within %.0f s of shutdown",
+                        timeout)
+
     async def close(self) -> None:
         if self._pruner is not None:
             self._pruner.cancel()

@@ -20,11 +20,11 @@ from tqdm import tqdm
 
 from adapters.app import App, engine_config
 from adapters.bench_cli import add_bench_parser, bench
-from bot.logs import setup_logging
+from bot.logs import RedactSecrets, setup_logging
 from bot.models import EventKind, JobEvent, JobRequest, Person
 from bot.settings import Settings
 from bot.texts import error_text, presets_text, status_text
-from engine.errors import InternalError, UserError
+from engine.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
+            # Not on Windows, nor outside the main thread: Ctrl+C then just ends the loop.
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, stop.set)
     try:
         for adapter in running:
@@ -123,6 +124,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         await stop.wait()
         log.info("shutting down")
     finally:
+        # The GPU's job first: it finishes its step (or its video) and every event it
+        # produced is handed to the chats while they are still connected.
+        await app.stop_work()
         for adapter in running:
             with contextlib.suppress(Exception):
                 await adapter.stop()
@@ -203,9 +207,11 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(animate(settings, args.photo, args.caption, args.output))
         if args.command == "serve":
             return asyncio.run(serve(settings))
-    except InternalError as exc:  # e.g. the model could not be loaded: say so, no traceback
-        log.error("%s", exc, exc_info=exc)  # the whole story goes to the log file
-        print(exc, file=sys.stderr)
+    except Exception as exc:  # a model that will not load, a token a platform refused...
+        # The whole story goes to the log; the terminal gets one line. Libraries put tokens
+        # in their messages (python-telegram-bot's InvalidToken does), hence the scrub.
+        log.error("%s stopped: %s", args.command, exc, exc_info=exc)
+        print(RedactSecrets(settings.secrets()).scrub(str(exc)), file=sys.stderr)
         return 1
     if args.command == "doctor":
         return asyncio.run(doctor(settings))

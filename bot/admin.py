@@ -25,7 +25,7 @@ USAGE = {
     "reset": "reset USER: reset today's usage",
     "ban": "ban USER",
     "unban": "unban USER",
-    "role": "role USER admin|trusted|user",
+    "role": "role USER trusted|user (admins are set in I2V_ADMINS)",
     "allow": "allow USER|chat:ID: add to the allow-list",
     "disallow": "disallow USER|chat:ID: remove from the allow-list",
     "pause": "pause: stop starting new jobs",
@@ -62,10 +62,11 @@ class AdminCommands:
         log.info("admin %s: %s %s", actor.key, verb, " ".join(args))
         return await handler(actor, args, replied)
 
-    async def resolve(self, actor: Person, args: list[str], replied: Person | None) -> User:
-        """The user named by the first argument (id or @username), else the replied-to one.
-        Consumes that argument."""
-        if args and not (replied and _is_value(args[0])):
+    async def resolve(self, actor: Person, args: list[str], replied: Person | None,
+                      values: int = 0) -> User:
+        """The user named by the first argument (id or @username), else the replied-to one
+        (then the arguments are only the verb's `values`). Consumes the user argument."""
+        if args and not (replied and len(args) <= values):
             token = args.pop(0)
             platform, _, ident = token.rpartition(":")
             platform = platform or actor.platform
@@ -92,7 +93,7 @@ class AdminCommands:
         return "\n".join(lines)
 
     async def allowance(self, actor: Person, args: list[str], replied: Person | None) -> str:
-        user = await self.resolve(actor, args, replied)
+        user = await self.resolve(actor, args, replied, values=1)
         value = _one(args, "allowance USER CREDITS")
         amount = None if value == "default" else _number(value)
         await self.store.update_user(user.id, daily_credits=amount)
@@ -100,7 +101,7 @@ class AdminCommands:
         return f"{user.label}: daily allowance {shown}."
 
     async def grant(self, actor: Person, args: list[str], replied: Person | None) -> str:
-        user = await self.resolve(actor, args, replied)
+        user = await self.resolve(actor, args, replied, values=1)
         amount = to_hundredths(_number(_one(args, "grant USER CREDITS")))
         await self.core.quotas.grant(user, amount, actor.key)
         return f"{user.label}: {credits(amount)} credits added for today."
@@ -118,8 +119,11 @@ class AdminCommands:
         cancelled = 0
         for job in await self.store.user_jobs(user.id, 100):
             if job.status.active:
-                await self.core.queue.cancel(job, actor.key)
-                cancelled += 1
+                try:
+                    await self.core.queue.cancel(job, actor.key)
+                    cancelled += 1
+                except UserError:  # it finished meanwhile
+                    pass
         return f"{user.label} is banned ({cancelled} of their jobs cancelled)."
 
     async def unban(self, actor: Person, args: list[str], replied: Person | None) -> str:
@@ -128,12 +132,12 @@ class AdminCommands:
         return f"{user.label} is no longer banned."
 
     async def role(self, actor: Person, args: list[str], replied: Person | None) -> str:
-        user = await self.resolve(actor, args, replied)
-        value = _one(args, "role USER admin|trusted|user").lower()
-        try:
-            role = Role(value)
-        except ValueError:
-            raise UserError("bad_role", "Role must be admin, trusted or user.") from None
+        user = await self.resolve(actor, args, replied, values=1)
+        value = _one(args, USAGE["role"]).lower()
+        if value not in (Role.TRUSTED, Role.USER):
+            raise UserError("bad_role", "Role must be trusted or user; admins are the people "
+                            "listed in I2V_ADMINS.")
+        role = Role(value)
         await self.store.update_user(user.id, role=role)
         return f"{user.label} is now {role}."
 
@@ -197,14 +201,6 @@ class AdminCommands:
 
 def _who(row) -> str:  # type: ignore[no-untyped-def]
     return f"@{row['username']}" if row["username"] else f"{row['platform']}:{row['platform_id']}"
-
-
-def _is_value(token: str) -> bool:
-    try:
-        float(token)
-        return True
-    except ValueError:
-        return token.lower() in {"default", "admin", "trusted", "user"}
 
 
 def _one(args: list[str], usage: str) -> str:

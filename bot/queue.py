@@ -12,6 +12,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,7 +26,7 @@ from bot.quotas import Quotas
 from bot.scheduling import fair_order
 from bot.store import Store
 from bot.texts import error_text, language, text
-from engine.errors import GenerationCancelled, UserError
+from engine.errors import GenerationCancelled, GenerationFailed, UserError
 from engine.generator import Clip, VideoJob, batch_key
 from engine.images import load_photo
 from engine.video import encode_mp4
@@ -229,31 +230,38 @@ class JobQueue:
                 loop.call_soon_threadsafe(self._progress, job, step, total)
 
         try:
-            photos = await asyncio.to_thread(self._load_photos, jobs)
-            for job, photo in zip(jobs, photos, strict=True):
-                if isinstance(photo, UserError):
-                    await self._finish(job, JobStatus.FAILED, photo)
-            ready = [(j, p) for j, p in zip(jobs, photos, strict=True)
-                     if not isinstance(p, UserError)]
-            if not ready:
-                return
-            batch.jobs = [j for j, _ in ready]
-            clips = await asyncio.to_thread(
+            clips = await self._generate(batch, on_step)
+            # Still "running" while encoding, so a cancel now is honoured, not refused.
+            for job, clip in zip(batch.jobs, clips, strict=True):
+                await self._deliver(job, clip, batch)
+        finally:
+            self._running = None
+
+    async def _generate(self, batch: _Batch, on_step: Callable[[int, int], None]) -> list[Clip]:
+        """Frames for every job of the batch whose photo loads; [] when none is left."""
+        photos = await asyncio.to_thread(self._load_photos, batch.jobs)
+        ready = []
+        for job, photo in zip(batch.jobs, photos, strict=True):
+            if isinstance(photo, UserError):
+                await self._finish(job, JobStatus.FAILED, photo)
+            else:
+                ready.append((job, photo))
+        batch.jobs = [job for job, _ in ready]
+        if not ready:
+            return []
+        try:
+            return await asyncio.to_thread(
                 self.renderer.generate, [VideoJob(p, j.params) for j, p in ready], on_step,
                 batch.stop.is_set)
         except GenerationCancelled:
             await self._stopped(batch)
-            return
         except Exception as exc:
             if not isinstance(exc, UserError):
                 log.exception("jobs %s: generation failed", [j.id for j in batch.jobs])
             for job in batch.jobs:
                 await self._finish(job, JobStatus.FAILED, exc)
-            return
-        finally:
-            self._running = None
-        for job, clip in zip(batch.jobs, clips, strict=True):
-            await self._deliver(job, clip)
+        batch.jobs = []
+        return []
 
     async def _stopped(self, batch: _Batch) -> None:
         """Generation stopped between steps: cancelled jobs end, the others of the batch
@@ -261,23 +269,29 @@ class JobQueue:
         for job in batch.jobs:
             if job.id in batch.cancelled:
                 await self._finish(job, JobStatus.CANCELLED, None)
-            else:
+            else:  # not served after all: it keeps its owner's turn in the fair order
                 await self.store.update_job(job.id, status=JobStatus.QUEUED,
-                                            attempts=job.attempts - 1)
+                                            attempts=job.attempts - 1, started_at=None)
                 log.info("job %s: back in the queue (%s)", job.id,
                          "shutdown" if batch.shutdown else "its batch was stopped")
         self.wake()
 
-    async def _deliver(self, job: Job, clip: Clip) -> None:
+    async def _deliver(self, job: Job, clip: Clip, batch: _Batch) -> None:
+        """Encode one finished clip and announce it, unless its owner cancelled meanwhile
+        (during the last step, the VAE decode or the encoding itself)."""
         try:
             if clip.params != job.params or clip.note:
                 job = await self.store.update_job(job.id, params=clip.params, note=clip.note)
-            await self._emit(EventKind.ENCODING, job)
-            result = await asyncio.to_thread(self._encode, job, clip.frames)
+            if job.id not in batch.cancelled:
+                await self._emit(EventKind.ENCODING, job)
+                result = await asyncio.to_thread(self._encode, job, clip.frames)
         except Exception as exc:
             if not isinstance(exc, UserError):
                 log.exception("job %s user %s: encoding failed", job.id, job.user_id)
             await self._finish(job, JobStatus.FAILED, exc)
+            return
+        if job.id in batch.cancelled:
+            await self._finish(job, JobStatus.CANCELLED, None)
             return
         job = await self.store.update_job(job.id, status=JobStatus.DONE,
                                           finished_at=time.time(), output_path=result.path)
@@ -317,6 +331,8 @@ class JobQueue:
         lang = await self._lang(job)
         if isinstance(error, UserError):
             reason, message = str(error), error_text(error, lang)
+        elif isinstance(error, GenerationFailed):  # out of memory, NaN frames: say what helps
+            reason, message = f"{type(error).__name__}: {error}", str(error)
         elif isinstance(error, str):
             reason, message = error, text(error, lang)
         elif error is not None:

@@ -113,13 +113,24 @@ class Quotas:
         """Give back what a job still holds; a second call finds nothing to give back."""
         held = await self.store.job_ledger_sum(job.id)
         if held < 0:
-            await self.store.add_ledger(job.user_id, -held, "refund", job_id=job.id, note=why)
+            # Dated like the reservation, so it goes back to the day it was taken from: a
+            # job reserved before the reset hour and cancelled after it adds nothing today.
+            reserved_at = await self.store.scalar(
+                "SELECT min(at) FROM ledger WHERE job_id = ? AND kind = 'reserve'", (job.id,))
+            await self.store.add_ledger(job.user_id, -held, "refund", job_id=job.id, note=why,
+                                        at=reserved_at)
 
     async def grant(self, user: User, amount: int, actor: str) -> None:
         await self.store.add_ledger(user.id, amount, "grant", actor=actor)
 
     async def reset_usage(self, user: User, actor: str) -> None:
+        """Give back today's spending, except what waiting or running jobs still hold:
+        that comes back by itself if they fail."""
         balance = await self.balance(user)
-        if balance.spent:
-            await self.store.add_ledger(user.id, balance.spent, "reset", actor=actor,
+        held = -(await self.store.scalar(
+            """SELECT coalesce(sum(ledger.delta), 0) FROM ledger
+               JOIN jobs ON jobs.id = ledger.job_id WHERE ledger.user_id = ? AND ledger.at >= ?
+                 AND jobs.status IN ('queued', 'running')""", (user.id, self.period_start())))
+        if balance.spent - held > 0:
+            await self.store.add_ledger(user.id, balance.spent - held, "reset", actor=actor,
                                         note="today's usage reset")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import time
 from dataclasses import dataclass, replace
 
@@ -57,9 +58,14 @@ class Core:
     # People
 
     async def user(self, person: Person) -> User:
-        """The stored user for a person, created on first contact; admins from the settings."""
-        role = Role.ADMIN if person.key in self.policy.admins else None
-        return await self.store.upsert_user(person, role)
+        """The stored user for a person, created on first contact. Admins are exactly the
+        people in the settings: one removed from I2V_ADMINS loses the role at once."""
+        is_admin = person.key in self.policy.admins
+        user = await self.store.upsert_user(person, Role.ADMIN if is_admin else None)
+        if user.role is Role.ADMIN and not is_admin:
+            log.warning("user %s: no longer in I2V_ADMINS, now a plain user", user.key)
+            user = await self.store.update_user(user.id, role=Role.USER)
+        return user
 
     async def check_access(self, user: User, chat_ident: str | None = None) -> None:
         if user.banned:
@@ -105,8 +111,7 @@ class Core:
             raise UserError("need_caption",
                             "Add a caption describing the motion, e.g. “a woman smiling and "
                             "waving slowly”. See /help for tips.")
-        lowered = parsed.prompt.lower()
-        if any(word.lower() in lowered for word in self.policy.blocked_words):
+        if blocked(parsed.prompt, self.policy.blocked_words):
             log.info("user %s: prompt refused by the block-list", user.key)
             raise UserError("blocked_prompt", "This prompt can't be used. Please try a "
                             "different one.")
@@ -194,6 +199,16 @@ class Core:
             raise UserError("bad_preset", f"Unknown preset '{name}'. Choose one of: "
                             f"{', '.join(PRESETS)}.", name=name, choices=", ".join(PRESETS))
         return await self.store.update_user((await self.user(person)).id, default_preset=name)
+
+
+def blocked(prompt: str, words: tuple[str, ...]) -> bool:
+    """Whole words for scripts with spaces ("ass" does not block "grass"); a plain substring
+    for words in scripts without them, such as Chinese."""
+    for word in words:
+        pattern = rf"\b{re.escape(word)}\b" if word.isascii() else re.escape(word)
+        if re.search(pattern, prompt, re.IGNORECASE):
+            return True
+    return False
 
 
 def _chat_ident(chat: dict) -> str | None:

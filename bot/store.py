@@ -237,12 +237,13 @@ class Store:
     # Ledger
 
     async def add_ledger(self, user_id: int, delta: int, kind: str, *, job_id: str | None = None,
-                         actor: str | None = None, note: str | None = None) -> None:
+                         actor: str | None = None, note: str | None = None,
+                         at: float | None = None) -> None:
         async with self.transaction():
             await self.db.execute(
                 """INSERT INTO ledger (user_id, job_id, delta, kind, actor, note, at)
                    VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                (user_id, job_id, delta, kind, actor, note, time.time()))
+                (user_id, job_id, delta, kind, actor, note, time.time() if at is None else at))
 
     async def ledger_sum(self, user_id: int, since: float) -> int:
         return await self.scalar(

@@ -33,5 +33,10 @@ class GenerationCancelled(I2VError):
     """Raised inside generation when the caller asked to stop."""
 
 
-class OutOfGpuMemory(InternalError):
+class GenerationFailed(InternalError):
+    """The model failed in a way the person can work around (another seed, a lower
+    resolution): its message says how, and is shown to them."""
+
+
+class OutOfGpuMemory(GenerationFailed):
     """CUDA ran out of memory even after the engine's own fallback."""

@@ -43,3 +43,37 @@ async def test_serve_runs_both_platforms_on_one_queue(tmp_path, tiny_model_dir):
     with sqlite3.connect(settings.db_path) as db:
         rows = db.execute("SELECT platform, status FROM jobs ORDER BY platform").fetchall()
     assert rows == [("discord", "done"), ("telegram", "done")]  # one store, one queue
+
+
+async def test_a_rejected_token_stops_serve_with_a_message_that_hides_it(tmp_path, monkeypatch,
+                                                                         capfd):
+    from aiohttp import web
+
+    from adapters.cli import main
+
+    async def not_found(request: web.Request) -> web.Response:  # a wrong base URL, say
+        return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"},
+                                 status=404)
+
+    server = web.Application()
+    server.router.add_route("*", "/{tail:.*}", not_found)
+    runner = web.AppRunner(server)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    token = "123456789:AAE-a-very-secret-token-0123456789abc"
+    for name, value in {"I2V_DATA_DIR": str(tmp_path / "data"), "TELEGRAM_BOT_TOKEN": token,
+                        "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}/bot",
+                        "TELEGRAM_API_FILE_URL": f"http://127.0.0.1:{port}/file/bot"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("DISCORD_BOT_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = await asyncio.to_thread(main, ["serve"])
+    finally:
+        await runner.cleanup()
+    assert code == 1
+    out, err = capfd.readouterr()
+    assert "rejected" in err and token not in out + err
+    assert all(token not in p.read_text() for p in (tmp_path / "data" / "logs").glob("*.log"))

@@ -11,7 +11,8 @@ from bot.models import Person
 
 from .replies import person_of, private
 
-ROLE_CHOICES = [app_commands.Choice(name=r, value=r) for r in ("admin", "trusted", "user")]
+# Admins are the people in I2V_ADMINS; the chat can only make someone trusted or not.
+ROLE_CHOICES = [app_commands.Choice(name=r, value=r) for r in ("trusted", "user")]
 Credits = app_commands.Range[float, 0, 100000]
 
 admin = app_commands.Group(name="admin", description="Bot admin commands",

@@ -123,6 +123,17 @@ class DiscordNotifier:
         kwargs: dict = {"file": file} if file is not None else {}
         if view is not None:
             kwargs["view"] = view
-        await channel.send(content=f"{mention}\n{content}"[:MESSAGE_LIMIT],
-                           allowed_mentions=discord.AllowedMentions(users=True), **kwargs)
-        log.info("job %s: %s posted in channel %s", job.id, event.kind, channel_id)
+        body = f"{mention}\n{content}"[:MESSAGE_LIMIT]
+        try:
+            await channel.send(content=body, allowed_mentions=discord.AllowedMentions(users=True),
+                               **kwargs)
+            log.info("job %s: %s posted in channel %s", job.id, event.kind, channel_id)
+            return
+        except discord.HTTPException as exc:  # a slash command works where we may not post
+            log.warning("job %s: posting in channel %s failed (%s); trying a DM", job.id,
+                        channel_id, exc)
+        if file is not None and event.result is not None:  # discord.py closed the first one
+            kwargs["file"] = discord.File(event.result.path, filename=file.filename)
+        user = await self.client.fetch_user(int(user_id))
+        await user.send(content=content[:MESSAGE_LIMIT], **kwargs)
+        log.info("job %s: %s sent by direct message", job.id, event.kind)

@@ -79,9 +79,15 @@ class Buttons:
                         query.from_user.language_code)
         try:
             new = await self.core.again(person, job_id, better=better, chat=chat)
-        except UserError as exc:
+        except Exception as exc:  # the status must not keep saying "checking the photo"
+            if isinstance(exc, UserError):
+                answer = error_text(exc, lang)
+            else:
+                log.exception("job %s user %s: the new job could not be queued", job_id,
+                              person.key)
+                answer = text("internal_error", lang)
             try:
-                await status.edit_text(error_text(exc, lang))
+                await status.edit_text(answer)
             except TelegramError as edit_error:
                 log.warning("job %s: refusal not shown: %s", job_id, edit_error)
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sqlite3
@@ -225,3 +226,35 @@ async def test_a_clean_shutdown_puts_the_running_job_back_without_using_its_retr
 async def _job_row(settings, job_id):
     with sqlite3.connect(settings.db_path) as db:
         return db.execute("SELECT status, attempts FROM jobs WHERE id = ?", (job_id,)).fetchone()
+
+
+async def test_a_cancel_during_encoding_is_honoured_and_refunded(app, recorder):
+    loop = asyncio.get_running_loop()
+    owner = request().person
+    encode = app.queue._encode
+
+    def cancel_then_encode(job, frames):  # the person presses cancel while ffmpeg runs
+        asyncio.run_coroutine_threadsafe(app.core.cancel(owner, job.id), loop).result(10)
+        return encode(job, frames)
+
+    app.queue._encode = cancel_then_encode
+    job = await app.core.submit(request())
+    end = await recorder.wait_for(job.id, END)
+    assert end.kind is EventKind.CANCELLED
+    assert (await app.store.get_job(job.id)).status is JobStatus.CANCELLED
+    assert await app.store.job_ledger_sum(job.id) == 0
+
+
+async def test_running_out_of_gpu_memory_tells_the_person_what_helps(app, recorder,
+                                                                    tiny_engine, monkeypatch):
+    import torch
+
+    def out_of_memory(pipe, **kwargs):  # no GPU here: CUDA's error, raised where it would be
+        raise torch.OutOfMemoryError("CUDA out of memory")
+
+    monkeypatch.setattr(tiny_engine, "_call_pipeline", out_of_memory)
+    job = await app.core.submit(request(caption="waves --size 640x384 --frames 8 --steps 10"))
+    end = await recorder.wait_for(job.id, END)
+    assert end.kind is EventKind.FAILED
+    assert "ran out of memory" in end.message and "lower resolution" in end.message
+    assert await app.store.job_ledger_sum(job.id) == 0

@@ -168,19 +168,24 @@ async def test_admin_verbs_change_quotas_and_the_ledger_explains_them(tmp_path, 
     await app.queue.set_paused(True)
     boss = Person("test", "boss")
     try:
-        await app.core.submit(request("ann", caption="waves --preset standard"))
+        done = await app.core.submit(request("ann", caption="waves --preset standard"))
+        await app.store.update_job(done.id, status=JobStatus.DONE)  # as if it had run
+        await app.core.submit(request("ann", caption="waves --preset preview"))
         await app.store.update_user((await app.store.find_user("test", "ann")).id,
                                     username="ann")
-        assert "1 of 2 credits left" in await app.admin.run(boss, "quota", ["@ann"])
-        await app.admin.run(boss, "grant", ["ann", "3"])
-        assert "4 of 2 credits left" in await app.admin.run(boss, "quota", ["ann"])
+        assert "0.7 of 2 credits left" in await app.admin.run(boss, "quota", ["@ann"])
+        await app.admin.run(boss, "grant", ["3"], replied=Person("test", "ann"))
+        assert "3.7 of 2 credits left" in await app.admin.run(boss, "quota", ["ann"])
+        # A reset gives back what was spent, not what the waiting job still holds.
         await app.admin.run(boss, "reset", [], replied=Person("test", "ann"))
-        assert "5 of 2 credits left" in await app.admin.run(boss, "quota", ["ann"])
+        assert "4.7 of 2 credits left" in await app.admin.run(boss, "quota", ["ann"])
         await app.admin.run(boss, "allowance", ["ann", "10"])
-        assert "13 of 10 credits left" in await app.admin.run(boss, "quota", ["ann"])
+        assert "12.7 of 10 credits left" in await app.admin.run(boss, "quota", ["ann"])
         assert "now trusted" in await app.admin.run(boss, "role", ["ann", "trusted"])
+        with pytest.raises(UserError, match="admins are the people listed in I2V_ADMINS"):
+            await app.admin.run(boss, "role", ["ann", "admin"])
         stats = await app.admin.run(boss, "stats", [])
-        assert "1 queued" in stats and "@ann (1)" in stats
+        assert "1 queued" in stats and "1 done" in stats and "@ann (2)" in stats
         with pytest.raises(UserError, match="No user @nobody"):
             await app.admin.run(boss, "quota", ["@nobody"])
         await _ledger_matches_balances(app)
@@ -207,3 +212,67 @@ async def test_the_allowance_resets_at_the_set_hour(tmp_path):
         assert (await quotas.balance(user)).left == 200
     finally:
         await store.close()
+
+
+async def test_a_job_cancelled_after_the_reset_hour_gives_nothing_to_the_new_day(tmp_path):
+    from bot.store import Store
+
+    now = [datetime(2026, 5, 1, 23, 59, tzinfo=UTC).timestamp()]
+    store = await Store.open(tmp_path / "q.sqlite3")
+    quotas = Quotas(store, daily_credits=10, trusted_daily_credits=10, clock=lambda: now[0])
+    try:
+        user = await store.upsert_user(Person("test", "night"))
+        job_ids = []
+        for n in range(10):
+            job_ids.append(f"job{n:03d}")
+            await store.db.execute(
+                "INSERT INTO jobs (id, user_id, platform, chat, status, caption, params, seed,"
+                " input_path, created_at, cost) VALUES (?, ?, 'test', '{}', 'cancelled', 'x',"
+                " '{\"prompt\": \"x\", \"seed\": 1}', 1, 'x', ?, 100)",
+                (job_ids[-1], user.id, now[0]))
+            await quotas.reserve(user, job_ids[-1], 100)
+        await store.db.execute("UPDATE ledger SET at = ?", (now[0],))
+        assert (await quotas.balance(user)).left == 0
+        now[0] += 120  # 00:01, a new day
+        for job_id in job_ids:
+            await quotas.refund(await store.get_job(job_id), "cancelled")
+        assert (await quotas.balance(user)).left == 1000  # the allowance, not twice it
+    finally:
+        await store.close()
+
+
+async def test_someone_removed_from_the_admins_loses_the_role(tmp_path, tiny_engine):
+    settings = make_settings(tmp_path / "data", I2V_ADMINS="test:boss")
+    app = await App.build(settings, renderer=tiny_engine)
+    assert (await app.core.user(Person("test", "boss"))).role is Role.ADMIN
+    await app.close()
+    app = await App.build(make_settings(tmp_path / "data"), renderer=tiny_engine)
+    try:
+        assert (await app.core.user(Person("test", "boss"))).role is Role.USER
+        with pytest.raises(UserError, match="for admins"):
+            await app.admin.run(Person("test", "boss"), "stats", [])
+    finally:
+        await app.close()
+
+
+def test_blocked_words_are_whole_words_in_spaced_scripts():
+    from bot.service import blocked
+
+    assert blocked("A GORE scene", ("gore",))
+    assert not blocked("a horse walking on the grass", ("ass",))
+    assert blocked("一个暴力的场景", ("暴力",))
+
+
+async def test_an_id_typed_in_a_reply_names_the_user(tmp_path, tiny_engine):
+    app = await App.build(make_settings(tmp_path / "data", I2V_ADMINS="test:boss"),
+                          renderer=tiny_engine)
+    try:
+        await app.core.user(Person("test", "12345"))
+        replied = Person("test", "bystander")
+        boss = Person("test", "boss")
+        assert "(test:12345) is banned" in await app.admin.run(boss, "ban", ["12345"], replied)
+        assert not (await app.core.user(replied)).banned
+        # ...while for a verb with a value, the reply names the user and the number is it.
+        assert "2 credits added" in await app.admin.run(boss, "grant", ["2"], replied)
+    finally:
+        await app.close()

@@ -22,6 +22,7 @@ RECORD = web.RequestKey("record", object)
 
 APP_ID = 900000000000000001
 BOT_ID = 900000000000000002
+DM_CHANNEL = 600000000000000001
 EPOCH_MS = 1420070400000
 
 
@@ -82,6 +83,8 @@ class FakeDiscord:
         api = "/api/v10"
         app.add_routes([
             web.get(f"{api}/users/@me", self._me),
+            web.get(f"{api}/users/{{user}}", self._user),
+            web.post(f"{api}/users/@me/channels", self._dm_channel),
             web.get(f"{api}/oauth2/applications/@me", self._application),
             web.get(f"{api}/gateway", self._gateway_info),
             web.get(f"{api}/gateway/bot", self._gateway_info),
@@ -200,6 +203,16 @@ class FakeDiscord:
 
     async def _me(self, request: web.Request) -> web.Response:
         return reply(user_payload(BOT_ID, "i2vbot", bot=True))
+
+    async def _user(self, request: web.Request) -> web.Response:
+        user_id = int(request.match_info["user"])
+        return reply(user_payload(user_id, f"user{user_id}"))
+
+    async def _dm_channel(self, request: web.Request) -> web.Response:
+        record: Recorded = request[RECORD]  # type: ignore[assignment]
+        recipient = int((record.json or {})["recipient_id"])
+        return reply({"id": str(DM_CHANNEL), "type": 1,
+                      "recipients": [user_payload(recipient, f"user{recipient}")]})
 
     async def _application(self, request: web.Request) -> web.Response:
         return reply({"id": str(APP_ID), "name": "i2vbot", "description": "", "icon": None,

@@ -49,7 +49,7 @@ async def test_every_admin_verb_is_refused_for_anyone_else(bot, fake):
     calls = {"quota": {"user": ADMIN}, "allowance": {"user": ADMIN, "credits": "5"},
              "grant": {"user": USER, "credits": 2}, "reset": {"user": USER},
              "ban": {"user": ADMIN}, "unban": {"user": USER},
-             "role": {"user": USER, "role": "admin"}, "allow": {"user": USER},
+             "role": {"user": USER, "role": "trusted"}, "allow": {"user": USER},
              "disallow": {"channel_id": str(CHANNEL)}, "pause": {}, "resume": {},
              "cancel": {"job": "abc"}, "stats": {}}
     for verb, options in calls.items():

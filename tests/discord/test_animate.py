@@ -13,7 +13,7 @@ from tests.discord.conftest import (
     running_bot,
     slash,
 )
-from tests.discord.fake_discord import APP_ID
+from tests.discord.fake_discord import APP_ID, DM_CHANNEL
 from tests.discord.helpers import (
     EPHEMERAL,
     check_video,
@@ -128,6 +128,19 @@ async def test_a_result_after_the_token_expired_is_posted_in_the_channel(bot, fa
     assert posted.content.startswith(f"<@{USER}> your video is ready")
     check_video(posted, tmp_path)
     assert not edits(fake, payload)
+
+
+async def test_a_late_result_goes_by_direct_message_where_the_bot_may_not_post(bot, fake,
+                                                                              tmp_path):
+    bot.notifier.token_ttl = 0
+    fake.fail_next("POST", f"/channels/{CHANNEL}/messages", status=403,
+                   body={"message": "Missing Access", "code": 50001})
+    payload = interaction(2, animate_data(photo(fake), f"a dog wagging its tail {FAST}"))
+    await send(fake, payload)
+    dm = await fake.wait_for(lambda r: r.path == f"/channels/{DM_CHANNEL}/messages"
+                             and r.files, timeout=60)
+    assert "a dog wagging its tail" in dm.content
+    check_video(dm, tmp_path)
 
 
 async def test_chinese_locales_get_chinese_replies(bot, fake):

@@ -91,4 +91,7 @@ async def test_every_admin_verb_works_for_an_admin_and_is_refused_for_others(tg)
     assert "@target (telegram:62) is banned" in await ask(admin_in_group, "/admin ban",
                                                            reply_to=said)
     assert "is no longer banned" in await ask(admin_in_group, "/admin unban", reply_to=said)
-    assert "is now admin" in await ask(admin_in_group, "/admin role admin", reply_to=said)
+    assert "is now trusted" in await ask(admin_in_group, "/admin role trusted",
+                                         reply_to=said)
+    assert "admins are the people listed in I2V_ADMINS" in await ask(
+        admin_in_group, "/admin role admin", reply_to=said)
