@@ -54,6 +54,8 @@ class DiscordAdapter:
         await asyncio.wait_for(self.client.wait_until_ready(), timeout)
 
     async def stop(self) -> None:
+        if self.notifier is not None:
+            await self.notifier.close()
         if self.client is not None:
             await self.client.close()
         if self._task is not None:

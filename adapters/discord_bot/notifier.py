@@ -9,6 +9,7 @@ import time
 
 import discord
 
+from adapters.lanes import Lanes
 from bot.models import EventKind, JobEvent
 from bot.texts import result_caption, status_text, text
 
@@ -28,8 +29,17 @@ class DiscordNotifier:
         self.client = client
         self.token_ttl = token_ttl
         self._last_progress: dict[str, float] = {}
+        # One lane per job: its events stay in order, and one person's slow upload does not
+        # hold back everyone else's progress.
+        self.lanes = Lanes(self.render)
 
     async def notify(self, event: JobEvent) -> None:
+        self.lanes.put(event.job.id, event)
+
+    async def close(self) -> None:
+        await self.lanes.close()
+
+    async def render(self, event: JobEvent) -> None:
         job, chat = event.job, event.job.chat
         if not chat.get("interaction_token"):
             log.warning("job %s: no Discord interaction to answer; %s not shown", job.id,

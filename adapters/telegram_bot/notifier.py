@@ -12,8 +12,8 @@ from telegram import Bot
 from telegram.constants import ChatAction
 from telegram.error import Forbidden, TelegramError
 
+from adapters.lanes import Lanes
 from adapters.telegram_bot.keyboards import result_keyboard, status_keyboard
-from adapters.telegram_bot.lanes import Lanes
 from adapters.telegram_bot.limits import MB, Limits, thumbnail
 from adapters.telegram_bot.people import PLATFORM
 from adapters.telegram_bot.status import ChatGone, StatusMessages, reply_to

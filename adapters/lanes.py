@@ -1,7 +1,8 @@
-"""One ordered delivery lane per chat, so a slow, flooded or blocked chat delays only itself.
+"""One ordered delivery lane per chat (or per job), so a slow upload, a flooded or a blocked
+chat delays only itself.
 
-The core's event bus hands every Telegram event to one notifier in order; the notifier puts
-each into its chat's lane and returns at once. A lane's task ends after a quiet while.
+The core's event bus hands a platform's events to its notifier in order; the notifier puts
+each into its lane and returns at once. A lane's task ends after a quiet while.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class Lanes:
         if queue is None:
             queue = self._queues[key] = asyncio.Queue()
             self._tasks[key] = asyncio.create_task(self._run(key, queue),
-                                                   name=f"telegram-chat-{key}")
+                                                   name=f"lane-{key}")
         queue.put_nowait(event)
 
     async def _run(self, key: object, queue: asyncio.Queue[JobEvent]) -> None:
