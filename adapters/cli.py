@@ -42,7 +42,7 @@ class TerminalNotifier:
                 self._bar = tqdm(total=event.total_steps, desc="denoising", unit="step")
             self._bar.update(event.step - self._bar.n)
             return
-        if self._bar is not None and event.kind is not EventKind.PROGRESS:
+        if self._bar is not None:
             self._bar.close()
             self._bar = None
         if event.kind in (EventKind.DONE, EventKind.FAILED, EventKind.CANCELLED):

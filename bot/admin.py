@@ -11,6 +11,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+import aiosqlite
+
 from bot.models import JobStatus, Person, Role, User
 from bot.quotas import credits, to_hundredths
 from bot.service import Core
@@ -199,7 +201,7 @@ class AdminCommands:
         return "\n".join(lines)
 
 
-def _who(row) -> str:  # type: ignore[no-untyped-def]
+def _who(row: aiosqlite.Row) -> str:
     return f"@{row['username']}" if row["username"] else f"{row['platform']}:{row['platform_id']}"
 
 

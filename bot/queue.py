@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -347,7 +348,7 @@ class JobQueue:
         await self._emit(kind, job, message=message)
         return job
 
-    async def _emit(self, kind: EventKind, job: Job, **fields) -> None:  # type: ignore[no-untyped-def]
+    async def _emit(self, kind: EventKind, job: Job, **fields: Any) -> None:
         self.events.publish(JobEvent(kind, job, language=await self._lang(job), **fields))
 
     async def _lang(self, job: Job) -> str:

@@ -245,11 +245,6 @@ class Store:
                    VALUES (?, ?, ?, ?, ?, ?, ?)""",
                 (user_id, job_id, delta, kind, actor, note, time.time() if at is None else at))
 
-    async def ledger_sum(self, user_id: int, since: float) -> int:
-        return await self.scalar(
-            "SELECT coalesce(sum(delta), 0) FROM ledger WHERE user_id = ? AND at >= ?",
-            (user_id, since))
-
     async def job_ledger_sum(self, job_id: str) -> int:
         return await self.scalar(
             "SELECT coalesce(sum(delta), 0) FROM ledger WHERE job_id = ?", (job_id,))

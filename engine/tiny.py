@@ -62,19 +62,25 @@ def write_tokenizer_files(folder: Path) -> tuple[Path, Path]:
     return vocab, merges
 
 
+def byte_tokenizer(scratch: Path):  # type: ignore[no-untyped-def]
+    """A CLIP tokenizer over the 256 byte symbols, written locally: no Hub download."""
+    from transformers import CLIPTokenizer
+
+    vocab, merges = write_tokenizer_files(scratch / "tokenizer-src")
+    return CLIPTokenizer(vocab=str(vocab), merges=str(merges), model_max_length=MAX_TOKENS)
+
+
 def _tiny_components(scratch: Path) -> dict[str, object]:
     from diffusers import AutoencoderKL, DDIMScheduler, I2VGenXLUNet
     from transformers import (
         CLIPImageProcessor,
         CLIPTextConfig,
         CLIPTextModel,
-        CLIPTokenizer,
         CLIPVisionConfig,
         CLIPVisionModelWithProjection,
     )
 
-    vocab, merges = write_tokenizer_files(scratch / "tokenizer-src")
-    tokenizer = CLIPTokenizer(vocab=str(vocab), merges=str(merges), model_max_length=MAX_TOKENS)
+    tokenizer = byte_tokenizer(scratch)
     width = 8  # text width = image embedding width = UNet cross-attention width
     torch.manual_seed(SEED)
     text_encoder = CLIPTextModel(CLIPTextConfig(
@@ -113,13 +119,11 @@ def _synthetic_components(scratch: Path) -> dict[str, object]:
         CLIPImageProcessor,
         CLIPTextConfig,
         CLIPTextModel,
-        CLIPTokenizer,
         CLIPVisionConfig,
         CLIPVisionModelWithProjection,
     )
 
-    vocab, merges = write_tokenizer_files(scratch / "tokenizer-src")
-    tokenizer = CLIPTokenizer(vocab=str(vocab), merges=str(merges), model_max_length=MAX_TOKENS)
+    tokenizer = byte_tokenizer(scratch)
     torch.manual_seed(SEED)
     text_encoder = CLIPTextModel(CLIPTextConfig(
         vocab_size=49408, hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,

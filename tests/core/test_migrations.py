@@ -48,7 +48,7 @@ async def test_older_schema_is_migrated_and_keeps_its_data(tmp_path, version):
         job = await store.get_job("abc234")
         assert job is not None and job.params.prompt == "waves" and job.cost == 0
         await store.add_ledger(user.id, -100, "reserve", job_id=job.id)
-        assert await store.ledger_sum(user.id, 0) == -100
+        assert await store.job_ledger_sum(job.id) == -100
     finally:
         await store.close()
 
