@@ -1,29 +1,43 @@
 """The composition root: the one place that reads the settings and wires the parts.
 
-    settings -> store, quotas, outputs, engine -> queue -> core -> platform adapters
+    settings -> store, quotas, outputs, events, executor -> lifecycle -> core -> adapters
+
+Starting is in two steps so that people can be answered while the model loads: `load`
+reads the queue back (jobs are accepted and told their place from then on), `start` loads
+the model and starts the GPU work.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.admin import AdminCommands
 from bot.events import EventBus
+from bot.executors.base import Executor
+from bot.jobs.lifecycle import Lifecycle
 from bot.outputs import Outputs
-from bot.ports import Renderer
-from bot.queue import JobQueue
 from bot.quotas import Quotas
 from bot.service import Core, Policy
 from bot.settings import Settings
 from bot.store import Store
-from engine import Engine, EngineConfig
-from engine.errors import InternalError
+from engine.config import EngineConfig
+
+if TYPE_CHECKING:
+    from engine.worker import BatchRenderer
 
 log = logging.getLogger(__name__)
 
 PRUNE_EVERY_S = 6 * 3600  # old outputs are deleted at start and then four times a day
+STOP_WORK_S = 15.0  # a denoising step of the max preset on a slow GPU stays well under this
+DRAIN_EVENTS_S = 8.0  # results and failures still reach the chats at shutdown
+
+
+class ModelLoadError(Exception):
+    """The model could not be loaded: the message says which setting to check."""
 
 
 def engine_config(settings: Settings) -> EngineConfig:
@@ -34,6 +48,19 @@ def engine_config(settings: Settings) -> EngineConfig:
                         compile_unet=settings.compile_unet,
                         channels_last=settings.channels_last, fuse_qkv=settings.fuse_qkv,
                         attention=settings.attention)
+
+
+def local_executor(settings: Settings) -> Executor:
+    """The embedded default: the engine in this process, imported when it starts."""
+    from bot.executors.local import LocalExecutor
+
+    def renderer() -> BatchRenderer:
+        from engine.generator import Engine
+        from engine.worker import BatchRenderer
+
+        return BatchRenderer(Engine(engine_config(settings)))
+
+    return LocalExecutor(renderer)
 
 
 def policy(settings: Settings) -> Policy:
@@ -47,60 +74,73 @@ def policy(settings: Settings) -> Policy:
 class App:
     settings: Settings
     store: Store
-    engine: Renderer
+    outputs: Outputs
     events: EventBus
-    queue: JobQueue
+    executor: Executor
+    lifecycle: Lifecycle
     core: Core
     admin: AdminCommands
-    _pruner: asyncio.Task[None] | None = None
+    _loaded: bool = False
+    _started: bool = False
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    async def build(cls, settings: Settings, renderer: Renderer | None = None) -> App:
-        """Open the store and build the parts; the engine loads in `start`."""
+    async def build(cls, settings: Settings, executor: Executor | None = None) -> App:
+        """Open the store and build the parts; nothing runs yet."""
         store = await Store.open(settings.db_path)
         quotas = Quotas(store, daily_credits=settings.daily_credits,
                         trusted_daily_credits=settings.trusted_daily_credits,
                         reset_hour_utc=settings.reset_hour_utc)
         outputs = Outputs(settings.data_dir, settings.output_retention_days)
-        engine = renderer or Engine(engine_config(settings))
+        executor = executor or local_executor(settings)
         events = EventBus()
-        queue = JobQueue(store, quotas, outputs, engine, events, settings.max_batch)
-        core = Core(store, queue, quotas, outputs, policy(settings))
-        return cls(settings, store, engine, events, queue, core, AdminCommands(core))
+        lifecycle = Lifecycle(store, quotas, outputs, events, executor, settings.max_batch)
+        core = Core(store, lifecycle, quotas, outputs, policy(settings))
+        return cls(settings, store, outputs, events, executor, lifecycle, core,
+                   AdminCommands(core))
+
+    async def load(self) -> None:
+        """Read the queue back and settle what a dead process left. Register the adapters'
+        notifiers before this, so that recovered jobs reach them."""
+        if not self._loaded:
+            await self.lifecycle.load()
+            self._loaded = True
 
     async def start(self) -> None:
-        """Load the model (once, off the event loop), prune old files, start the worker.
-        Register the adapters' notifiers before this, so recovered jobs reach them."""
-        load = getattr(self.engine, "load", None)
-        if load is not None:
-            log.info("loading the model %s", self.settings.model)
-            try:
-                await asyncio.to_thread(load)
-            except Exception as exc:
-                raise InternalError(
-                    f"Could not load the model {self.settings.model!r}: {exc}. Check "
-                    "I2V_MODEL, the network for the first download, and `i2vbot doctor`."
-                ) from exc
-        await self.queue.start()
-        self._pruner = asyncio.create_task(self._prune_every(PRUNE_EVERY_S), name="retention")
+        """Load the model (off the event loop), then serve the queue and prune old files."""
+        await self.load()
+        log.info("loading the model %s", self.settings.model)
+        try:
+            await self.executor.start()
+        except Exception as exc:
+            raise ModelLoadError(
+                f"Could not load the model {self.settings.model!r}: {exc}. Check I2V_MODEL "
+                "(a Hub id, a local folder, or 'tiny'), and run `i2vbot doctor`.") from exc
+        log.info("engine ready: %s", self.executor.describe())
+        self.lifecycle.run()
+        self._started = True
+        self._tasks.append(asyncio.create_task(self._prune_every(PRUNE_EVERY_S),
+                                               name="retention"))
 
     async def _prune_every(self, seconds: float) -> None:
         while True:
-            await asyncio.to_thread(self.core.outputs.prune)
+            await asyncio.to_thread(self.outputs.prune)
             await asyncio.sleep(seconds)
 
-    async def stop_work(self, timeout: float = 30) -> None:
-        """Stop the GPU worker and deliver the events it produced, before the adapters go."""
-        await self.queue.stop()
-        try:
-            await asyncio.wait_for(self.events.drain(), timeout)
-        except TimeoutError:
-            log.warning("some job events were not delivered within %.0f s of shutdown",
-                        timeout)
+    async def stop_work(self) -> None:
+        """Stop the GPU work between two steps and show the events it produced, before the
+        adapters go."""
+        await self.lifecycle.stop(STOP_WORK_S)
+        self.events.drop_live_updates()
+        if not await self.events.drain(DRAIN_EVENTS_S):
+            log.warning("some job events were not shown within %.0f s of shutdown",
+                        DRAIN_EVENTS_S)
 
     async def close(self) -> None:
-        if self._pruner is not None:
-            self._pruner.cancel()
-        await self.queue.stop()
-        await self.events.close()
+        for task in self._tasks:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.lifecycle.stop(STOP_WORK_S)
+        await self.events.close(DRAIN_EVENTS_S)
         await self.store.close()

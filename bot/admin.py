@@ -3,6 +3,7 @@
 Adapters call `AdminCommands.run(actor, verb, args, replied=...)` with the words typed after
 `/admin` (Telegram, the CLI) or the options of a slash command (Discord). Each verb checks
 that the actor is an admin again, whatever the platform showed them, and logs refusals.
+Replies are in the actor's language.
 """
 
 from __future__ import annotations
@@ -11,32 +12,25 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-import aiosqlite
-
+from bot.errors import UserError
 from bot.models import JobStatus, Person, Role, User
 from bot.quotas import credits, to_hundredths
 from bot.service import Core
-from engine.errors import UserError
+from bot.texts import language, text
+from bot.views import status_name
 
 log = logging.getLogger(__name__)
 
-USAGE = {
-    "quota": "quota USER: credits and recent jobs",
-    "allowance": "allowance USER CREDITS: set the daily allowance ('default' to clear)",
-    "grant": "grant USER CREDITS: add credits for today",
-    "reset": "reset USER: reset today's usage",
-    "ban": "ban USER",
-    "unban": "unban USER",
-    "role": "role USER trusted|user (admins are set in I2V_ADMINS)",
-    "allow": "allow USER|chat:ID: add to the allow-list",
-    "disallow": "disallow USER|chat:ID: remove from the allow-list",
-    "pause": "pause: stop starting new jobs",
-    "resume": "resume: start jobs again",
-    "cancel": "cancel JOB: cancel anyone's job",
-    "stats": "stats: today's jobs, GPU time, failures, queue, top users",
-}
-ADMIN_HELP = "Admin commands:\n" + "\n".join(f"/admin {line}" for line in USAGE.values()) + \
-    "\nUSER is an id, @username, or omitted when replying to the person's message."
+VERBS = ("quota", "allowance", "grant", "reset", "ban", "unban", "role", "allow", "disallow",
+         "pause", "resume", "cancel", "stats")
+
+
+def usage(verb: str, lang: str = "en") -> str:
+    return text(f"admin_verb_{verb}", lang)
+
+
+def admin_help(lang: str = "en") -> str:
+    return text("admin_help", lang, verbs="\n".join(f"/admin {usage(v, lang)}" for v in VERBS))
 
 
 class AdminCommands:
@@ -44,11 +38,7 @@ class AdminCommands:
         self.core = core
         self.store = core.store
         self.verbs: dict[str, Callable[..., Awaitable[str]]] = {
-            "quota": self.quota, "allowance": self.allowance, "grant": self.grant,
-            "reset": self.reset, "ban": self.ban, "unban": self.unban, "role": self.role,
-            "allow": self.allow, "disallow": self.disallow, "pause": self.pause,
-            "resume": self.resume, "cancel": self.cancel, "stats": self.stats,
-        }
+            verb: getattr(self, f"_{verb}") for verb in VERBS}
 
     async def is_admin(self, person: Person) -> bool:
         return (await self.core.user(person)).role is Role.ADMIN
@@ -57,12 +47,13 @@ class AdminCommands:
                   replied: Person | None = None) -> str:
         if not await self.is_admin(actor):
             log.warning("admin command %r refused for %s", verb, actor.key)
-            raise UserError("admin_only", "This command is for admins.")
+            raise UserError("admin_only")
+        lang = language(actor.language)
         handler = self.verbs.get(verb.lower())
         if handler is None:
-            return ADMIN_HELP
+            return admin_help(lang)
         log.info("admin %s: %s %s", actor.key, verb, " ".join(args))
-        return await handler(actor, args, replied)
+        return await handler(actor, list(args), replied, lang)
 
     async def resolve(self, actor: Person, args: list[str], replied: Person | None,
                       values: int = 0) -> User:
@@ -75,139 +66,147 @@ class AdminCommands:
             user = (await self.store.find_user_by_username(platform, ident)
                     if ident.startswith("@") else await self.store.find_user(platform, ident))
             if user is None:
-                raise UserError("unknown_user", f"No user {token} has used this bot yet.",
-                                user=token)
+                raise UserError("unknown_user", user=token)
             return user
         if replied is not None:
             return await self.core.user(replied)
-        raise UserError("need_user", "Name the user: an id, @username, or reply to their "
-                        "message.")
+        raise UserError("need_user")
 
-    async def quota(self, actor: Person, args: list[str], replied: Person | None) -> str:
+    async def _quota(self, actor: Person, args: list[str], replied: Person | None,
+                     lang: str) -> str:
         user = await self.resolve(actor, args, replied)
         balance = await self.core.quotas.balance(user)
         jobs = await self.store.user_jobs(user.id, 5)
-        lines = [f"{user.label}: role {user.role}{' (banned)' if user.banned else ''}, "
-                 f"{credits(balance.left)} of {credits(balance.allowance)} credits left "
-                 f"(spent {credits(balance.spent)}, granted {credits(balance.granted)})"]
-        lines += [f"{j.id} {j.status} {j.params.preset} seed {j.seed} {j.params.prompt[:40]}"
+        lines = [text("admin_quota", lang, user=user.label, role=user.role.value,
+                      banned=text("admin_banned_mark", lang) if user.banned else "",
+                      left=credits(balance.left), allowance=credits(balance.allowance),
+                      spent=credits(balance.spent), granted=credits(balance.granted))]
+        lines += [text("admin_job_line", lang, job=j.id, status=status_name(j.status, lang),
+                       preset=j.params.preset, seed=j.seed, prompt=j.params.prompt[:40])
                   for j in jobs]
         return "\n".join(lines)
 
-    async def allowance(self, actor: Person, args: list[str], replied: Person | None) -> str:
+    async def _allowance(self, actor: Person, args: list[str], replied: Person | None,
+                         lang: str) -> str:
         user = await self.resolve(actor, args, replied, values=1)
-        value = _one(args, "allowance USER CREDITS")
-        amount = None if value == "default" else _number(value)
+        value = _one(args, "allowance", lang)
+        if value == "default":
+            await self.store.update_user(user.id, daily_credits=None)
+            return text("admin_allowance_default", lang, user=user.label)
+        amount = _number(value)
         await self.store.update_user(user.id, daily_credits=amount)
-        shown = "back to the default" if amount is None else credits(to_hundredths(amount))
-        return f"{user.label}: daily allowance {shown}."
+        return text("admin_allowance_set", lang, user=user.label,
+                    amount=credits(to_hundredths(amount)))
 
-    async def grant(self, actor: Person, args: list[str], replied: Person | None) -> str:
+    async def _grant(self, actor: Person, args: list[str], replied: Person | None,
+                     lang: str) -> str:
         user = await self.resolve(actor, args, replied, values=1)
-        amount = to_hundredths(_number(_one(args, "grant USER CREDITS")))
+        amount = to_hundredths(_number(_one(args, "grant", lang)))
         await self.core.quotas.grant(user, amount, actor.key)
-        return f"{user.label}: {credits(amount)} credits added for today."
+        return text("admin_granted", lang, user=user.label, amount=credits(amount))
 
-    async def reset(self, actor: Person, args: list[str], replied: Person | None) -> str:
+    async def _reset(self, actor: Person, args: list[str], replied: Person | None,
+                     lang: str) -> str:
         user = await self.resolve(actor, args, replied)
         await self.core.quotas.reset_usage(user, actor.key)
-        return f"{user.label}: today's usage reset."
+        return text("admin_reset", lang, user=user.label)
 
-    async def ban(self, actor: Person, args: list[str], replied: Person | None) -> str:
+    async def _ban(self, actor: Person, args: list[str], replied: Person | None,
+                   lang: str) -> str:
         user = await self.resolve(actor, args, replied)
         if user.key == actor.key:
-            raise UserError("self_ban", "You cannot ban yourself.")
+            raise UserError("self_ban")
         await self.store.update_user(user.id, banned=True)
         cancelled = 0
         for job in await self.store.user_jobs(user.id, 100):
             if job.status.active:
                 try:
-                    await self.core.queue.cancel(job, actor.key)
+                    await self.core.cancel_job(job, actor.key)
                     cancelled += 1
                 except UserError:  # it finished meanwhile
                     pass
-        return f"{user.label} is banned ({cancelled} of their jobs cancelled)."
+        return text("admin_banned", lang, user=user.label, count=cancelled)
 
-    async def unban(self, actor: Person, args: list[str], replied: Person | None) -> str:
+    async def _unban(self, actor: Person, args: list[str], replied: Person | None,
+                     lang: str) -> str:
         user = await self.resolve(actor, args, replied)
         await self.store.update_user(user.id, banned=False)
-        return f"{user.label} is no longer banned."
+        return text("admin_unbanned", lang, user=user.label)
 
-    async def role(self, actor: Person, args: list[str], replied: Person | None) -> str:
+    async def _role(self, actor: Person, args: list[str], replied: Person | None,
+                    lang: str) -> str:
         user = await self.resolve(actor, args, replied, values=1)
-        value = _one(args, USAGE["role"]).lower()
+        value = _one(args, "role", lang).lower()
         if value not in (Role.TRUSTED, Role.USER):
-            raise UserError("bad_role", "Role must be trusted or user; admins are the people "
-                            "listed in I2V_ADMINS.")
-        role = Role(value)
-        await self.store.update_user(user.id, role=role)
-        return f"{user.label} is now {role}."
-
-    async def allow(self, actor: Person, args: list[str], replied: Person | None) -> str:
-        return await self._allow(actor, args, replied, True)
-
-    async def disallow(self, actor: Person, args: list[str], replied: Person | None) -> str:
-        return await self._allow(actor, args, replied, False)
+            raise UserError("bad_role")
+        user = await self.core.set_role(user, Role(value))
+        return text("admin_role_set", lang, user=user.label, role=user.role.value)
 
     async def _allow(self, actor: Person, args: list[str], replied: Person | None,
-                     allowed: bool) -> str:
+                     lang: str) -> str:
+        return await self._allow_list(actor, args, replied, lang, allowed=True)
+
+    async def _disallow(self, actor: Person, args: list[str], replied: Person | None,
+                        lang: str) -> str:
+        return await self._allow_list(actor, args, replied, lang, allowed=False)
+
+    async def _allow_list(self, actor: Person, args: list[str], replied: Person | None,
+                          lang: str, *, allowed: bool) -> str:
         if args and args[0].startswith("chat:"):
-            kind, ident, label = "chat", args[0][5:], args[0]
+            kind, ident, who = "chat", args[0][5:], args[0]
         elif args and args[0].lstrip("-").isdigit():
             # An id that never wrote to the bot can be allowed before it does.
-            kind, ident, label = "user", args[0], f"{actor.platform}:{args[0]}"
+            kind, ident, who = "user", args[0], f"{actor.platform}:{args[0]}"
         else:
             user = await self.resolve(actor, args, replied)
-            kind, ident, label = "user", user.platform_id, user.label
+            kind, ident, who = "user", user.platform_id, user.label
         await self.store.set_allowed(actor.platform, kind, ident, allowed, actor.key)
-        return f"{label} {'added to' if allowed else 'removed from'} the allow-list."
+        return text("admin_allowed" if allowed else "admin_disallowed", lang, who=who)
 
-    async def pause(self, actor: Person, args: list[str], replied: Person | None) -> str:
-        await self.core.queue.set_paused(True)
-        return "Queue paused: running jobs finish, new ones wait."
+    async def _pause(self, actor: Person, args: list[str], replied: Person | None,
+                     lang: str) -> str:
+        await self.core.lifecycle.set_paused(True)
+        return text("admin_paused", lang)
 
-    async def resume(self, actor: Person, args: list[str], replied: Person | None) -> str:
-        await self.core.queue.set_paused(False)
-        return "Queue resumed."
+    async def _resume(self, actor: Person, args: list[str], replied: Person | None,
+                      lang: str) -> str:
+        await self.core.lifecycle.set_paused(False)
+        return text("admin_resumed", lang)
 
-    async def cancel(self, actor: Person, args: list[str], replied: Person | None) -> str:
-        job_id = _one(args, "cancel JOB")
+    async def _cancel(self, actor: Person, args: list[str], replied: Person | None,
+                      lang: str) -> str:
+        job_id = _one(args, "cancel", lang)
         job = await self.store.get_job(job_id.lstrip("#"))
         if job is None:
-            raise UserError("no_such_job", f"No job {job_id}.", job=job_id)
-        job = await self.core.queue.cancel(job, actor.key)
-        return f"Job {job.id}: {'cancelling' if job.status is JobStatus.RUNNING else job.status}."
+            raise UserError("no_such_job", job=job_id)
+        job = await self.core.cancel_job(job, actor.key)
+        shown = text("cancelling", lang, job=job.id) if job.status is JobStatus.RUNNING \
+            else status_name(job.status, lang)
+        return text("admin_cancelled", lang, job=job.id, status=shown)
 
-    async def stats(self, actor: Person, args: list[str], replied: Person | None) -> str:
+    async def _stats(self, actor: Person, args: list[str], replied: Person | None,
+                     lang: str) -> str:
         since = self.core.quotas.period_start()
-        by_status = await self.store.rows(
-            "SELECT status, count(*) FROM jobs WHERE created_at >= ? GROUP BY status", (since,))
-        gpu = await self.store.scalar(
-            """SELECT coalesce(sum(finished_at - started_at), 0) FROM jobs
-               WHERE started_at >= ? AND finished_at IS NOT NULL""", (since,))
-        top = await self.store.rows(
-            """SELECT users.platform, users.platform_id, users.username, count(*) AS n
-               FROM jobs JOIN users ON users.id = jobs.user_id WHERE jobs.created_at >= ?
-               GROUP BY users.id ORDER BY n DESC LIMIT 5""", (since,))
-        counts = {row[0]: row[1] for row in by_status}
-        lines = [
-            "Today: " + (", ".join(f"{counts.get(s.value, 0)} {s.value}" for s in JobStatus)),
-            f"GPU time: {gpu / 60:.1f} min; failures: {counts.get('failed', 0)}",
-            f"Queue: {await self.store.count_active()} active"
-            f"{' (paused)' if self.core.queue.paused else ''}",
-            "Top users: " + (", ".join(f"{_who(r)} ({r['n']})" for r in top) or "none"),
-            f"As of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-        ]
-        return "\n".join(lines)
+        counts = await self.store.jobs_by_status(since)
+        shown = {s: counts.get(s, 0) for s in JobStatus if s is not JobStatus.DELIVERED}
+        shown[JobStatus.DONE] += counts.get(JobStatus.DELIVERED, 0)  # made, sent or not
+        top = await self.store.top_users(since)
+        who = [f"@{u.username}" if u.username else f"{u.platform}:{u.platform_id}"
+               for u in top]
+        return text(
+            "admin_stats", lang,
+            counts=", ".join(f"{n} {status_name(s, lang)}" for s, n in shown.items()),
+            gpu_minutes=f"{await self.store.gpu_seconds(since) / 60:.1f}",
+            failures=counts.get(JobStatus.FAILED, 0), active=self.core.lifecycle.active(),
+            paused=text("queue_paused", lang) if self.core.lifecycle.paused else "",
+            top=", ".join(f"{w} ({u.jobs})" for w, u in zip(who, top, strict=True))
+            or text("admin_stats_none", lang),
+            now=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
 
 
-def _who(row: aiosqlite.Row) -> str:
-    return f"@{row['username']}" if row["username"] else f"{row['platform']}:{row['platform_id']}"
-
-
-def _one(args: list[str], usage: str) -> str:
+def _one(args: list[str], verb: str, lang: str) -> str:
     if len(args) != 1:
-        raise UserError("admin_usage", f"Usage: /admin {usage}", usage=usage)
+        raise UserError("admin_usage", usage=usage(verb, lang))
     return args[0]
 
 
@@ -217,6 +216,5 @@ def _number(value: str) -> float:
     except ValueError:
         amount = -1
     if not 0 <= amount <= 100000:
-        raise UserError("bad_credits", f"'{value}' is not a number of credits (0-100000).",
-                        value=value)
+        raise UserError("bad_credits", value=value)
     return amount

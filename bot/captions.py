@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import UserError
+from bot.errors import UserError
 from engine.params import (
     FPS,
     FRAMES,
@@ -54,10 +54,7 @@ class ParsedCaption:
 def parse_caption(caption: str | None) -> ParsedCaption:
     text = (caption or "").strip()
     if len(text) > MAX_CAPTION_CHARS:
-        raise UserError("caption_too_long",
-                        f"The caption is {len(text)} characters; the limit is "
-                        f"{MAX_CAPTION_CHARS}. Shorten it.",
-                        length=len(text), limit=MAX_CAPTION_CHARS)
+        raise UserError("caption_too_long", length=len(text), limit=MAX_CAPTION_CHARS)
     text = _COMMAND.sub("", text, count=1)
     text = _DASHES.sub(r"\1--", text)
     prompt_words: list[str] = []
@@ -74,9 +71,7 @@ def parse_caption(caption: str | None) -> ParsedCaption:
         flag, eq, value = token.partition("=")
         flag = ALIASES.get(flag.lower(), flag.lower())
         if flag not in FLAG_HELP:
-            raise UserError("unknown_flag",
-                            f"Unknown option {flag}. Options: {', '.join(FLAG_HELP)}.",
-                            flag=flag, options=", ".join(FLAG_HELP))
+            raise UserError("unknown_flag", flag=flag, options=", ".join(FLAG_HELP))
         if flag == "--neg":
             words = [value] if eq and value else []
             while i < len(tokens) and not tokens[i].startswith("--"):
@@ -118,7 +113,5 @@ def _parse_value(flag: str, value: str) -> dict[str, Any]:
 
 
 def _bad_value(flag: str, value: str) -> UserError:
-    shown = f"'{value}'" if value else "nothing"
-    return UserError("bad_flag_value",
-                     f"{flag} needs {FLAG_HELP[flag]} (got {shown}).",
-                     flag=flag, expected=FLAG_HELP[flag], value=value)
+    return UserError("bad_flag_value", flag=flag, expected=FLAG_HELP[flag],
+                     value=f"'{value}'" if value else "nothing")

@@ -7,27 +7,42 @@ that platform's messages, and an exception in a notifier is logged, never raised
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from typing import Protocol
 
 from bot.models import JobEvent
-from bot.ports import Notifier
 
 log = logging.getLogger(__name__)
 
 
+class Notifier(Protocol):
+    """An adapter's way to show job events in the chat that owns the job."""
+
+    async def notify(self, event: JobEvent) -> None: ...
+
+
+class Delivery(Protocol):
+    """What an adapter tells the core once a video was sent (`Core.delivered`) or can never
+    be (`Core.undeliverable`, which gives the credits back)."""
+
+    async def delivered(self, job_id: str) -> None: ...
+
+    async def undeliverable(self, job_id: str, reason: str) -> None: ...
+
+
 class EventBus:
     def __init__(self) -> None:
-        self._notifiers: dict[str, Notifier] = {}
         self._queues: dict[str, asyncio.Queue[JobEvent]] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
     def register(self, platform: str, notifier: Notifier) -> None:
-        self._notifiers[platform] = notifier
         queue: asyncio.Queue[JobEvent] = asyncio.Queue()
         self._queues[platform] = queue
         self._tasks.append(asyncio.create_task(self._deliver(notifier, queue),
                                                name=f"events-{platform}"))
+
+    def listening(self, platform: str) -> bool:
+        return platform in self._queues
 
     def publish(self, event: JobEvent) -> None:
         queue = self._queues.get(event.job.platform)
@@ -37,16 +52,40 @@ class EventBus:
             return
         queue.put_nowait(event)
 
-    async def drain(self) -> None:
-        """Wait until every published event has been handed to its notifier."""
-        await asyncio.gather(*(q.join() for q in self._queues.values()))
+    async def drain(self, timeout: float) -> bool:
+        """Wait until every published event has reached its notifier; False on timeout."""
+        try:
+            await asyncio.wait_for(asyncio.gather(*(q.join() for q in self._queues.values())),
+                                   timeout)
+        except TimeoutError:
+            return False
+        return True
 
-    async def close(self) -> None:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self.drain(), timeout=10)
+    def drop_live_updates(self) -> int:
+        """At shutdown: forget queued place-in-line and progress updates, which only say
+        what the next start says again; results, failures and cancels stay."""
+        dropped = 0
+        for queue in self._queues.values():
+            kept = []
+            while not queue.empty():
+                event = queue.get_nowait()
+                queue.task_done()
+                if event.kind.final:
+                    kept.append(event)
+                else:
+                    dropped += 1
+            for event in kept:
+                queue.put_nowait(event)
+        return dropped
+
+    async def close(self, timeout: float = 10) -> None:
+        self.drop_live_updates()
+        if not await self.drain(timeout):
+            log.warning("some job events were not shown within %.0f s of shutdown", timeout)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
 
     @staticmethod
     async def _deliver(notifier: Notifier, queue: asyncio.Queue[JobEvent]) -> None:

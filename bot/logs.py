@@ -8,8 +8,10 @@ and anything shaped like a Telegram token, in the whole formatted line, tracebac
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -50,3 +52,16 @@ def setup_logging(data_dir: Path, level: str, secrets: Iterable[str],
     # httpx logs every request at INFO (with the token in Telegram's URLs): too chatty.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     return path
+
+
+def quiet_libraries() -> None:
+    """Keep the libraries' notes that are not the operator's business off the terminal
+    (diffusers' deprecation of I2VGen-XL, transformers' optional packages, discord.py's
+    voice support): they stay in the log file at DEBUG level when asked for."""
+    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")  # read when diffusers is imported
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"(diffusers|transformers)")
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"(diffusers|transformers)")
+    for name in ("discord.client", "discord.voice_state", "discord.player"):
+        logging.getLogger(name).setLevel(logging.ERROR)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,19 +14,34 @@ from engine.params import GenParams
 class JobStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
-    DONE = "done"
+    DONE = "done"  # the MP4 exists; not yet confirmed delivered by the platform
+    DELIVERED = "delivered"
     FAILED = "failed"
     CANCELLED = "cancelled"
 
     @property
     def active(self) -> bool:
-        return self in (JobStatus.QUEUED, JobStatus.RUNNING)
+        """Waiting for or holding the GPU: counts against the per-user and queue limits."""
+        return self in ACTIVE
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL
+
+
+ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
+TERMINAL = frozenset({JobStatus.DELIVERED, JobStatus.FAILED, JobStatus.CANCELLED})
 
 
 class Role(enum.StrEnum):
     ADMIN = "admin"
     TRUSTED = "trusted"
     USER = "user"
+
+    @property
+    def privileged(self) -> bool:
+        """Served before plain users."""
+        return self in (Role.ADMIN, Role.TRUSTED)
 
 
 @dataclass(frozen=True)
@@ -55,6 +71,7 @@ class User:
     banned: bool
     default_preset: str | None
     daily_credits: float | None  # an override of the role's allowance
+    last_served_at: float | None = None  # when a job of theirs last started: fair order
 
     @property
     def key(self) -> str:
@@ -67,20 +84,45 @@ class User:
 
 
 @dataclass(frozen=True)
-class JobRequest:
-    """What an adapter hands the core: the photo, the caption, and where to answer.
+class ChatRef:
+    """Where a job's answers go, built by the adapter that took the request.
 
-    `chat` is the adapter's own reference (chat id, message ids, interaction token...),
-    stored as JSON with the job and handed back with every event.
+    The core stores it with the job and hands it back with every event; it reads only
+    `chat_id` (for the allow-list), `upload_limit` and `language`. `handle` is the adapter's
+    own opaque string (e.g. a Discord interaction's webhook), never read by the core.
     """
 
+    platform: str
+    chat_id: str  # a Telegram chat, a Discord channel, a web session, the terminal
+    thread_id: str | None = None
+    reply_to: str | None = None  # the message to answer under
+    status_message: str | None = None  # the message edited as the job moves
+    upload_limit: int | None = None  # bytes the platform accepts from the bot here
+    language: str | None = None  # the person's client language, as the platform gave it
+    private: bool = True  # a one-to-one chat (rate limits differ in groups)
+    handle: str | None = None
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What an adapter hands the core: the photo, the caption, and where to answer."""
+
     person: Person
-    chat: dict[str, Any]
+    chat: ChatRef
     image: bytes
     caption: str
     preset: str | None = None  # a preset forced by a button or an option
     seed: int | None = None
-    overrides: dict[str, Any] = field(default_factory=dict)  # typed options (Discord)
+    overrides: Mapping[str, Any] = field(default_factory=dict)  # typed options (Discord)
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the person should know about how their video was made, in the text
+    catalogue's words: `key` with its parameters."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -88,7 +130,7 @@ class Job:
     id: str
     user_id: int
     platform: str
-    chat: dict[str, Any]
+    chat: ChatRef
     status: JobStatus
     caption: str
     params: GenParams
@@ -100,7 +142,8 @@ class Job:
     finished_at: float | None = None
     output_path: Path | None = None
     error: str | None = None
-    note: str | None = None
+    note: Note | None = None
+    delivered_at: float | None = None
 
     @property
     def seed(self) -> int:
@@ -113,6 +156,10 @@ class Job:
             return None
         return self.finished_at - self.started_at
 
+    @property
+    def language(self) -> str | None:
+        return self.chat.language
+
 
 class EventKind(enum.StrEnum):
     QUEUED = "queued"
@@ -122,6 +169,10 @@ class EventKind(enum.StrEnum):
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+    @property
+    def final(self) -> bool:
+        return self in (EventKind.DONE, EventKind.FAILED, EventKind.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -144,7 +195,8 @@ class JobEvent:
     language: str = "en"
     position: int | None = None  # 1 = next to run
     eta_seconds: float | None = None
+    paused: bool = False  # QUEUED: the queue is paused by an admin
     step: int = 0
     total_steps: int = 0
     result: VideoResult | None = None
-    message: str | None = None  # failure reason or note, already in the user's language
+    reason: Note | None = None  # FAILED / CANCELLED: why, in the catalogue's words

@@ -1,7 +1,8 @@
 """Where photos and videos live on disk, and how long they stay.
 
 Videos get timestamped names, as the original app gave them, with the job id so two jobs in
-the same second never collide; the parameters are written as JSON beside each MP4.
+the same second never collide; the parameters are written as JSON beside each MP4, which is
+also how a finished video is found again after a restart.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from bot.models import Job
+from bot.models import Job, VideoResult
+from engine.work import RenderedVideo
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +29,11 @@ class Outputs:
         for folder in (self.inputs, self.videos):
             folder.mkdir(parents=True, exist_ok=True)
 
+    def input_path(self, job_id: str) -> Path:
+        return self.inputs / f"{job_id}.img"
+
     def save_input(self, job_id: str, data: bytes) -> Path:
-        path = self.inputs / f"{job_id}.img"
+        path = self.input_path(job_id)
         write_atomic(path, data)
         return path
 
@@ -36,11 +41,40 @@ class Outputs:
         stamp = datetime.fromtimestamp(job.started_at or time.time()).strftime("%Y%m%d_%H%M%S")
         return self.videos / f"video_{stamp}_{job.id}.mp4"
 
-    def write_params(self, job: Job, video: Path, extra: dict[str, object]) -> Path:
-        path = video.with_suffix(".json")
-        record = {"job": job.id, "caption": job.caption, **asdict(job.params), **extra}
+    def record(self, job: Job, video: RenderedVideo) -> VideoResult:
+        """Write the video's parameters beside it; the result as the chats show it."""
+        path = video.path.with_suffix(".json")
+        record = {"job": job.id, "caption": job.caption, **asdict(video.params),
+                  "width": video.width, "height": video.height, "frames": video.frames,
+                  "fps": video.fps, "duration": video.duration,
+                  "lowered_from": video.lowered_from}
         write_atomic(path, json.dumps(record, indent=2, ensure_ascii=False).encode())
-        return path
+        return VideoResult(path=video.path, poster=video.poster, params_path=path,
+                           width=video.width, height=video.height, frames=video.frames,
+                           fps=video.fps, duration=video.duration, size_bytes=video.size_bytes)
+
+    def result_of(self, job: Job) -> VideoResult | None:
+        """The finished video of a job, from its files; None if any of them is gone."""
+        if job.output_path is None:
+            return None
+        video, params = job.output_path, job.output_path.with_suffix(".json")
+        poster = video.with_suffix(".jpg")
+        try:
+            record = json.loads(params.read_text(encoding="utf-8"))
+            size = video.stat().st_size
+        except (OSError, ValueError):
+            return None
+        if not poster.exists():
+            return None
+        return VideoResult(path=video, poster=poster, params_path=params,
+                           width=record["width"], height=record["height"],
+                           frames=record["frames"], fps=record["fps"],
+                           duration=record["duration"], size_bytes=size)
+
+    def discard_video(self, path: Path) -> None:
+        """Remove a video nobody will get (cancelled while it was encoded)."""
+        for file in (path, path.with_suffix(".jpg"), path.with_suffix(".json")):
+            file.unlink(missing_ok=True)
 
     def prune(self, now: float | None = None) -> int:
         """Delete outputs and inputs older than the retention period; 0 days keeps all."""

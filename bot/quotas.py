@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bot.errors import UserError
 from bot.models import Job, Role, User
 from bot.store import Store
-from engine.errors import UserError
 from engine.params import PRESETS, RESOLUTIONS, GenParams
 
 Clock = Callable[[], float]
@@ -48,6 +48,11 @@ def credits(amount: int | None) -> str:
 
 def to_hundredths(value: float) -> int:
     return round(value * 100)
+
+
+def hours_until(moment: float, now: float) -> int:
+    """Whole hours to wait, rounded up (at least 1): "about 3 h" never means 3 h 40."""
+    return max(1, math.ceil((moment - now) / 3600))
 
 
 PRESET_COSTS = {name: job_cost(GenParams.from_preset(name, "x")) for name in PRESETS}
@@ -87,11 +92,7 @@ class Quotas:
 
     async def balance(self, user: User) -> Balance:
         since = self.period_start()
-        rows = await self.store.rows(
-            """SELECT coalesce(sum(CASE WHEN kind = 'grant' THEN delta END), 0),
-                      coalesce(sum(CASE WHEN kind != 'grant' THEN delta END), 0)
-               FROM ledger WHERE user_id = ? AND at >= ?""", (user.id, since))
-        granted, usage = rows[0][0], rows[0][1]
+        granted, usage = await self.store.ledger_totals(user.id, since)
         allowance = self.allowance(user)
         left = None if allowance is None else allowance + granted + usage
         return Balance(allowance, -usage, granted, left, since + 86400)
@@ -101,12 +102,8 @@ class Quotas:
         together with the job's insert, so the check and the write are one step."""
         balance = await self.balance(user)
         if balance.left is not None and balance.left < cost:
-            hours = max(1, round((balance.resets_at - self.clock()) / 3600))
-            raise UserError(
-                "quota_exceeded",
-                f"This needs {credits(cost)} credits and you have {credits(balance.left)} "
-                f"left today. Try the preview preset, or wait about {hours} h for the reset.",
-                cost=credits(cost), left=credits(balance.left), hours=hours)
+            raise UserError("quota_exceeded", cost=credits(cost), left=credits(balance.left),
+                            hours=hours_until(balance.resets_at, self.clock()))
         await self.store.add_ledger(user.id, -cost, "reserve", job_id=job_id)
 
     async def refund(self, job: Job, why: str) -> None:
@@ -115,8 +112,7 @@ class Quotas:
         if held < 0:
             # Dated like the reservation, so it goes back to the day it was taken from: a
             # job reserved before the reset hour and cancelled after it adds nothing today.
-            reserved_at = await self.store.scalar(
-                "SELECT min(at) FROM ledger WHERE job_id = ? AND kind = 'reserve'", (job.id,))
+            reserved_at = await self.store.reserved_at(job.id)
             await self.store.add_ledger(job.user_id, -held, "refund", job_id=job.id, note=why,
                                         at=reserved_at)
 
@@ -127,10 +123,7 @@ class Quotas:
         """Give back today's spending, except what waiting or running jobs still hold:
         that comes back by itself if they fail."""
         balance = await self.balance(user)
-        held = -(await self.store.scalar(
-            """SELECT coalesce(sum(ledger.delta), 0) FROM ledger
-               JOIN jobs ON jobs.id = ledger.job_id WHERE ledger.user_id = ? AND ledger.at >= ?
-                 AND jobs.status IN ('queued', 'running')""", (user.id, self.period_start())))
+        held = await self.store.held_by_active_jobs(user.id, self.period_start())
         if balance.spent - held > 0:
             await self.store.add_ledger(user.id, balance.spent - held, "reset", actor=actor,
                                         note="today's usage reset")

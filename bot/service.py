@@ -1,27 +1,31 @@
-"""The core's front door: what every adapter (Telegram, Discord, the CLI) asks of the bot.
+"""The core's front door: what every adapter (Telegram, Discord, the web page, the CLI) asks.
 
 `submit` is the one path from a photo and a caption to a queued job: parse, resolve the
-preset, validate the photo, check bans, allow-list, limits and credits, reserve the cost and
-persist the job atomically, then wake the worker.
+preset, check the photo's header, check bans, allow-list, limits and credits, reserve the
+cost and store the job atomically, then tell the person their place in line. The photo is
+decoded only once, by the worker that animates it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from bot.captions import parse_caption
-from bot.models import Job, JobRequest, JobStatus, Person, Role, User
+from bot.errors import UserError
+from bot.jobs.lifecycle import Lifecycle
+from bot.models import ChatRef, Job, JobRequest, JobStatus, Person, Role, User
 from bot.outputs import Outputs
-from bot.queue import JobQueue
 from bot.quotas import Balance, Quotas, job_cost
 from bot.store import Store, new_job_id
-from engine.errors import UserError
-from engine.images import load_photo
+from engine.errors import Rejected
+from engine.images import check_photo
 from engine.params import PRESETS, SEED, GenParams, next_preset
 
 log = logging.getLogger(__name__)
@@ -41,16 +45,25 @@ class Policy:
 
 @dataclass(frozen=True)
 class QueueView:
-    length: int
+    length: int  # waiting and running
     paused: bool
     mine: list[tuple[Job, int]]  # the person's jobs with their place in line (0 = running)
 
 
+@contextlib.contextmanager
+def refusals() -> Iterator[None]:
+    """The engine's refusals (a bad photo, a value out of range) as the person's errors."""
+    try:
+        yield
+    except Rejected as exc:
+        raise UserError.from_rejection(exc) from exc
+
+
 class Core:
-    def __init__(self, store: Store, queue: JobQueue, quotas: Quotas, outputs: Outputs,
+    def __init__(self, store: Store, lifecycle: Lifecycle, quotas: Quotas, outputs: Outputs,
                  policy: Policy) -> None:
         self.store = store
-        self.queue = queue
+        self.lifecycle = lifecycle
         self.quotas = quotas
         self.outputs = outputs
         self.policy = policy
@@ -64,57 +77,66 @@ class Core:
         user = await self.store.upsert_user(person, Role.ADMIN if is_admin else None)
         if user.role is Role.ADMIN and not is_admin:
             log.warning("user %s: no longer in I2V_ADMINS, now a plain user", user.key)
-            user = await self.store.update_user(user.id, role=Role.USER)
+            user = await self.set_role(user, Role.USER)
+        self.lifecycle.set_privileged(user.id, user.role.privileged)
         return user
 
-    async def check_access(self, user: User, chat_ident: str | None = None) -> None:
+    async def set_role(self, user: User, role: Role) -> User:
+        user = await self.store.update_user(user.id, role=role)
+        self.lifecycle.set_privileged(user.id, role.privileged)
+        return user
+
+    async def check_access(self, user: User, chat_id: str | None = None) -> None:
         if user.banned:
-            raise UserError("banned", "You cannot use this bot.")
+            raise UserError("banned")
         if (self.policy.allowlist_mode and user.role is not Role.ADMIN
-                and not await self.store.is_allowed(user.platform, user.platform_id,
-                                                    chat_ident)):
-            raise UserError("not_allowed", "This is a private bot; ask an admin to add you.")
+                and not await self.store.is_allowed(user.platform, user.platform_id, chat_id)):
+            raise UserError("not_allowed")
 
     # Jobs
 
+    def check_caption(self, caption: str | None) -> None:
+        """Refuse a caption before anything is downloaded (`submit` checks again)."""
+        parsed = parse_caption(caption)
+        if not parsed.prompt.strip():
+            raise UserError("need_caption")
+
     async def submit(self, request: JobRequest) -> Job:
         user = await self.user(request.person)
-        await self.check_access(user, _chat_ident(request.chat))
-        params = self._params(request, user)
-        image = await asyncio.to_thread(load_photo, request.image)
+        await self.check_access(user, request.chat.chat_id)
+        with refusals():
+            params = self._params(request, user)
+            size = await asyncio.to_thread(check_photo, request.image)
+            params = params.sized_for(*size)
         cost = job_cost(params)
-        params = params.sized_for(*image.size)
-        chat = {"lang": request.person.language, **request.chat}
+        chat = replace(request.chat, language=request.chat.language or request.person.language)
         async with self.store.transaction():
-            await self._check_limits(user)
+            self._check_limits(user)
             job_id = new_job_id()
             while await self.store.job_id_taken(job_id):
                 job_id = new_job_id()
             job = Job(id=job_id, user_id=user.id, platform=request.person.platform, chat=chat,
                       status=JobStatus.QUEUED, caption=request.caption, params=params,
-                      cost=cost, input_path=self.outputs.inputs / f"{job_id}.img",
-                      attempts=0, created_at=time.time())
+                      cost=cost, input_path=self.outputs.input_path(job_id), attempts=0,
+                      created_at=time.time())
             await self.store.insert_job(job)
             await self.quotas.reserve(user, job.id, cost)
-            # Written last, inside the transaction: if it fails nothing was accepted.
             self.outputs.save_input(job.id, request.image)
+            # Last: nothing may fail after the job joins the line.
+            queued = self.lifecycle.enqueue(job, user.role.privileged, user.last_served_at)
         log.info("job %s user %s: queued %dx%d %d frames %d steps seed %d cost %d", job.id,
                  user.key, params.width, params.height, params.frames, params.steps,
                  params.seed, cost)
-        self.queue.wake()
-        await self.queue.announce(job)
+        self.lifecycle.publish(queued)
         return job
 
     def _params(self, request: JobRequest, user: User) -> GenParams:
         parsed = parse_caption(request.caption)
         if not parsed.prompt.strip():
-            raise UserError("need_caption",
-                            "Add a caption describing the motion, e.g. “a woman smiling and "
-                            "waving slowly”. See /help for tips.")
+            raise UserError("need_caption")
         if blocked(parsed.prompt, self.policy.blocked_words):
             log.info("user %s: prompt refused by the block-list", user.key)
-            raise UserError("blocked_prompt", "This prompt can't be used. Please try a "
-                            "different one.")
+            raise UserError("blocked_prompt")
         preset = (request.preset or parsed.preset or user.default_preset
                   or self.policy.default_preset)
         overrides = {**parsed.overrides, **request.overrides}
@@ -125,26 +147,21 @@ class Core:
             params = replace(params, seed=random.randint(*SEED))
         return params
 
-    async def _check_limits(self, user: User) -> None:
+    def _check_limits(self, user: User) -> None:
         if user.role is not Role.ADMIN:
-            mine = await self.store.count_active(user.id)
+            mine = self.lifecycle.active(user.id)
             if mine >= self.policy.max_jobs_per_user:
-                raise UserError("too_many_jobs",
-                                f"You already have {mine} videos waiting or running (the "
-                                f"limit is {self.policy.max_jobs_per_user}). Wait for one to "
-                                "finish, or /cancel one.",
-                                count=mine, limit=self.policy.max_jobs_per_user)
-        total = await self.store.count_active()
+                raise UserError("too_many_jobs", count=mine,
+                                limit=self.policy.max_jobs_per_user)
+        total = self.lifecycle.active()
         if total >= self.policy.max_queue:
-            raise UserError("queue_full", f"The bot is busy ({total} videos in line). Please "
-                            "try again later.", count=total)
+            raise UserError("queue_full", count=total)
 
     async def own_job(self, person: Person, job_id: str) -> Job:
         user = await self.user(person)
         job = await self.store.get_job(job_id.strip().lstrip("#"))
         if job is None or job.user_id != user.id:
-            raise UserError("no_such_job", f"No job {job_id} of yours was found. /history "
-                            "lists your jobs.", job=job_id)
+            raise UserError("no_such_job", job=job_id)
         return job
 
     async def cancel(self, person: Person, job_id: str | None = None) -> Job:
@@ -155,27 +172,37 @@ class Core:
             user = await self.user(person)
             active = [j for j in await self.store.user_jobs(user.id, 50) if j.status.active]
             if not active:
-                raise UserError("nothing_to_cancel", "You have no video waiting or running.")
+                raise UserError("nothing_to_cancel")
             job = active[0]
-        return await self.queue.cancel(job, person.key)
+        return await self.cancel_job(job, person.key)
+
+    async def cancel_job(self, job: Job, actor: str) -> Job:
+        log.info("job %s user %s: cancel asked by %s", job.id, job.user_id, actor)
+        return await self.lifecycle.cancel(job)
 
     async def again(self, person: Person, job_id: str, *, better: bool,
-                    chat: dict | None = None) -> Job:
+                    chat: ChatRef | None = None) -> Job:
         """Re-roll (same settings, new seed) or better quality (same seed, next preset)."""
         job = await self.own_job(person, job_id)
-        if not job.input_path.exists():
-            raise UserError("input_missing", "The photo of this job is gone; send it again.")
         # The caption keeps the person's own flags; preset and seed given here win over it.
         preset, seed = job.params.preset, random.randint(*SEED)
         if better:
             preset = next_preset(job.params.preset)
             if preset is None:
-                raise UserError("top_preset", "This is already the best preset.")
+                raise UserError("top_preset")
             seed = job.seed
-        request = JobRequest(person=person, chat=chat if chat is not None else job.chat,
-                             image=job.input_path.read_bytes(), caption=job.caption,
-                             preset=preset, seed=seed)
-        return await self.submit(request)
+        try:
+            image = await asyncio.to_thread(job.input_path.read_bytes)
+        except FileNotFoundError:
+            raise UserError("input_missing") from None
+        return await self.submit(JobRequest(person=person, chat=chat or job.chat, image=image,
+                                            caption=job.caption, preset=preset, seed=seed))
+
+    async def delivered(self, job_id: str) -> None:
+        await self.lifecycle.delivered(job_id)
+
+    async def undeliverable(self, job_id: str, reason: str) -> None:
+        await self.lifecycle.undeliverable(job_id, reason)
 
     # What a person can look up
 
@@ -187,17 +214,18 @@ class Core:
 
     async def queue_view(self, person: Person) -> QueueView:
         user = await self.user(person)
-        order = await self.queue.ordered()
-        running = await self.store.jobs_with_status(JobStatus.RUNNING)
-        mine = [(j, 0) for j in running if j.user_id == user.id]
-        mine += [(j, i + 1) for i, j in enumerate(order) if j.user_id == user.id]
-        return QueueView(len(order) + len(running), self.queue.paused, mine)
+        mine = [(job, 0) for job in self.lifecycle.running_jobs() if job.user_id == user.id]
+        for job_id in self.lifecycle.scheduler.jobs_of(user.id):
+            job = await self.store.get_job(job_id)
+            position = self.lifecycle.scheduler.position(job_id)
+            if job is not None and position is not None:
+                mine.append((job, position))
+        return QueueView(self.lifecycle.active(), self.lifecycle.paused, mine)
 
     async def set_default_preset(self, person: Person, name: str) -> User:
         name = name.strip().lower()
         if name not in PRESETS:
-            raise UserError("bad_preset", f"Unknown preset '{name}'. Choose one of: "
-                            f"{', '.join(PRESETS)}.", name=name, choices=", ".join(PRESETS))
+            raise UserError("bad_preset", name=name, choices=", ".join(PRESETS))
         return await self.store.update_user((await self.user(person)).id, default_preset=name)
 
 
@@ -209,9 +237,3 @@ def blocked(prompt: str, words: tuple[str, ...]) -> bool:
         if re.search(pattern, prompt, re.IGNORECASE):
             return True
     return False
-
-
-def _chat_ident(chat: dict) -> str | None:
-    ident = chat.get("chat_id") or chat.get("channel_id") or chat.get("guild_id")
-    return None if ident is None else str(ident)
-

@@ -9,12 +9,34 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from engine.params import DEFAULT_PRESET, PRESETS
 
 CommaList = Annotated[list[str], NoDecode]
+ADMIN_PLATFORMS = ("telegram", "discord")
+
+# What a bad value should have looked like, said when it is refused (pydantic's own words
+# are for developers).
+EXPECTED = {
+    "I2V_ADMINS": "use telegram:<numeric id> or discord:<numeric id>, comma separated "
+                  "(your Telegram id: ask @userinfobot; Discord: Developer Mode, right "
+                  "click your name, Copy User ID)",
+    "I2V_DTYPE": "use one of auto, bf16, fp16, fp32",
+    "I2V_ATTENTION": "use one of sdpa, flash, cudnn, efficient, math",
+    "I2V_DEFAULT_PRESET": f"use one of {', '.join(PRESETS)}",
+    "DISCORD_SYNC_COMMANDS": "use one of auto, always, never",
+    "I2V_RESET_HOUR_UTC": "use a whole hour from 0 to 23",
+    "I2V_MAX_BATCH": "use a whole number from 1 to 8",
+    "TELEGRAM_MAX_ALBUM": "use a whole number from 1 to 10",
+    "DISCORD_GUILD_ID": "use the server's numeric id (Developer Mode, right click the server, "
+                        "Copy Server ID)",
+}
+
+
+class SettingsError(Exception):
+    """Bad settings, one line per variable: its name, the value, the expected form."""
 
 
 class Settings(BaseSettings):
@@ -56,8 +78,8 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(None, alias="DISCORD_BOT_TOKEN")
     discord_guild_id: int | None = Field(None, alias="DISCORD_GUILD_ID")
     discord_allow_dms: bool = Field(True, alias="DISCORD_ALLOW_DMS")
-    discord_api_base_url: str | None = Field(None, alias="DISCORD_API_BASE_URL")
-    discord_gateway_url: str | None = Field(None, alias="DISCORD_GATEWAY_URL")
+    # An HTTP proxy for everything the bot sends to Discord (REST and the gateway).
+    discord_proxy: str | None = Field(None, alias="DISCORD_PROXY")
     discord_sync_commands: Literal["auto", "always", "never"] = Field(
         "auto", alias="DISCORD_SYNC_COMMANDS")
 
@@ -84,8 +106,8 @@ class Settings(BaseSettings):
     def _check_admins(cls, value: list[str]) -> list[str]:
         for entry in value:
             platform, _, ident = entry.partition(":")
-            if not platform.isalpha() or not ident:
-                raise ValueError(f"I2V_ADMINS entry {entry!r} must look like telegram:123")
+            if platform not in ADMIN_PLATFORMS or not ident.isdigit():
+                raise ValueError(f"{entry!r} is not an admin: {EXPECTED['I2V_ADMINS']}")
         return value
 
     @field_validator("default_preset")
@@ -103,3 +125,26 @@ class Settings(BaseSettings):
         """Values that must never reach a log line or a message."""
         values = (getattr(self, name) for name in type(self).model_fields)
         return [v.get_secret_value() for v in values if isinstance(v, SecretStr) and v]
+
+
+def load_settings(**values: object) -> Settings:
+    """The settings from the environment and `.env`; SettingsError names every bad one."""
+    try:
+        return Settings(**values)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError("\n".join(_explain(error) for error in exc.errors())) from None
+
+
+def _explain(error: object) -> str:
+    assert isinstance(error, dict)
+    name = str(error["loc"][0]) if error.get("loc") else "settings"
+    field = next((f for f in Settings.model_fields.values() if f.alias == name), None)
+    secret = field is not None and field.annotation is not None and "SecretStr" in str(
+        field.annotation)
+    value = "(hidden)" if secret else repr(error.get("input"))
+    message = str(error.get("msg", ""))
+    if message.startswith("Value error, "):  # our own validators say what is expected
+        reason = message.removeprefix("Value error, ")
+    else:
+        reason = EXPECTED.get(name) or message[0].lower() + message[1:]
+    return f"Setting {name}={value} is not valid: {reason}."

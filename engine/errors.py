@@ -1,9 +1,6 @@
-"""The one exception hierarchy of the project.
-
-`UserError` carries a message the person in the chat can act on (a stable `key` for
-translation plus English text); everything else is an internal fault that is logged in full
-and shown to the user only as a short apology. The core and the adapters import these too,
-so the dependency still points from `bot/` and `adapters/` to `engine/`.
+"""The engine's exceptions. Each refusal a person can act on carries a stable `code` and
+its parameters; the core turns the code into a sentence in the person's language, so the
+English `message` here is for logs and developers only.
 """
 
 from __future__ import annotations
@@ -12,15 +9,16 @@ from typing import Any
 
 
 class I2VError(Exception):
-    """Base of every error raised on purpose by i2v-bot."""
+    """Base of every error raised on purpose by the engine."""
 
 
-class UserError(I2VError):
-    """Bad input or a refused request: the message says what to do instead."""
+class Rejected(I2VError):
+    """Input the engine will not take (a damaged photo, a value out of range, a video that
+    cannot fit the upload limit). `code` names the refusal in the text catalogue."""
 
-    def __init__(self, key: str, message: str, **params: Any) -> None:
+    def __init__(self, code: str, message: str, **params: Any) -> None:
         super().__init__(message)
-        self.key = key
+        self.code = code
         self.message = message
         self.params = params
 
@@ -35,7 +33,12 @@ class GenerationCancelled(I2VError):
 
 class GenerationFailed(InternalError):
     """The model failed in a way the person can work around (another seed, a lower
-    resolution): its message says how, and is shown to them."""
+    resolution): `code` and `params` say how, in the text catalogue."""
+
+    def __init__(self, code: str, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 class OutOfGpuMemory(GenerationFailed):

@@ -16,13 +16,13 @@ def to_uint8(video: np.ndarray) -> np.ndarray:
     if video.size == 0:
         raise InternalError("the model produced no frames")
     if not np.isfinite(video).all():
-        raise GenerationFailed("the model produced NaN frames; try another seed, or run the "
-                            "engine in fp32 or bf16 instead of fp16")
+        raise GenerationFailed("nan_frames", "the model produced NaN frames; try another "
+                               "seed, or run the engine in fp32 or bf16 instead of fp16")
     if video.dtype == np.uint8:
         out = video
     else:
         out = np.clip(np.rint(video * 255.0), 0, 255).astype(np.uint8)
     if out.max() <= round(BLACK_LEVEL * 255):
-        raise GenerationFailed("the model produced black frames; try another seed, or run the "
-                            "engine in fp32 or bf16 instead of fp16")
+        raise GenerationFailed("black_frames", "the model produced black frames; try another "
+                               "seed, or run the engine in fp32 or bf16 instead of fp16")
     return out

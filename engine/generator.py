@@ -25,7 +25,7 @@ from engine.errors import GenerationCancelled, InternalError, OutOfGpuMemory
 from engine.frames import to_uint8
 from engine.images import prepare_image
 from engine.loader import LoadedPipeline, load_pipeline, pick_device
-from engine.params import RESOLUTIONS, SEED, GenParams, size_for
+from engine.params import RESOLUTIONS, SEED, GenParams, batch_key, size_for
 from engine.prompts import PromptEncoder
 from engine.speedups import attention_context
 
@@ -48,13 +48,8 @@ class VideoJob:
 class Clip:
     frames: np.ndarray  # uint8, frames x height x width x 3
     params: GenParams  # as actually run: seed filled in, size after any OOM fallback
-    note: str | None = None  # said to the user, e.g. why the resolution is lower
-
-
-def batch_key(params: GenParams) -> tuple[object, ...]:
-    """Jobs with equal keys can share one pipeline call."""
-    return (params.width, params.height, params.frames, params.steps, params.guidance,
-            params.fps)
+    # The size asked for, when running out of GPU memory made the engine run lower.
+    lowered_from: str | None = None
 
 
 def compatible(a: GenParams, b: GenParams) -> bool:
@@ -152,7 +147,7 @@ class Engine:
                                 f"and fps: {[batch_key(p) for p in params]}")
         self.load()
         with self._run_lock:
-            note = None
+            lowered_from = None
             try:
                 videos = self._run(jobs, params, on_step, cancelled)
             except torch.OutOfMemoryError:
@@ -160,17 +155,20 @@ class Engine:
                 lower = lower_resolution(params[0])
                 first = f"{params[0].width}x{params[0].height}"
                 if lower is None:
-                    raise OutOfGpuMemory(self._oom_message(first)) from None
+                    raise OutOfGpuMemory("out_of_memory", self._oom_message(first),
+                                         size=first) from None
                 logger.warning("out of GPU memory at %s; retrying at %s (seeds %s)",
                                first, lower, [p.seed for p in params])
                 params = [downscaled(p, lower) for p in params]
-                note = f"Ran at {lower}: the GPU ran out of memory at {jobs_resolution(jobs)}."
+                lowered_from = jobs_resolution(jobs)
                 try:
                     videos = self._run(jobs, params, on_step, cancelled)
                 except torch.OutOfMemoryError:
                     self._free_memory()
-                    raise OutOfGpuMemory(self._oom_message(first, lower)) from None
-        return [Clip(frames=to_uint8(video), params=p, note=note)
+                    raise OutOfGpuMemory("out_of_memory_twice",
+                                         self._oom_message(first, lower), size=first,
+                                         lower=lower) from None
+        return [Clip(frames=to_uint8(video), params=p, lowered_from=lowered_from)
                 for video, p in zip(videos, params, strict=True)]
 
     def _run(self, jobs: Sequence[VideoJob], params: list[GenParams],
@@ -256,6 +254,6 @@ class Engine:
 
 
 def jobs_resolution(jobs: Sequence[VideoJob]) -> str:
-    """How the first job asked for its size, for the user-facing note."""
+    """How the first job asked for its size, for the note shown to its owner."""
     p = jobs[0].params
     return p.resolution if p.width is None else f"{p.width}x{p.height}"

@@ -10,7 +10,7 @@ from functools import cache
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from engine.errors import UserError
+from engine.errors import Rejected
 
 logger = logging.getLogger(__name__)
 
@@ -23,60 +23,82 @@ FACE_DETECT_SIDE = 480  # faces are found on a copy this big: fast, and faces st
 Box = tuple[int, int, int, int]  # left, top, right, bottom
 
 
+ACCEPTED_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")  # what uploads may be named
+ACCEPTED_TYPES = ("image/jpeg", "image/png", "image/webp")
+_SIDEWAYS = {5, 6, 7, 8}  # EXIF orientations that swap width and height
+
+
+def check_photo(data: bytes) -> tuple[int, int]:
+    """The cheap check made when a job is accepted: type, animation, size and pixel count,
+    read from the header without decoding the pixels. Returns the upright width and height."""
+    image = _open(data)
+    orientation = image.getexif().get(0x0112)
+    width, height = image.size
+    return (height, width) if orientation in _SIDEWAYS else (width, height)
+
+
 def load_photo(data: bytes) -> Image.Image:
     """Decode, check and normalise a photo: upright, 8-bit RGB, alpha flattened on white.
-    Every problem a person can fix becomes a UserError saying what to send instead."""
-    if not data:
-        raise UserError("image_empty", "The file is empty. Send the photo again.")
+    Every problem a person can fix is `Rejected` with a code saying what to send instead."""
+    image = _open(data)
     with warnings.catch_warnings():
-        # Our own pixel limit below is stricter; Pillow's warning would only add noise.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            image = Image.open(io.BytesIO(data))  # reads the header only
-        except Image.DecompressionBombError as e:
-            raise _too_large() from e
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-            raise UserError("image_unreadable",
-                            f"This file is not an image I can read; {SEND_INSTEAD}.") from e
-        _check_header(image)
         try:
             image.load()
         except Image.DecompressionBombError as e:
             raise _too_large() from e
         except (OSError, SyntaxError, ValueError, EOFError) as e:
-            raise UserError("image_damaged", "The photo looks damaged or cut off. Send it "
-                            "again, or send another one.") from e
+            raise Rejected("image_damaged", "The photo looks damaged or cut off. Send it "
+                           "again, or send another one.") from e
     image = ImageOps.exif_transpose(image) or image
     try:
         return to_rgb(image)
     except ValueError as e:  # a colour mode Pillow cannot turn into RGB
-        raise UserError("image_unreadable",
-                        f"This photo's colour format ({image.mode}) is not supported; "
-                        f"{SEND_INSTEAD}.") from e
+        raise Rejected("image_unreadable",
+                       f"This photo's colour format ({image.mode}) is not supported; "
+                       f"{SEND_INSTEAD}.") from e
+
+
+def _open(data: bytes) -> Image.Image:
+    """Open lazily (the header only) and refuse what no decoding could fix."""
+    if not data:
+        raise Rejected("image_empty", "The file is empty. Send the photo again.")
+    with warnings.catch_warnings():
+        # Our own pixel limit below is stricter; Pillow's warning would only add noise.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data))
+        except Image.DecompressionBombError as e:
+            raise _too_large() from e
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+            raise Rejected("image_unreadable",
+                           f"This file is not an image I can read; {SEND_INSTEAD}.") from e
+    _check_header(image)
+    return image
 
 
 def _check_header(image: Image.Image) -> None:
     kind = ACCEPTED.get(image.format or "")
     if kind is None:
         name = image.format or "This kind of"
-        raise UserError("image_format", f"{name} images are not supported; {SEND_INSTEAD}.",
+        raise Rejected("image_format", f"{name} images are not supported; {SEND_INSTEAD}.",
                         format=image.format or "unknown")
     if getattr(image, "is_animated", False) and image.format != "MPO":
-        raise UserError("image_animated",
+        raise Rejected("image_animated",
                         f"Animated images are not supported; {SEND_INSTEAD} (a single frame).")
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise _too_large(width, height)
     if min(width, height) < MIN_SIDE:
-        raise UserError("image_too_small",
+        raise Rejected("image_too_small",
                         f"The photo is {width}x{height}; it needs at least {MIN_SIDE} pixels "
                         "on the short side. Send a larger photo.",
                         size=f"{width}x{height}", min_side=MIN_SIDE)
 
 
-def _too_large(width: int | None = None, height: int | None = None) -> UserError:
+def _too_large(width: int | None = None, height: int | None = None) -> Rejected:
     size = f" ({width}x{height})" if width else ""
-    return UserError("image_too_large",
+    return Rejected("image_too_large",
                      f"The photo is too large{size}: the limit is "
                      f"{MAX_PIXELS // 1_000_000} megapixels. Send a smaller photo.",
                      size=f"{width}x{height}" if width else "", max_megapixels=MAX_PIXELS // 10**6)
@@ -146,11 +168,11 @@ def find_face(image: Image.Image) -> Box | None:
     small = image.convert("L")
     if scale < 1.0:
         small = small.resize((max(1, round(image.width * scale)),
-                              max(1, round(image.height * scale))), Image.Resampling.BILINEAR)
+                             max(1, round(image.height * scale))), Image.Resampling.BILINEAR)
     grey = np.asarray(small)  # the cascade normalises contrast per window itself
     min_side = max(24, min(small.size) // 10)  # ignore tiny faces in the background
     faces = cascade.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5,
-                                     minSize=(min_side, min_side))
+                                    minSize=(min_side, min_side))
     if len(faces) == 0:
         return None
     x, y, w, h = max(faces, key=lambda f: f[2] * f[3])

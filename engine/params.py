@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from engine.errors import UserError
+from engine.errors import Rejected
 
 RESOLUTIONS: dict[str, int] = {"256p": 256, "512p": 512, "768p": 768, "1024p": 1024}
 
@@ -75,7 +75,7 @@ class GenParams:
     def from_preset(cls, name: str, prompt: str, **overrides: object) -> GenParams:
         p = PRESETS.get(name)
         if p is None:
-            raise UserError(
+            raise Rejected(
                 "bad_preset",
                 f"Unknown preset '{name}'. Choose one of: {', '.join(PRESETS)}.",
                 name=name,
@@ -93,7 +93,7 @@ class GenParams:
         if self.seed is not None:
             check_range("seed", self.seed, SEED)
         if self.resolution not in RESOLUTIONS:
-            raise UserError("bad_resolution",
+            raise Rejected("bad_resolution",
                             f"Resolution must be one of {', '.join(RESOLUTIONS)}.",
                             choices=", ".join(RESOLUTIONS))
         if (self.width is None) != (self.height is None):
@@ -101,10 +101,10 @@ class GenParams:
         if self.width is not None and self.height is not None:
             check_size(self.width, self.height)
         if not self.prompt.strip():
-            raise UserError("empty_prompt",
+            raise Rejected("empty_prompt",
                             "Please describe the motion, e.g. 'a cat turning its head slowly'.")
         if len(self.prompt) > MAX_PROMPT_CHARS:
-            raise UserError("prompt_too_long",
+            raise Rejected("prompt_too_long",
                             f"The prompt is {len(self.prompt)} characters; the limit is "
                             f"{MAX_PROMPT_CHARS}. Shorten it.",
                             length=len(self.prompt), limit=MAX_PROMPT_CHARS)
@@ -118,6 +118,12 @@ class GenParams:
         return replace(self, width=w, height=h)
 
 
+def batch_key(params: GenParams) -> tuple[object, ...]:
+    """Jobs with equal keys can share one pipeline call."""
+    return (params.width, params.height, params.frames, params.steps, params.guidance,
+            params.fps)
+
+
 class InternalValueError(ValueError):
     pass
 
@@ -125,7 +131,7 @@ class InternalValueError(ValueError):
 def check_range(name: str, value: float, bounds: tuple[float, float]) -> None:
     lo, hi = bounds
     if not lo <= value <= hi:
-        raise UserError("out_of_range",
+        raise Rejected("out_of_range",
                         f"{name} must be between {lo} and {hi} (got {value}).",
                         name=name, lo=lo, hi=hi, value=value)
 
@@ -134,13 +140,13 @@ def check_size(width: int, height: int) -> None:
     lo, hi = SIDE
     for side in (width, height):
         if not lo <= side <= hi or side % MULTIPLE:
-            raise UserError(
+            raise Rejected(
                 "bad_size",
                 f"Size {width}x{height} is not allowed: each side must be a multiple of "
                 f"{MULTIPLE} between {lo} and {hi}, e.g. 640x384.",
                 size=f"{width}x{height}", lo=lo, hi=hi, multiple=MULTIPLE)
     if width * height > RESOLUTIONS["1024p"] ** 2:
-        raise UserError("size_too_large",
+        raise Rejected("size_too_large",
                         f"Size {width}x{height} is over the 1024p pixel budget "
                         f"(1024x1024). Pick a smaller size.", size=f"{width}x{height}")
 

@@ -11,7 +11,7 @@ import imageio_ffmpeg
 import numpy as np
 from PIL import Image
 
-from engine.errors import InternalError, UserError
+from engine.errors import InternalError, Rejected
 
 logger = logging.getLogger(__name__)
 
@@ -100,11 +100,11 @@ def _fit_budget(frames: np.ndarray, fps: int, tmp: Path, size: int, max_bytes: i
         size = tmp.stat().st_size
         if size <= max_bytes:
             return size
-    limit_mb = max_bytes / 1_000_000
-    raise UserError("video_too_large",
-                    f"The video does not fit the {limit_mb:.1f} MB upload limit here. Ask for "
-                    "fewer frames, a lower resolution, or a lower fps.",
-                    max_bytes=max_bytes)
+    limit_mib = max_bytes / 2**20
+    raise Rejected("video_too_large",
+                   f"The video does not fit the {limit_mib:.1f} MiB upload limit here. Ask "
+                   "for fewer frames, a lower resolution, or a lower fps.",
+                   limit_mib=round(limit_mib, 1))
 
 
 def read_video(path: Path) -> tuple[np.ndarray, float]:

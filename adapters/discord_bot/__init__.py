@@ -1,6 +1,5 @@
 """Discord: /animate and friends on discord.py 2.x (see adapter.py for the wiring)."""
 
-from .adapter import DiscordAdapter
-from .sync import sync_commands
+from .adapter import DiscordAdapter, sync_commands
 
 __all__ = ["DiscordAdapter", "sync_commands"]

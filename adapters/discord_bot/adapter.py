@@ -1,4 +1,4 @@
-"""The Discord adapter: one client per process, connected in a background task so that
+"""The Discord adapter: one bot per process, connected in a background task so that
 `i2vbot serve` can run several platforms in one event loop."""
 
 from __future__ import annotations
@@ -6,62 +6,84 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
+
+import aiohttp
+import discord
 
 from adapters.app import App
+from adapters.startup import StartError
 from bot.models import JobEvent
 from bot.settings import Settings
 
-from . import endpoints
-from .client import I2VClient
+from .buttons import JobButton
+from .client import I2VBot
 from .notifier import DiscordNotifier
-from .sync import sync_if_wanted
+from .replies import PLATFORM
+from .sync import sync, sync_until_done, wanted
 
 log = logging.getLogger(__name__)
 
-LOGIN_WAIT = 120  # seconds an early event waits for the client to log in
+LOGIN_WAIT = 120  # seconds an early event waits for the bot to log in
+
+
+def build_bot(settings: Settings, app: App,
+              connector: aiohttp.BaseConnector | None = None) -> I2VBot:
+    return I2VBot(settings, app.core, app.admin, dynamic_items=(JobButton,),
+                  connector=connector)
+
+
+async def login(bot: I2VBot, settings: Settings) -> None:
+    """Log in over REST; a refused token or an unreachable Discord is a StartError."""
+    assert settings.discord_token is not None
+    try:
+        await bot.login(settings.discord_token.get_secret_value())
+    except discord.LoginFailure as exc:
+        raise StartError("Discord refused the bot token: check DISCORD_BOT_TOKEN (Developer "
+                         "Portal → your application → Bot → Reset Token).") from exc
+    except (aiohttp.ClientError, OSError, discord.HTTPException) as exc:
+        raise StartError("Discord could not be reached: check the network"
+                         + (", and DISCORD_PROXY" if settings.discord_proxy else "")
+                         + f" ({type(exc).__name__}).") from exc
 
 
 class DiscordAdapter:
-    platform = "discord"
+    platform = PLATFORM
 
-    def __init__(self, settings: Settings, app: App) -> None:
+    def __init__(self, settings: Settings, app: App,
+                 connector: aiohttp.BaseConnector | None = None) -> None:
         self.settings = settings
-        self.app = app
-        self.client: I2VClient | None = None
-        self.notifier: DiscordNotifier | None = None
+        self.bot = build_bot(settings, app, connector)
+        self.notifier = DiscordNotifier(self.bot, app.core)
         self._logged_in = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        """Log in (a bad token fails here), sync commands if wanted, connect in the
-        background."""
-        endpoints.configure(self.settings)
-        self.client = I2VClient(self.settings, self)
-        self.notifier = DiscordNotifier(self.client)
+        """Log in (a bad token fails here), then connect and sync commands in the
+        background: neither a slow gateway nor a failed sync holds up the other platforms."""
         try:
-            await self.client.login(endpoints.token(self.settings))
-            self._logged_in.set()
-            await sync_if_wanted(self.client)
+            await login(self.bot, self.settings)
         except BaseException:
-            await self.client.close()
+            await self.bot.close()
             raise
-        self._task = asyncio.create_task(self.client.connect(reconnect=True),
-                                         name="discord-gateway")
-        self._task.add_done_callback(_report_exit)
+        self._logged_in.set()
+        gateway = asyncio.create_task(self.bot.connect(reconnect=True), name="discord-gateway")
+        gateway.add_done_callback(_report_exit)
+        self._tasks.append(gateway)
+        if wanted(self.bot, self.settings):
+            self._tasks.append(asyncio.create_task(sync_until_done(self.bot, self.settings),
+                                                   name="discord-sync"))
 
     async def wait_until_ready(self, timeout: float = 30) -> None:
-        assert self.client is not None, "start() first"
-        await asyncio.wait_for(self.client.wait_until_ready(), timeout)
+        await asyncio.wait_for(self.bot.wait_until_ready(), timeout)
 
     async def stop(self) -> None:
-        if self.notifier is not None:
-            await self.notifier.close()
-        if self.client is not None:
-            await self.client.close()
-        if self._task is not None:
-            self._task.cancel()
+        await self.notifier.close()
+        await self.bot.close()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+                await task
 
     async def notify(self, event: JobEvent) -> None:
         """The core's Notifier port. Events of recovered jobs may come before `start`."""
@@ -72,8 +94,32 @@ class DiscordAdapter:
                 log.error("job %s: Discord never logged in; %s event dropped", event.job.id,
                           event.kind)
                 return
-        assert self.notifier is not None
         await self.notifier.notify(event)
+
+
+async def sync_commands(settings: Settings) -> int:
+    """`i2vbot sync-commands`: log in over REST only, register, report, exit code."""
+    if settings.discord_token is None:
+        print("DISCORD_BOT_TOKEN is not set.", file=sys.stderr)
+        return 2
+    app = await App.build(settings)
+    bot = build_bot(settings, app)
+    try:
+        await login(bot, settings)  # which runs setup_hook: the commands are in the tree
+        count = await sync(bot, settings)
+    except StartError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except discord.HTTPException as exc:
+        print(f"Discord refused the commands: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await bot.close()
+        await app.close()
+    where = f"to guild {settings.discord_guild_id}" if settings.discord_guild_id else \
+        "globally (may take up to an hour to show everywhere)"
+    print(f"Synced {count} commands {where}.")
+    return 0
 
 
 def _report_exit(task: asyncio.Task[None]) -> None:

@@ -11,10 +11,11 @@ import re
 
 import discord
 
+from bot.errors import UserError
 from bot.texts import text
-from engine.errors import UserError
 
 from . import jobs
+from .client import I2VBot
 from .replies import lang, person_of, private, refuse
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,8 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button],
                              match: re.Match[str], /) -> JobButton:
         return cls(match["action"], match["job"], lang(interaction))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        core = interaction.client.adapter.app.core  # type: ignore[attr-defined]
+    async def callback(self, interaction: discord.Interaction[I2VBot]) -> None:
+        core = interaction.client.core
         try:
             if self.action == "cancel":
                 job = await core.cancel(person_of(interaction), self.job_id)

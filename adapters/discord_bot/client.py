@@ -1,59 +1,61 @@
-"""The discord.py client and its command tree, built the same way for serving and for
-`i2vbot sync-commands` (which needs the commands but no core)."""
+"""The discord.py bot: its command tree and cogs, built with everything they need passed in,
+the same way for serving and for `i2vbot sync-commands`."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
+import aiohttp
 import discord
 from discord import app_commands
+from discord.ext import commands
 
+from bot.admin import AdminCommands
+from bot.service import Core
 from bot.settings import Settings
+from bot.texts import text
 
-from .admin_commands import admin
-from .buttons import JobButton
-from .commands import PUBLIC
+from .admin_commands import AdminCog
+from .commands import AccountCog, AnimateCog
 from .replies import lang, private, refuse
-from .strings import say
-
-if TYPE_CHECKING:
-    from .adapter import DiscordAdapter
 
 log = logging.getLogger(__name__)
 
 
-class Tree(app_commands.CommandTree):
-    def __init__(self, client: discord.Client, allow_dms: bool) -> None:
-        super().__init__(client, allowed_contexts=app_commands.AppCommandContext(
-            guild=True, dm_channel=allow_dms, private_channel=allow_dms))
-        self.allow_dms = allow_dms
-
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        if interaction.guild_id is None and not self.allow_dms:
-            await private(interaction, say("dms_off", lang(interaction)))
+class Tree(app_commands.CommandTree["I2VBot"]):
+    async def interaction_check(self, interaction: discord.Interaction[I2VBot], /) -> bool:
+        if interaction.guild_id is None and not interaction.client.settings.discord_allow_dms:
+            await private(interaction, text("dc_dms_off", lang(interaction)))
             return False
         return True
 
-    async def on_error(self, interaction: discord.Interaction,
+    async def on_error(self, interaction: discord.Interaction[I2VBot],
                        error: app_commands.AppCommandError, /) -> None:
         await refuse(interaction, getattr(error, "original", error))
 
 
-class I2VClient(discord.Client):
-    def __init__(self, settings: Settings, adapter: DiscordAdapter | None = None) -> None:
-        # Interactions need no gateway intents; `guilds` keeps discord.py's cache sane.
-        super().__init__(intents=discord.Intents(guilds=True))
+class I2VBot(commands.Bot):
+    def __init__(self, settings: Settings, core: Core, admin: AdminCommands, *,
+                 dynamic_items: Sequence[type[discord.ui.DynamicItem]] = (),
+                 connector: aiohttp.BaseConnector | None = None) -> None:
+        # Interactions need no privileged intents; `guilds` keeps discord.py's cache sane.
+        dms = settings.discord_allow_dms
+        super().__init__(command_prefix=commands.when_mentioned,
+                         intents=discord.Intents(guilds=True), tree_cls=Tree,
+                         allowed_contexts=app_commands.AppCommandContext(
+                             guild=True, dm_channel=dms, private_channel=dms),
+                         connector=connector, proxy=settings.discord_proxy)
         self.settings = settings
-        self.adapter = adapter
-        self.tree = Tree(self, settings.discord_allow_dms)
-        for command in PUBLIC:
-            self.tree.add_command(command)
-        self.tree.add_command(admin)
+        self.core = core
+        self.admin = admin
+        self._dynamic_items = tuple(dynamic_items)
 
     async def setup_hook(self) -> None:
-        self.add_dynamic_items(JobButton)
+        await self.add_cog(AnimateCog(self, self.core))
+        await self.add_cog(AccountCog(self.core))
+        await self.add_cog(AdminCog(self.admin))
+        self.add_dynamic_items(*self._dynamic_items)
 
     async def on_ready(self) -> None:
         log.info("discord: connected as %s (application %s)", self.user, self.application_id)
-

@@ -4,50 +4,37 @@ request; and the same for a re-roll or a better-quality button."""
 from __future__ import annotations
 
 import logging
-from pathlib import PurePosixPath
+from collections.abc import Mapping
 from typing import Any
 
 import discord
 
+from bot.errors import UserError
 from bot.models import JobRequest
+from bot.photos import check_upload, is_upload_ok
 from bot.service import Core
-from engine.errors import UserError
 
-from .replies import chat_of, defer_public, lang, person_of, private, refuse
-from .strings import say
+from .replies import chat_of, defer_public, person_of, refuse
 
 log = logging.getLogger(__name__)
 
 MAX_IMAGE_BYTES = 25 * 2**20  # what we download; the engine also limits the pixel count
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
-
-
-def image_problem(attachment: discord.Attachment, lang_code: str) -> str | None:
-    """Why an attachment cannot be animated, judged from its metadata before download."""
-    kind = (attachment.content_type or "").split(";")[0].strip().lower()
-    is_image = kind.startswith("image/") if kind else (
-        PurePosixPath(attachment.filename).suffix.lower() in IMAGE_SUFFIXES)
-    if not is_image:
-        return say("not_an_image", lang_code, name=attachment.filename)
-    if attachment.size > MAX_IMAGE_BYTES:
-        return say("image_too_big", lang_code, name=attachment.filename,
-                   size_mb=attachment.size / 2**20, limit_mb=MAX_IMAGE_BYTES / 2**20)
-    return None
 
 
 def first_image(message: discord.Message) -> discord.Attachment | None:
-    for attachment in message.attachments:
-        if image_problem(attachment, "en") is None:
-            return attachment
-    return None
+    return next((a for a in message.attachments
+                 if is_upload_ok(a.filename, a.content_type)), None)
 
 
 async def animate(core: Core, interaction: discord.Interaction,
                   attachment: discord.Attachment, caption: str, *, preset: str | None = None,
-                  seed: int | None = None, overrides: dict[str, Any] | None = None) -> None:
-    problem = image_problem(attachment, lang(interaction))
-    if problem is not None:
-        await private(interaction, problem)
+                  seed: int | None = None, overrides: Mapping[str, Any] | None = None) -> None:
+    try:
+        check_upload(attachment.filename, attachment.content_type, attachment.size,
+                     MAX_IMAGE_BYTES)
+        core.check_caption(caption)
+    except UserError as exc:
+        await refuse(interaction, exc)
         return
     await defer_public(interaction)
     try:

@@ -1,19 +1,25 @@
 """Shows job events in Discord: the interaction's "thinking…" message is edited in place
 while its token lives; the video comes as a follow-up. A job that ends after the token's
-15 minutes is posted as a channel message that mentions the person."""
+15 minutes is posted as a channel message that mentions the person (or, where the bot may
+not post, sent by direct message). A video counts as delivered only once Discord confirmed
+one of these; if none works, the core gives the credits back."""
 
 from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import discord
 
 from adapters.lanes import Lanes
+from bot.events import Delivery
 from bot.models import EventKind, JobEvent
-from bot.texts import result_caption, status_text, text
+from bot.texts import text
+from bot.views import mib, result_caption, status_line
 
 from .buttons import job_view
+from .replies import Followup
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +31,10 @@ CANCELLABLE = (EventKind.QUEUED, EventKind.STARTED, EventKind.PROGRESS)
 
 
 class DiscordNotifier:
-    def __init__(self, client: discord.Client, token_ttl: float = TOKEN_TTL) -> None:
+    def __init__(self, client: discord.Client, delivery: Delivery,
+                 token_ttl: float = TOKEN_TTL) -> None:
         self.client = client
+        self.delivery = delivery
         self.token_ttl = token_ttl
         self._last_progress: dict[str, float] = {}
         # One lane per job: its events stay in order, and one person's slow upload does not
@@ -40,17 +48,18 @@ class DiscordNotifier:
         await self.lanes.close()
 
     async def render(self, event: JobEvent) -> None:
-        job, chat = event.job, event.job.chat
-        if not chat.get("interaction_token"):
+        job = event.job
+        followup = Followup.decode(job.chat.handle)
+        if followup is None:
             log.warning("job %s: no Discord interaction to answer; %s not shown", job.id,
                         event.kind)
             return
-        fresh = time.time() - float(chat.get("token_created_at", 0)) < self.token_ttl
+        fresh = time.time() - followup.received_at < self.token_ttl
         if event.kind in FINAL:
             self._last_progress.pop(job.id, None)
-            await self._final(event, fresh)
+            await self._final(event, followup, fresh)
         elif fresh and self._due(event):
-            await self._status(event)
+            await self._status(event, followup)
 
     def _due(self, event: JobEvent) -> bool:
         if event.kind is not EventKind.PROGRESS:
@@ -61,89 +70,101 @@ class DiscordNotifier:
         self._last_progress[event.job.id] = now
         return True
 
-    def _webhook(self, chat: dict) -> discord.Webhook:
-        return discord.Webhook.partial(int(chat["application_id"]), chat["interaction_token"],
+    def _webhook(self, followup: Followup) -> discord.Webhook:
+        return discord.Webhook.partial(followup.application_id, followup.token,
                                        client=self.client)
 
-    async def _status(self, event: JobEvent) -> None:
+    async def _status(self, event: JobEvent, followup: Followup) -> None:
         job = event.job
-        content = status_text(event) + (f"\n{event.message}" if event.message else "")
         view = (job_view(job.id, event.language, "cancel") if event.kind in CANCELLABLE
                 else None)
         try:
-            await self._webhook(job.chat).edit_message("@original", content=content[:2000],
-                                                       view=view)
+            await self._webhook(followup).edit_message(
+                "@original", content=status_line(event)[:MESSAGE_LIMIT], view=view)
         except discord.HTTPException as exc:
             log.warning("job %s: status edit (%s) failed: %s", job.id, event.kind, exc)
 
-    async def _final(self, event: JobEvent, fresh: bool) -> None:
-        job, lang = event.job, event.language
-        result = event.result
-        max_bytes = job.chat.get("max_bytes")
-        file = None
+    async def _final(self, event: JobEvent, followup: Followup, fresh: bool) -> None:
+        job, lang, result = event.job, event.language, event.result
+        limit = job.chat.upload_limit
+        file, view = None, None
         if event.kind is EventKind.DONE and result is not None:
-            if max_bytes and result.size_bytes > max_bytes:
-                content = text("video_too_big", lang, size_mb=result.size_bytes / 2**20,
-                               limit_mb=max_bytes / 2**20)
+            if limit and result.size_bytes > limit:
+                content = text("video_too_big", lang, size_mib=mib(result.size_bytes),
+                               limit_mib=mib(limit))
             else:
                 content = result_caption(job, result, lang, limit=MESSAGE_LIMIT - 40)
                 file = discord.File(result.path, filename=f"i2v-{job.id}.mp4")
-            view = job_view(job.id, lang, "reroll", "better")
+                view = job_view(job.id, lang, "reroll", "better")
         else:
-            content = status_text(event) + (f"\n{event.message}"
-                                            if event.message and event.kind is EventKind.CANCELLED
-                                            else "")
-            view = None
+            content = status_line(event)
+        sent = False
         if fresh:
             try:
-                await self._finish_interaction(event, content, file, view)
-                return
+                await self._finish_interaction(event, followup, content, file, view)
+                sent = True
             except discord.HTTPException as exc:
                 log.warning("job %s: answering the interaction failed (%s); posting in the "
                             "channel instead", job.id, exc)
                 if file is not None:
                     file.reset()
-        await self._post_in_channel(event, content, file, view)
+        if not sent:
+            sent = await self._post_late(event, followup, content, file, view)
+        if event.kind is EventKind.DONE:
+            if sent and file is not None:
+                await self.delivery.delivered(job.id)
+            else:
+                await self.delivery.undeliverable(job.id, "video_too_big" if sent
+                                                  else "upload_failed")
 
-    async def _finish_interaction(self, event: JobEvent, content: str,
-                                  file: discord.File | None, view: discord.ui.View | None) -> None:
-        webhook = self._webhook(event.job.chat)
+    async def _finish_interaction(self, event: JobEvent, followup: Followup, content: str,
+                                  file: discord.File | None,
+                                  view: discord.ui.View | None) -> None:
+        webhook = self._webhook(followup)
         if event.kind is not EventKind.DONE:
             await webhook.edit_message("@original", content=content[:MESSAGE_LIMIT], view=None)
             return
         # The status message may have scrolled far up while the job waited: it says "done",
         # and the video arrives as a new message at the bottom.
-        await webhook.edit_message("@original", content=status_text(event), view=None)
-        kwargs: dict = {"file": file} if file is not None else {}
-        if view is not None:
-            kwargs["view"] = view
-        await webhook.send(content=content[:MESSAGE_LIMIT], wait=True, **kwargs)
+        await webhook.edit_message("@original", content=status_line(event), view=None)
+        await webhook.send(content=content[:MESSAGE_LIMIT], wait=True, **_extras(file, view))
         log.info("job %s: video sent as a follow-up", event.job.id)
 
-    async def _post_in_channel(self, event: JobEvent, content: str, file: discord.File | None,
-                               view: discord.ui.View | None) -> None:
+    async def _post_late(self, event: JobEvent, followup: Followup, content: str,
+                         file: discord.File | None, view: discord.ui.View | None) -> bool:
+        """In the channel with a mention, else by direct message; whether either worked."""
         job = event.job
-        channel_id, user_id = job.chat.get("channel_id"), job.chat.get("user_id")
-        if not channel_id:
-            log.error("job %s: token expired and no channel known; result not shown", job.id)
-            return
-        mention = (text("late_result", event.language, mention=f"<@{user_id}>", job=job.id)
-                   if event.kind is EventKind.DONE else f"<@{user_id}>")
-        channel = self.client.get_partial_messageable(int(channel_id))
-        kwargs: dict = {"file": file} if file is not None else {}
-        if view is not None:
-            kwargs["view"] = view
-        body = f"{mention}\n{content}"[:MESSAGE_LIMIT]
-        try:
-            await channel.send(content=body, allowed_mentions=discord.AllowedMentions(users=True),
-                               **kwargs)
-            log.info("job %s: %s posted in channel %s", job.id, event.kind, channel_id)
-            return
-        except discord.HTTPException as exc:  # a slash command works where we may not post
-            log.warning("job %s: posting in channel %s failed (%s); trying a DM", job.id,
-                        channel_id, exc)
+        mention = (text("late_result", event.language, mention=f"<@{followup.user_id}>",
+                        job=job.id)
+                   if event.kind is EventKind.DONE else f"<@{followup.user_id}>")
+        if job.chat.chat_id:
+            channel = self.client.get_partial_messageable(int(job.chat.chat_id))
+            try:
+                await channel.send(content=f"{mention}\n{content}"[:MESSAGE_LIMIT],
+                                   allowed_mentions=discord.AllowedMentions(users=True),
+                                   **_extras(file, view))
+                log.info("job %s: %s posted in channel %s", job.id, event.kind,
+                         job.chat.chat_id)
+                return True
+            except discord.HTTPException as exc:  # a slash command works where we may not post
+                log.warning("job %s: posting in channel %s failed (%s); trying a DM", job.id,
+                            job.chat.chat_id, exc)
         if file is not None and event.result is not None:  # discord.py closed the first one
-            kwargs["file"] = discord.File(event.result.path, filename=file.filename)
-        user = await self.client.fetch_user(int(user_id))
-        await user.send(content=content[:MESSAGE_LIMIT], **kwargs)
+            file = discord.File(event.result.path, filename=file.filename)
+        try:
+            user = await self.client.fetch_user(followup.user_id)
+            await user.send(content=content[:MESSAGE_LIMIT], **_extras(file, view))
+        except discord.HTTPException as exc:
+            log.error("job %s: %s could not be shown anywhere: %s", job.id, event.kind, exc)
+            return False
         log.info("job %s: %s sent by direct message", job.id, event.kind)
+        return True
+
+
+def _extras(file: discord.File | None, view: discord.ui.View | None) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
+    if file is not None:
+        extras["file"] = file
+    if view is not None:
+        extras["view"] = view
+    return extras

@@ -2,47 +2,63 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import discord
 
-from bot.models import Person
-from bot.texts import error_text, text
-from engine.errors import UserError
-
-from .strings import lang_of
+from bot.errors import UserError
+from bot.models import ChatRef, Person
+from bot.texts import error_text, language, text
 
 log = logging.getLogger(__name__)
 
+PLATFORM = "discord"
 PUBLIC_DEFER = "i2v_public_defer"
+
+
+@dataclass(frozen=True)
+class Followup:
+    """How a job's answers reach the person: the interaction's webhook while its token
+    lives (15 minutes), the channel after that. Kept in the job's `ChatRef.handle`; the
+    token's age counts from when it reached us (the snowflake's clock may not be ours)."""
+
+    application_id: int
+    token: str
+    received_at: float
+    user_id: int
+
+    def encode(self) -> str:
+        return json.dumps({"app": str(self.application_id), "token": self.token,
+                           "at": self.received_at, "user": str(self.user_id)})
+
+    @classmethod
+    def decode(cls, handle: str | None) -> Followup | None:
+        if not handle:
+            return None
+        data: dict[str, Any] = json.loads(handle)
+        return cls(int(data["app"]), data["token"], float(data["at"] or 0), int(data["user"]))
 
 
 def person_of(interaction: discord.Interaction, user: discord.abc.User | None = None) -> Person:
     user = user or interaction.user
-    return Person("discord", str(user.id), name=user.display_name, username=user.name,
+    return Person(PLATFORM, str(user.id), name=user.display_name, username=user.name,
                   language=str(interaction.locale))
 
 
 def lang(interaction: discord.Interaction) -> str:
-    return lang_of(interaction.locale)
+    return language(str(interaction.locale))
 
 
-def chat_of(interaction: discord.Interaction) -> dict[str, Any]:
-    """Where a job's events go: the interaction's webhook while its token lives, then the
-    channel. The token's age is counted from when it reached us (the snowflake's clock may
-    not be ours)."""
-    return {
-        "application_id": str(interaction.application_id),
-        "interaction_token": interaction.token,
-        "token_created_at": time.time(),
-        "channel_id": str(interaction.channel_id) if interaction.channel_id else None,
-        "guild_id": str(interaction.guild_id) if interaction.guild_id else None,
-        "user_id": str(interaction.user.id),
-        "max_bytes": interaction.filesize_limit,
-        "lang": str(interaction.locale),
-    }
+def chat_of(interaction: discord.Interaction) -> ChatRef:
+    followup = Followup(interaction.application_id, interaction.token, time.time(),
+                        interaction.user.id)
+    return ChatRef(PLATFORM, chat_id=str(interaction.channel_id or ""),
+                   upload_limit=interaction.filesize_limit, language=str(interaction.locale),
+                   private=interaction.guild_id is None, handle=followup.encode())
 
 
 async def defer_public(interaction: discord.Interaction) -> None:
@@ -67,7 +83,7 @@ async def private(interaction: discord.Interaction, content: str) -> None:
     await interaction.followup.send(content, ephemeral=True)
 
 
-async def refuse(interaction: discord.Interaction, exc: Exception) -> None:
+async def refuse(interaction: discord.Interaction, exc: BaseException) -> None:
     """UserError: its own words; anything else: logged in full, a short apology shown."""
     if isinstance(exc, UserError):
         message = error_text(exc, lang(interaction))

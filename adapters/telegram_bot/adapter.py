@@ -3,14 +3,16 @@ it with the library's manual lifecycle, so `i2vbot serve` can share its event lo
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from urllib.parse import urlparse
 
 from telegram import BotCommandScopeDefault, Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import Application
 
 from adapters.app import App
+from adapters.startup import StartError
 from adapters.telegram_bot.builder import build_application
 from adapters.telegram_bot.buttons import Buttons
 from adapters.telegram_bot.commands import Commands, command_menu
@@ -36,8 +38,9 @@ class TelegramAdapter:
         self.settings = settings
         self.app = app
         self.limits = Limits.from_settings(settings)
-        self.notifier = TelegramNotifier(self.limits)
-        self.deps = Deps(app, self.limits, self.notifier, settings.telegram_max_album)
+        self.notifier = TelegramNotifier(self.limits, app.core)
+        self.deps = Deps(app.core, app.admin, self.limits, self.notifier,
+                         settings.telegram_max_album)
         self.intake = Intake(self.deps)
         self.application: Application | None = None  # type: ignore[type-arg]
         # Tunable by tests: how often status edits may happen and how long a poll waits.
@@ -48,6 +51,32 @@ class TelegramAdapter:
         await self.notifier.notify(event)
 
     async def start(self) -> None:
+        """Connect and start receiving updates; a StartError says what to fix."""
+        try:
+            await self._start()
+        except BaseException:
+            with contextlib.suppress(Exception):  # what did start must not linger
+                await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        try:
+            await self._connect()
+        except InvalidToken as exc:
+            raise StartError("Telegram refused the bot token: check TELEGRAM_BOT_TOKEN (a "
+                             "token from @BotFather looks like 123456:ABC-...).") from exc
+        except (NetworkError, TimedOut) as exc:
+            server = self.settings.telegram_api_base_url or "api.telegram.org"
+            raise StartError(f"Telegram could not be reached at {server}: check the network"
+                             + (", and TELEGRAM_API_BASE_URL" if self.settings
+                                .telegram_api_base_url else "") + ".") from exc
+        except OSError as exc:  # the webhook's port
+            raise StartError(f"Telegram webhook: cannot listen on "
+                             f"{self.settings.telegram_webhook_listen}:"
+                             f"{self.settings.telegram_webhook_port} ({exc.strerror}): check "
+                             "TELEGRAM_WEBHOOK_PORT.") from exc
+
+    async def _connect(self) -> None:
         application = self.application = build_application(self.settings)
         Commands(self.deps).register(application)
         self.intake.register(application)

@@ -15,9 +15,9 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 from adapters.telegram_bot.deps import Deps, chat_ref
 from adapters.telegram_bot.keyboards import parse
 from adapters.telegram_bot.people import lang_of, person_of
-from bot.models import Person
+from bot.errors import UserError
+from bot.models import ChatRef, Person
 from bot.texts import error_text, text
-from engine.errors import UserError
 from engine.params import next_preset
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 class Buttons:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
-        self.core = deps.app.core
+        self.core = deps.core
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         application.add_handler(CallbackQueryHandler(self.on_button))
@@ -65,7 +65,7 @@ class Buttons:
         await self._again(query, person, job.id, job.chat, better, lang)
 
     async def _again(self, query: CallbackQuery, person: Person, job_id: str,
-                     old_chat: dict, better: bool, lang: str) -> None:
+                     old_chat: ChatRef, better: bool, lang: str) -> None:
         message = query.message
         if message is None:
             return
@@ -75,8 +75,9 @@ class Buttons:
             reply_parameters=ReplyParameters(message.message_id,
                                              allow_sending_without_reply=True))
         chat = chat_ref(self.deps, message.chat, status.message_id,
-                        old_chat.get("reply_to_message_id") or message.message_id,
-                        query.from_user.language_code)
+                        int(old_chat.reply_to) if old_chat.reply_to else message.message_id,
+                        query.from_user.language_code,
+                        int(old_chat.thread_id) if old_chat.thread_id else None)
         try:
             new = await self.core.again(person, job_id, better=better, chat=chat)
         except Exception as exc:  # the status must not keep saying "checking the photo"

@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from telegram import Chat
 
-from adapters.app import App
 from adapters.telegram_bot.limits import Limits
 from adapters.telegram_bot.notifier import TelegramNotifier
+from adapters.telegram_bot.people import PLATFORM
+from bot.admin import AdminCommands
+from bot.models import ChatRef
+from bot.service import Core
 
 
 @dataclass(frozen=True)
 class Deps:
-    app: App
+    core: Core
+    admin: AdminCommands
     limits: Limits
     notifier: TelegramNotifier
     max_album: int
 
 
 def chat_ref(deps: Deps, chat: Chat, status_message_id: int | None,
-             reply_to_message_id: int | None, lang_code: str | None) -> dict[str, Any]:
-    """The JSON-able reference a job keeps to answer in this chat."""
-    return {"chat_id": chat.id, "chat_type": chat.type, "status_message_id": status_message_id,
-            "reply_to_message_id": reply_to_message_id,
-            "max_bytes": deps.limits.upload_bytes, "lang": lang_code}
+             reply_to_message_id: int | None, lang_code: str | None,
+             thread_id: int | None = None) -> ChatRef:
+    """Where a job's answers go in this chat."""
+    return ChatRef(PLATFORM, chat_id=str(chat.id),
+                   thread_id=str(thread_id) if thread_id else None,
+                   reply_to=str(reply_to_message_id) if reply_to_message_id else None,
+                   status_message=str(status_message_id) if status_message_id else None,
+                   upload_limit=deps.limits.upload_bytes, language=lang_code,
+                   private=chat.type == Chat.PRIVATE)

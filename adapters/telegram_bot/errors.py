@@ -14,8 +14,8 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from adapters.telegram_bot.people import lang_of
+from bot.errors import UserError
 from bot.texts import error_text, text
-from engine.errors import UserError
 
 log = logging.getLogger(__name__)
 

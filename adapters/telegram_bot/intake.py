@@ -14,17 +14,15 @@ from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandl
 from adapters.telegram_bot.albums import Albums
 from adapters.telegram_bot.deps import Deps, chat_ref
 from adapters.telegram_bot.errors import answers_user_errors
-from adapters.telegram_bot.limits import MB
 from adapters.telegram_bot.people import lang_of, person_of
-from adapters.telegram_bot.texts import tg_text
-from bot.captions import parse_caption
+from bot.errors import UserError
 from bot.models import JobRequest
+from bot.photos import check_upload, is_upload_ok
 from bot.texts import error_text, text
-from engine.errors import UserError
+from bot.views import mib
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 _ANIMATE = re.compile(r"^/animate(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
 
 
@@ -77,14 +75,14 @@ class Intake:
             return
         source = message.reply_to_message
         if source is None or not (source.photo or source.document):
-            raise UserError("need_photo", text("need_photo"))
+            raise UserError("need_photo")
         await self.animate(source, message, message.text)
 
     @answers_user_errors
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A sticker, a video, plain text... in a private chat: say what to send."""
         if update.effective_message is not None:
-            raise UserError("need_photo", text("need_photo"))
+            raise UserError("need_photo")
 
     # The path from a message to a job
 
@@ -96,14 +94,15 @@ class Intake:
         lang = lang_of(user)
         self.deps.notifier.gone.discard(asker.chat_id)
         file_id = self.media_of(source)
-        check_caption(caption)
+        self.deps.core.check_caption(caption)
         status = await asker.reply_text(text("downloading", lang), do_quote=True)
         try:
             data = await self.download(source, file_id)
             chat = chat_ref(self.deps, asker.chat, status.message_id, asker.message_id,
-                            user.language_code)
-            job = await self.deps.app.core.submit(JobRequest(person=person_of(user), chat=chat,
-                                                             image=data, caption=caption or ""))
+                            user.language_code, asker.message_thread_id
+                            if asker.is_topic_message else None)
+            job = await self.deps.core.submit(JobRequest(person=person_of(user), chat=chat,
+                                                         image=data, caption=caption or ""))
         except UserError as exc:
             log.info("user %s chat %s: refused: %s", user.id, asker.chat_id, exc)
             await _show(status, asker, error_text(exc, lang))
@@ -124,12 +123,10 @@ class Intake:
                 raise _too_big(message.photo[-1].file_size or 0, limit)
             return max(fitting, key=lambda p: p.width * p.height).file_id
         doc = message.document
-        if doc is not None and ((doc.mime_type or "").startswith("image/")
-                                or (doc.file_name or "").lower().endswith(IMAGE_SUFFIXES)):
-            if doc.file_size and doc.file_size > limit:
-                raise _too_big(doc.file_size, limit)
+        if doc is not None:
+            check_upload(doc.file_name or "file", doc.mime_type, doc.file_size, limit)
             return doc.file_id
-        raise UserError("need_photo", text("need_photo"))
+        raise UserError("need_photo")
 
     async def download(self, message: Message, file_id: str) -> bytes:
         limit = self.deps.limits.download_bytes
@@ -153,10 +150,10 @@ class Intake:
         usable = [m for m in messages if _is_image(m)]
         try:
             if not usable:
-                await first.reply_text(tg_text("album_none", lang))
+                await first.reply_text(text("album_none", lang))
                 return
             try:
-                check_caption(caption)
+                self.deps.core.check_caption(caption)
             except UserError as exc:
                 await first.reply_text(error_text(exc, lang))
                 return
@@ -183,18 +180,11 @@ async def _show(status: Message, asker: Message, line: str) -> None:
             log.warning("chat %s: answer not shown: %s", asker.chat_id, exc)
 
 
-def check_caption(caption: str | None) -> None:
-    """Refuse a bad caption before downloading anything (the core checks again)."""
-    if not parse_caption(caption).prompt.strip():
-        raise UserError("need_caption", text("need_caption"))
-
-
 def _is_image(message: Message) -> bool:
     doc = message.document
-    return bool(message.photo) or (doc is not None and (doc.mime_type or "").startswith("image/"))
+    return bool(message.photo) or (doc is not None
+                                   and is_upload_ok(doc.file_name or "file", doc.mime_type))
 
 
 def _too_big(size: int, limit: int) -> UserError:
-    return UserError("photo_too_big", text("photo_too_big", size_mb=size / MB,
-                                           limit_mb=limit / MB),
-                     size_mb=size / MB, limit_mb=limit / MB)
+    return UserError("photo_too_big", size_mib=mib(size), limit_mib=mib(limit))

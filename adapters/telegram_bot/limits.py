@@ -10,7 +10,7 @@ from PIL import Image
 
 from bot.settings import Settings
 
-MB = 1_000_000
+MIB = 2**20  # Telegram's "MB" are binary megabytes, like every size the bots show
 OFFICIAL_DOWNLOAD_MB = 20  # getFile on api.telegram.org
 OFFICIAL_UPLOAD_MB = 50
 LOCAL_MODE_MB = 2000  # a self-hosted Bot API server started with --local
@@ -32,7 +32,7 @@ class Limits:
                                                        else OFFICIAL_DOWNLOAD_MB)
         up = settings.telegram_upload_limit_mb or (LOCAL_MODE_MB if local
                                                    else OFFICIAL_UPLOAD_MB)
-        return cls(download_bytes=int(down * MB), upload_bytes=int(up * MB))
+        return cls(download_bytes=int(down * MIB), upload_bytes=int(up * MIB))
 
 
 def thumbnail(poster: Path) -> bytes:

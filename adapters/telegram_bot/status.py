@@ -7,15 +7,16 @@ raises `ChatGone` so the notifier can stop spending requests on it.
 from __future__ import annotations
 
 import logging
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
-from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.models import Job
+from bot.models import ChatRef, Job
 
 log = logging.getLogger(__name__)
 
@@ -32,40 +33,41 @@ class _Shown:
     message_id: int | None
     text: str = ""
     markup: Any = None
-    at: float = 0.0
+    at: float = -math.inf  # when it was last changed: never
 
 
-def reply_to(chat: dict[str, Any]) -> ReplyParameters | None:
-    message_id = chat.get("reply_to_message_id")
-    return (ReplyParameters(message_id, allow_sending_without_reply=True)
-            if message_id else None)
+def reply_to(chat: ChatRef) -> ReplyParameters | None:
+    return (ReplyParameters(int(chat.reply_to), allow_sending_without_reply=True)
+            if chat.reply_to else None)
 
 
 class StatusMessages:
     def __init__(self, bot: Bot, private_interval: float = PRIVATE_INTERVAL,
-                 group_interval: float = GROUP_INTERVAL) -> None:
+                 group_interval: float = GROUP_INTERVAL,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.bot = bot
         self.private_interval = private_interval
         self.group_interval = group_interval
+        self.clock = clock
         self._shown: dict[str, _Shown] = {}
 
     def interval(self, job: Job) -> float:
-        private = job.chat.get("chat_type", ChatType.PRIVATE) == ChatType.PRIVATE
-        return self.private_interval if private else self.group_interval
+        return self.private_interval if job.chat.private else self.group_interval
 
     async def show(self, job: Job, text: str, markup: InlineKeyboardMarkup | None = None, *,
                    force: bool = True) -> None:
         """Edit the job's status message to `text`; a throttled (force=False) edit is
         dropped when the last one is too recent, as a newer one will follow."""
-        shown = self._shown.setdefault(job.id, _Shown(job.chat.get("status_message_id")))
+        shown = self._shown.setdefault(job.id, _Shown(
+            int(job.chat.status_message) if job.chat.status_message else None))
         markup_data = markup.to_dict() if markup else None
         if shown.message_id is not None and text == shown.text \
                 and markup_data == shown.markup:
             return
-        now = time.monotonic()
+        now = self.clock()
         if not force and now - shown.at < self.interval(job):
             return
-        chat_id = job.chat["chat_id"]
+        chat_id = int(job.chat.chat_id)
         resend = shown.message_id is None
         try:
             if not resend:
@@ -98,8 +100,10 @@ class StatusMessages:
 
     async def _send(self, job: Job, shown: _Shown, text: str,
                     markup: InlineKeyboardMarkup | None) -> None:
-        message = await self.bot.send_message(job.chat["chat_id"], text, reply_markup=markup,
-                                              reply_parameters=reply_to(job.chat))
+        thread = int(job.chat.thread_id) if job.chat.thread_id else None
+        message = await self.bot.send_message(int(job.chat.chat_id), text, reply_markup=markup,
+                                              reply_parameters=reply_to(job.chat),
+                                              message_thread_id=thread)
         shown.message_id = message.message_id
 
     def forget(self, job_id: str) -> None:

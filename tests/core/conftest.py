@@ -1,4 +1,5 @@
-"""A whole core (store on a real SQLite file, queue, quotas, tiny engine) per test."""
+"""A whole core (a store on a real SQLite file, the lifecycle, quotas) per test, on the
+scripted fake executor; `engine_app` runs the tiny diffusers model instead."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ from collections.abc import AsyncIterator, Iterable
 import pytest
 
 from adapters.app import App
-from bot.models import EventKind, JobEvent, JobRequest, Person
+from bot.executors.local import LocalExecutor
+from bot.models import ChatRef, EventKind, JobEvent, JobRequest, Person
 from bot.settings import Settings
+from engine.worker import BatchRenderer
+from tests.fake_executor import FakeExecutor
 from tests.images import make_photo
 
 FAST = "--size 128x128 --frames 8 --steps 10"
+END = (EventKind.DONE, EventKind.FAILED, EventKind.CANCELLED)
 
 
 class Recorder:
@@ -55,6 +60,11 @@ def make_settings(data_dir, **values) -> Settings:
     return Settings(_env_file=None, **base)
 
 
+def tiny_executor(engine) -> LocalExecutor:
+    """The real local executor around the session's tiny engine."""
+    return LocalExecutor(lambda: BatchRenderer(engine))
+
+
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     return make_settings(tmp_path / "data")
@@ -66,8 +76,22 @@ def recorder() -> Recorder:
 
 
 @pytest.fixture
-async def app(settings, tiny_engine, recorder) -> AsyncIterator[App]:
-    app = await App.build(settings, renderer=tiny_engine)
+def gpu() -> FakeExecutor:
+    return FakeExecutor()
+
+
+@pytest.fixture
+async def app(settings, gpu, recorder) -> AsyncIterator[App]:
+    app = await App.build(settings, executor=gpu)
+    app.events.register("test", recorder)
+    await app.start()
+    yield app
+    await app.close()
+
+
+@pytest.fixture
+async def engine_app(settings, tiny_engine, recorder) -> AsyncIterator[App]:
+    app = await App.build(settings, executor=tiny_executor(tiny_engine))
     app.events.register("test", recorder)
     await app.start()
     yield app
@@ -76,6 +100,6 @@ async def app(settings, tiny_engine, recorder) -> AsyncIterator[App]:
 
 def request(user: str = "u1", caption: str = f"a cat turning its head {FAST}",
             image: bytes | None = None, **fields) -> JobRequest:
-    return JobRequest(person=Person("test", user, name=user), chat={},
+    return JobRequest(person=Person("test", user, name=user), chat=ChatRef("test", user),
                       image=image if image is not None else make_photo(160, 128),
                       caption=caption, **fields)

@@ -3,25 +3,26 @@
 One aiosqlite connection serves the whole process. Writes that must read then write
 (reserving credits, claiming the next job) run inside `transaction()`, which holds an
 asyncio lock and a `BEGIN IMMEDIATE`, so they are atomic against this process and others.
+What leaves the store are the core's dataclasses, never rows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import asdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from bot.migrations import LATEST, MIGRATIONS
 from bot.models import Job, JobStatus, Person, Role, User
+from bot.store.migrations import LATEST, MIGRATIONS
+from bot.store.rows import column, job_from, params_from, user_from
 from engine.params import GenParams
 
 log = logging.getLogger(__name__)
@@ -31,13 +32,45 @@ JOB_ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 JOB_ID_LENGTH = 6
 
 USER_FIELDS = {"name", "username", "language", "role", "banned", "default_preset",
-               "daily_credits"}
+               "daily_credits", "last_served_at"}
 JOB_FIELDS = {"status", "attempts", "started_at", "finished_at", "output_path", "error",
-              "note", "params", "seed"}
+              "note", "params", "seed", "delivered_at"}
 
 
 def new_job_id() -> str:
     return "".join(secrets.choice(JOB_ID_ALPHABET) for _ in range(JOB_ID_LENGTH))
+
+
+@dataclass(frozen=True)
+class QueuedRow:
+    """What the scheduler needs of a queued job, read in one pass at start."""
+
+    job_id: str
+    user_id: int
+    created_at: float
+    cost: int
+    params: GenParams
+    role: Role
+    last_served_at: float | None
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    user_id: int
+    job_id: str | None
+    delta: int
+    kind: str  # reserve, refund, grant, reset
+    actor: str | None
+    note: str | None
+    at: float
+
+
+@dataclass(frozen=True)
+class TopUser:
+    platform: str
+    platform_id: str
+    username: str | None
+    jobs: int
 
 
 async def migrate(db: aiosqlite.Connection, target: int = LATEST) -> int:
@@ -63,10 +96,10 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(path, isolation_level=None)  # we manage transactions
         db.row_factory = aiosqlite.Row
-        await db.execute("PRAGMA journal_mode = WAL")
-        await db.execute("PRAGMA foreign_keys = ON")
-        await db.execute("PRAGMA busy_timeout = 5000")
         try:
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            await db.execute("PRAGMA busy_timeout = 5000")
             await migrate(db)
         except BaseException:
             await db.close()
@@ -98,9 +131,25 @@ class Store:
         async with self.db.execute(sql, tuple(args)) as cur:
             return list(await cur.fetchall())
 
-    async def scalar(self, sql: str, args: Iterable[Any] = ()) -> Any:
+    async def _scalar(self, sql: str, args: Iterable[Any] = ()) -> Any:
         row = await self._one(sql, args)
         return None if row is None else row[0]
+
+    async def _write(self, sql: str, args: Iterable[Any] = ()) -> None:
+        async with self.transaction():
+            await self.db.execute(sql, tuple(args))
+
+    # The file
+
+    async def schema_version(self) -> int:
+        return await self._scalar("PRAGMA user_version")
+
+    async def journal_mode(self) -> str:
+        return await self._scalar("PRAGMA journal_mode")
+
+    async def tables(self) -> set[str]:
+        rows = await self._all("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {r[0] for r in rows}
 
     # Users
 
@@ -127,28 +176,29 @@ class Store:
 
     async def get_user(self, user_id: int) -> User | None:
         row = await self._one("SELECT * FROM users WHERE id = ?", (user_id,))
-        return _user(row) if row else None
+        return user_from(row) if row else None
 
     async def find_user(self, platform: str, platform_id: str) -> User | None:
         row = await self._one("SELECT * FROM users WHERE platform = ? AND platform_id = ?",
                               (platform, platform_id))
-        return _user(row) if row else None
+        return user_from(row) if row else None
 
     async def find_user_by_username(self, platform: str, username: str) -> User | None:
         row = await self._one(
             "SELECT * FROM users WHERE platform = ? AND lower(username) = lower(?)",
             (platform, username.lstrip("@")))
-        return _user(row) if row else None
+        return user_from(row) if row else None
+
+    async def all_users(self) -> list[User]:
+        return [user_from(r) for r in await self._all("SELECT * FROM users ORDER BY id")]
 
     async def update_user(self, user_id: int, **fields: Any) -> User:
         unknown = set(fields) - USER_FIELDS
         assert not unknown, unknown
         if fields:
             sets = ", ".join(f"{name} = ?" for name in fields)
-            values = [v.value if isinstance(v, Role) else v for v in fields.values()]
-            async with self.transaction():
-                await self.db.execute(f"UPDATE users SET {sets} WHERE id = ?",
-                                      (*values, user_id))
+            await self._write(f"UPDATE users SET {sets} WHERE id = ?",
+                              (*map(column, fields.values()), user_id))
         user = await self.get_user(user_id)
         assert user is not None
         return user
@@ -161,34 +211,26 @@ class Store:
                 """INSERT INTO jobs (id, user_id, platform, chat, status, caption, params,
                                      seed, input_path, attempts, created_at, cost)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (job.id, job.user_id, job.platform, json.dumps(job.chat), job.status.value,
-                 job.caption, json.dumps(asdict(job.params)), job.seed, str(job.input_path),
+                (job.id, job.user_id, job.platform, column(job.chat), job.status.value,
+                 job.caption, column(job.params), job.seed, str(job.input_path),
                  job.attempts, job.created_at, job.cost))
             await self._transition(job.id, job.status, job.created_at)
 
     async def job_id_taken(self, job_id: str) -> bool:
-        return await self.scalar("SELECT 1 FROM jobs WHERE id = ?", (job_id,)) is not None
+        return await self._scalar("SELECT 1 FROM jobs WHERE id = ?", (job_id,)) is not None
 
     async def get_job(self, job_id: str) -> Job | None:
         row = await self._one("SELECT * FROM jobs WHERE id = ?", (job_id.lower(),))
-        return _job(row) if row else None
+        return job_from(row) if row else None
 
     async def update_job(self, job_id: str, **fields: Any) -> Job:
         """Change a job; a new status is also recorded with its time."""
         unknown = set(fields) - JOB_FIELDS
         assert not unknown, unknown
-        values = []
-        for value in fields.values():
-            if isinstance(value, JobStatus):
-                value = value.value
-            elif isinstance(value, GenParams):
-                value = json.dumps(asdict(value))
-            elif isinstance(value, Path):
-                value = str(value)
-            values.append(value)
         sets = ", ".join(f"{name} = ?" for name in fields)
         async with self.transaction():
-            await self.db.execute(f"UPDATE jobs SET {sets} WHERE id = ?", (*values, job_id))
+            await self.db.execute(f"UPDATE jobs SET {sets} WHERE id = ?",
+                                  (*map(column, fields.values()), job_id))
             if "status" in fields:
                 await self._transition(job_id, JobStatus(fields["status"]), time.time())
         job = await self.get_job(job_id)
@@ -209,82 +251,139 @@ class Store:
         rows = await self._all(
             f"SELECT * FROM jobs WHERE status IN ({marks}) ORDER BY created_at, rowid",
             [s.value for s in statuses])
-        return [_job(r) for r in rows]
+        return [job_from(r) for r in rows]
+
+    async def queued_rows(self) -> list[QueuedRow]:
+        """Every queued job with its owner's role and last-served time, oldest first."""
+        rows = await self._all(
+            """SELECT jobs.id, jobs.user_id, jobs.created_at, jobs.cost, jobs.params,
+                      users.role, users.last_served_at
+               FROM jobs JOIN users ON users.id = jobs.user_id
+               WHERE jobs.status = 'queued' ORDER BY jobs.created_at, jobs.rowid""")
+        return [QueuedRow(r[0], r[1], r[2], r[3], params_from(r[4]), Role(r[5]), r[6])
+                for r in rows]
 
     async def user_jobs(self, user_id: int, limit: int = 10) -> list[Job]:
         rows = await self._all(
             "SELECT * FROM jobs WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
             (user_id, limit))
-        return [_job(r) for r in rows]
+        return [job_from(r) for r in rows]
 
     async def count_active(self, user_id: int | None = None) -> int:
         sql = "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')"
         if user_id is None:
-            return await self.scalar(sql)
-        return await self.scalar(sql + " AND user_id = ?", (user_id,))
+            return await self._scalar(sql)
+        return await self._scalar(sql + " AND user_id = ?", (user_id,))
 
-    async def recent_run_seconds_per_credit(self, limit: int = 20) -> float | None:
+    async def count_jobs(self) -> int:
+        return await self._scalar("SELECT count(*) FROM jobs")
+
+    async def recent_run_seconds_per_cost(self, limit: int = 20) -> float | None:
         """How long recent jobs took per hundredth of a credit, for queue estimates."""
         row = await self._one(
             """SELECT sum(finished_at - started_at), sum(cost) FROM (
                  SELECT finished_at, started_at, cost FROM jobs
-                 WHERE status = 'done' AND started_at IS NOT NULL AND cost > 0
+                 WHERE status IN ('done', 'delivered') AND started_at IS NOT NULL
+                   AND cost > 0
                  ORDER BY finished_at DESC LIMIT ?)""", (limit,))
         if row is None or not row[1]:
             return None
         return row[0] / row[1]
+
+    async def ended_jobs_holding_credits(self) -> list[Job]:
+        """Failed or cancelled jobs whose reservation was never given back (a crash between
+        the two writes of an older version)."""
+        rows = await self._all(
+            """SELECT jobs.* FROM jobs JOIN ledger ON ledger.job_id = jobs.id
+               WHERE jobs.status IN ('failed', 'cancelled')
+               GROUP BY jobs.id HAVING sum(ledger.delta) < 0""")
+        return [job_from(r) for r in rows]
 
     # Ledger
 
     async def add_ledger(self, user_id: int, delta: int, kind: str, *, job_id: str | None = None,
                          actor: str | None = None, note: str | None = None,
                          at: float | None = None) -> None:
-        async with self.transaction():
-            await self.db.execute(
-                """INSERT INTO ledger (user_id, job_id, delta, kind, actor, note, at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                (user_id, job_id, delta, kind, actor, note, time.time() if at is None else at))
+        await self._write(
+            """INSERT INTO ledger (user_id, job_id, delta, kind, actor, note, at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            (user_id, job_id, delta, kind, actor, note, time.time() if at is None else at))
 
     async def job_ledger_sum(self, job_id: str) -> int:
-        return await self.scalar(
+        return await self._scalar(
             "SELECT coalesce(sum(delta), 0) FROM ledger WHERE job_id = ?", (job_id,))
 
-    async def ledger(self, user_id: int, since: float = 0.0) -> list[aiosqlite.Row]:
-        return await self._all(
+    async def reserved_at(self, job_id: str) -> float | None:
+        return await self._scalar(
+            "SELECT min(at) FROM ledger WHERE job_id = ? AND kind = 'reserve'", (job_id,))
+
+    async def ledger_totals(self, user_id: int, since: float) -> tuple[int, int]:
+        """(granted, everything else) summed over the user's ledger since `since`."""
+        row = await self._one(
+            """SELECT coalesce(sum(CASE WHEN kind = 'grant' THEN delta END), 0),
+                      coalesce(sum(CASE WHEN kind != 'grant' THEN delta END), 0)
+               FROM ledger WHERE user_id = ? AND at >= ?""", (user_id, since))
+        assert row is not None
+        return row[0], row[1]
+
+    async def held_by_active_jobs(self, user_id: int, since: float) -> int:
+        """Credits that the user's waiting or running jobs reserved since `since`."""
+        return -(await self._scalar(
+            """SELECT coalesce(sum(ledger.delta), 0) FROM ledger
+               JOIN jobs ON jobs.id = ledger.job_id WHERE ledger.user_id = ? AND ledger.at >= ?
+                 AND jobs.status IN ('queued', 'running')""", (user_id, since)))
+
+    async def ledger(self, user_id: int, since: float = 0.0) -> list[LedgerEntry]:
+        rows = await self._all(
             "SELECT * FROM ledger WHERE user_id = ? AND at >= ? ORDER BY id", (user_id, since))
+        return [LedgerEntry(r["user_id"], r["job_id"], r["delta"], r["kind"], r["actor"],
+                            r["note"], r["at"]) for r in rows]
+
+    # Reports
+
+    async def jobs_by_status(self, since: float) -> dict[JobStatus, int]:
+        rows = await self._all(
+            "SELECT status, count(*) FROM jobs WHERE created_at >= ? GROUP BY status", (since,))
+        return {JobStatus(r[0]): r[1] for r in rows}
+
+    async def gpu_seconds(self, since: float) -> float:
+        return await self._scalar(
+            """SELECT coalesce(sum(finished_at - started_at), 0) FROM jobs
+               WHERE started_at >= ? AND finished_at IS NOT NULL
+                 AND status IN ('done', 'delivered', 'failed', 'cancelled')""", (since,))
+
+    async def top_users(self, since: float, limit: int = 5) -> list[TopUser]:
+        rows = await self._all(
+            """SELECT users.platform, users.platform_id, users.username, count(*) AS n
+               FROM jobs JOIN users ON users.id = jobs.user_id WHERE jobs.created_at >= ?
+               GROUP BY users.id ORDER BY n DESC LIMIT ?""", (since, limit))
+        return [TopUser(r[0], r[1], r[2], r[3]) for r in rows]
 
     # Allow-list and flags
 
     async def set_allowed(self, platform: str, kind: str, ident: str, allowed: bool,
                           actor: str | None = None) -> None:
-        async with self.transaction():
-            if allowed:
-                await self.db.execute(
-                    "INSERT OR IGNORE INTO allowlist VALUES (?, ?, ?, ?, ?)",
-                    (platform, kind, ident, actor, time.time()))
-            else:
-                await self.db.execute(
-                    "DELETE FROM allowlist WHERE platform = ? AND kind = ? AND ident = ?",
-                    (platform, kind, ident))
+        if allowed:
+            await self._write("INSERT OR IGNORE INTO allowlist VALUES (?, ?, ?, ?, ?)",
+                              (platform, kind, ident, actor, time.time()))
+        else:
+            await self._write(
+                "DELETE FROM allowlist WHERE platform = ? AND kind = ? AND ident = ?",
+                (platform, kind, ident))
 
     async def is_allowed(self, platform: str, user_ident: str, chat_ident: str | None) -> bool:
-        return bool(await self.scalar(
+        return bool(await self._scalar(
             """SELECT 1 FROM allowlist WHERE platform = ? AND
                  ((kind = 'user' AND ident = ?) OR (kind = 'chat' AND ident = ?))""",
             (platform, user_ident, chat_ident or "")))
 
     async def get_flag(self, name: str) -> str | None:
-        return await self.scalar("SELECT value FROM flags WHERE name = ?", (name,))
+        return await self._scalar("SELECT value FROM flags WHERE name = ?", (name,))
 
     async def set_flag(self, name: str, value: str) -> None:
-        async with self.transaction():
-            await self.db.execute(
-                "INSERT INTO flags VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = ?",
-                (name, value, value))
-
-    async def rows(self, sql: str, args: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        """Read-only reports (stats) that are not worth a method each."""
-        return await self._all(sql, args)
+        await self._write(
+            "INSERT INTO flags VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = ?",
+            (name, value, value))
 
 
 class _ReentrantLock:
@@ -309,21 +408,3 @@ class _ReentrantLock:
         if self._depth == 0:
             self._owner = None
             self._lock.release()
-
-
-def _user(row: aiosqlite.Row) -> User:
-    return User(id=row["id"], platform=row["platform"], platform_id=row["platform_id"],
-                name=row["name"], username=row["username"], language=row["language"],
-                role=Role(row["role"]), banned=bool(row["banned"]),
-                default_preset=row["default_preset"], daily_credits=row["daily_credits"])
-
-
-def _job(row: aiosqlite.Row) -> Job:
-    return Job(id=row["id"], user_id=row["user_id"], platform=row["platform"],
-               chat=json.loads(row["chat"]), status=JobStatus(row["status"]),
-               caption=row["caption"], params=GenParams(**json.loads(row["params"])),
-               cost=row["cost"], input_path=Path(row["input_path"]), attempts=row["attempts"],
-               created_at=row["created_at"], started_at=row["started_at"],
-               finished_at=row["finished_at"],
-               output_path=Path(row["output_path"]) if row["output_path"] else None,
-               error=row["error"], note=row["note"])

@@ -80,6 +80,41 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 4: the core redesign. Fair order reads when a person was last served from their row;
+    # delivery is a state of its own ('done' = made, 'delivered' = the platform confirmed);
+    # a job's chat is the core's ChatRef rather than each adapter's own keys; notes are
+    # catalogue keys.
+    """
+    ALTER TABLE users ADD COLUMN last_served_at REAL;
+    UPDATE users SET last_served_at =
+        (SELECT max(started_at) FROM jobs WHERE jobs.user_id = users.id);
+    ALTER TABLE jobs ADD COLUMN delivered_at REAL;
+    UPDATE jobs SET status = 'delivered', delivered_at = finished_at WHERE status = 'done';
+    UPDATE jobs SET chat = json_object(
+        'platform', platform,
+        'chat_id', coalesce(CAST(json_extract(chat, '$.chat_id') AS TEXT),
+                            json_extract(chat, '$.channel_id'), ''),
+        'thread_id', NULL,
+        'reply_to', CAST(json_extract(chat, '$.reply_to_message_id') AS TEXT),
+        'status_message', CAST(json_extract(chat, '$.status_message_id') AS TEXT),
+        'upload_limit', json_extract(chat, '$.max_bytes'),
+        'language', json_extract(chat, '$.lang'),
+        'private', CASE WHEN json_extract(chat, '$.chat_type') IN ('group', 'supergroup')
+                          OR json_extract(chat, '$.guild_id') IS NOT NULL
+                        THEN json('false') ELSE json('true') END,
+        'handle', CASE WHEN json_extract(chat, '$.interaction_token') IS NOT NULL
+                       THEN '' || json_object(
+                           'app', json_extract(chat, '$.application_id'),
+                           'token', json_extract(chat, '$.interaction_token'),
+                           'at', json_extract(chat, '$.token_created_at'),
+                           'user', json_extract(chat, '$.user_id'))
+                  END)
+    WHERE json_extract(chat, '$.platform') IS NULL;
+    UPDATE jobs SET note = CASE WHEN note = 'restarted' THEN json_object('key', 'restarted')
+                           END
+    WHERE note IS NOT NULL;
+    CREATE INDEX ledger_job ON ledger (job_id);
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

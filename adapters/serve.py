@@ -1,0 +1,104 @@
+"""`i2vbot serve`: every configured platform in one process, one queue, one GPU engine.
+
+If a configured platform cannot start (a refused token, an unreachable server), `serve`
+stops with one line per platform and a non-zero exit code rather than run half the bot
+unnoticed; a supervisor (systemd's Restart=on-failure) starts it again. Once running, a
+platform that loses its connection reconnects by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from typing import Protocol
+
+from adapters.app import App
+from adapters.startup import StartError
+from bot.events import Notifier
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Adapter(Notifier, Protocol):
+    platform: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def configured(settings: Settings, app: App) -> list[Adapter]:
+    adapters: list[Adapter] = []
+    if settings.telegram_token:
+        from adapters.telegram_bot import TelegramAdapter
+        adapters.append(TelegramAdapter(settings, app))
+    if settings.discord_token:
+        from adapters.discord_bot import DiscordAdapter
+        adapters.append(DiscordAdapter(settings, app))
+    return adapters
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # Not on Windows, nor outside the main thread: Ctrl+C then just ends the loop.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    """Run every configured platform until SIGINT/SIGTERM (or until `stop` is set)."""
+    if not (settings.telegram_token or settings.discord_token):
+        print("No chat platform is configured. Set TELEGRAM_BOT_TOKEN and/or "
+              "DISCORD_BOT_TOKEN in the environment or in .env (see .env.example), "
+              "or try `i2vbot animate PHOTO \"CAPTION\"`.", file=sys.stderr)
+        return 2
+    if stop is None:
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+    app = await App.build(settings)
+    adapters = configured(settings, app)
+    started: list[Adapter] = []
+    try:
+        for adapter in adapters:
+            app.events.register(adapter.platform, adapter)
+        await app.load()
+        # Chats first: people can send photos (and see their place in line) while the
+        # model loads, which takes a minute or more.
+        failures = await _start_all(adapters, started)
+        if failures:
+            for line in failures:
+                print(line, file=sys.stderr)
+            return 1
+        await app.start()
+        log.info("serving %s", ", ".join(a.platform for a in started))
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        # The GPU's job first: it stops after its step and every result it produced is
+        # handed to the chats while they are still connected.
+        await app.stop_work()
+        for adapter in started:
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("%s did not stop cleanly", adapter.platform)
+        await app.close()
+    return 0
+
+
+async def _start_all(adapters: list[Adapter], started: list[Adapter]) -> list[str]:
+    failures = []
+    for adapter in adapters:
+        try:
+            await adapter.start()
+        except StartError as exc:
+            log.error("%s could not start: %s", adapter.platform, exc, exc_info=exc.__cause__)
+            failures.append(str(exc))
+        else:
+            started.append(adapter)
+    return failures

@@ -1,0 +1,102 @@
+"""The embedded executor: the engine in this process, one batch at a time on a thread.
+
+The engine blocks for a whole batch, so it runs in a worker thread (never the event loop);
+its events come back through `call_soon_threadsafe`, and a stop request goes in through a
+`threading.Event` that the engine checks between denoising steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from engine.work import RenderSpec, WorkEvent, WorkKind
+
+log = logging.getLogger(__name__)
+
+FINAL = (WorkKind.DONE, WorkKind.FAILED, WorkKind.STOPPED, WorkKind.LOST)
+
+
+class Renderer(Protocol):
+    """`engine.worker.BatchRenderer`, or a test's scripted stand-in."""
+
+    def load(self) -> None: ...
+
+    def describe(self) -> str: ...
+
+    def run(self, specs: Sequence[RenderSpec], emit: Callable[[WorkEvent], None],
+            should_stop: Callable[[], bool]) -> None: ...
+
+
+class LocalExecutor:
+    slots = 1
+
+    def __init__(self, make_renderer: Callable[[], Renderer]) -> None:
+        # Built in `start`, off the event loop: importing torch and diffusers takes seconds.
+        self._make_renderer = make_renderer
+        self._renderer: Renderer | None = None
+        self._events: asyncio.Queue[WorkEvent | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._stop = threading.Event()
+        self._running: set[str] = set()
+
+    def free_slots(self) -> int:
+        return 0 if self._task is not None and not self._task.done() else 1
+
+    def describe(self) -> str:
+        return self._renderer.describe() if self._renderer else "the local GPU (not started)"
+
+    async def start(self) -> None:
+        def load() -> Renderer:
+            renderer = self._make_renderer()
+            renderer.load()
+            return renderer
+
+        self._renderer = await asyncio.to_thread(load)
+
+    async def submit(self, specs: Sequence[RenderSpec]) -> None:
+        if not self.free_slots():
+            raise RuntimeError("the local worker is busy")
+        self._stop = threading.Event()
+        self._running = {spec.job_id for spec in specs}
+        self._task = asyncio.create_task(self._run(list(specs), self._stop),
+                                         name="gpu-worker")
+
+    async def cancel(self, job_id: str) -> None:
+        if job_id in self._running:
+            self._stop.set()
+
+    async def next_event(self) -> WorkEvent | None:
+        return await self._events.get()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def _run(self, specs: list[RenderSpec], stop: threading.Event) -> None:
+        loop = asyncio.get_running_loop()
+        ended: set[str] = set()
+
+        def emit(event: WorkEvent) -> None:
+            if event.kind in FINAL:
+                ended.add(event.job_id)
+            loop.call_soon_threadsafe(self._events.put_nowait, event)
+
+        assert self._renderer is not None, "start() first"
+        try:
+            await asyncio.to_thread(self._renderer.run, specs, emit, stop.is_set)
+        except Exception as exc:  # a bug in the worker: its jobs fail, the bot carries on
+            log.exception("jobs %s: the worker thread failed", [s.job_id for s in specs])
+            for spec in specs:
+                if spec.job_id not in ended:
+                    self._events.put_nowait(WorkEvent(
+                        WorkKind.FAILED, spec.job_id, reason="internal_error",
+                        detail=f"{type(exc).__name__}: {exc}"))
+        finally:
+            self._running = set()
+            # After every event the thread queued (call_soon_threadsafe keeps their order).
+            loop.call_soon(self._events.put_nowait, None)

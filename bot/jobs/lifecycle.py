@@ -1,0 +1,383 @@
+"""Every state change of a job after it was accepted: persisted first, then announced.
+
+    queued -> running -> done -> delivered        (credits kept)
+         \\        \\-> failed | cancelled          (credits given back)
+          \\-> cancelled
+
+The scheduler decides the order; this class claims the next batch whenever the executor has
+a free slot, turns the executor's events into stored states and chat events, and settles
+credits. Cancels and pauses take effect between two denoising steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.errors import UserError
+from bot.events import EventBus
+from bot.executors.base import Executor
+from bot.jobs.scheduler import Entry, FairQueue
+from bot.models import EventKind, Job, JobEvent, JobStatus, Note
+from bot.outputs import Outputs
+from bot.quotas import Quotas
+from bot.store import Store
+from bot.texts import language
+from engine.params import batch_key
+from engine.work import RenderSpec, WorkEvent, WorkKind
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 2  # a job cut off by a crash or a lost worker is tried once more
+PAUSED_FLAG = "queue_paused"
+ANNOUNCE_PER_SECOND = 10.0  # re-announcing places after a restart leaves room for live traffic
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class _Running:
+    job: Job
+    privileged: bool
+    served_before: float | None  # the owner's last-served time before this claim
+    fraction: float = 0.0
+
+
+class Lifecycle:
+    def __init__(self, store: Store, quotas: Quotas, outputs: Outputs, events: EventBus,
+                 executor: Executor, max_batch: int = 1, clock: Clock = time.time) -> None:
+        self.store = store
+        self.quotas = quotas
+        self.outputs = outputs
+        self.events = events
+        self.executor = executor
+        self.max_batch = max_batch
+        self.clock = clock
+        self.scheduler = FairQueue()
+        self.paused = False
+        self._running: dict[str, _Running] = {}
+        self._cancelling: set[str] = set()
+        self._seconds_per_cost: float | None = None
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._recovered: list[str] = []  # jobs waiting since before this start
+
+    # Start and stop
+
+    async def load(self) -> None:
+        """Read the queue back from the store and settle what a dead process left. Call
+        before accepting jobs; the GPU work starts with `run`."""
+        self.paused = await self.store.get_flag(PAUSED_FLAG) == "1"
+        self._seconds_per_cost = await self.store.recent_run_seconds_per_cost()
+        await self._recover()
+        for row in await self.store.queued_rows():
+            self.scheduler.add(Entry(row.job_id, row.user_id, row.created_at, row.cost,
+                                     batch_key(row.params)),
+                               privileged=row.role.privileged, served=row.last_served_at)
+        self._recovered = [entry.job_id for entry in self.scheduler]
+        log.info("queue loaded: %d jobs waiting%s", len(self.scheduler),
+                 " (paused)" if self.paused else "")
+
+    def run(self) -> None:
+        """Start serving the queue (the executor is ready), and re-announce places in the
+        background: work resumes first."""
+        self._wake.set()
+        self._tasks = [asyncio.create_task(self._dispatch(), name="dispatch"),
+                       asyncio.create_task(self._consume(), name="work-events"),
+                       asyncio.create_task(self._announce_all(), name="re-announce")]
+
+    async def stop(self, timeout: float = 30) -> None:
+        """Stop after the current denoising step; unfinished jobs go back to the queue as
+        they were, so a restart does not count against their one retry."""
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(self._stop_work(), timeout)
+        except TimeoutError:  # its jobs are still 'running' and are retried at the next start
+            log.warning("the GPU work did not stop within %.0f s", timeout)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def _stop_work(self) -> None:
+        await self.executor.stop()
+        while self._running:
+            await asyncio.sleep(0.02)  # the consumer settles the last events
+
+    # Asked by the core
+
+    def enqueue(self, job: Job, privileged: bool, served: float | None) -> JobEvent:
+        """A job joins the line. Called inside the transaction that stores it, so that the
+        limits of the next submission count it. Returns its place in line now, for the
+        caller to `publish` once the job is committed (the GPU may take it meanwhile)."""
+        self.scheduler.add(Entry(job.id, job.user_id, job.created_at, job.cost,
+                                 batch_key(job.params)), privileged=privileged, served=served)
+        self._wake.set()
+        event = self._queued(job)
+        assert event is not None
+        return event
+
+    def announce(self, job: Job) -> None:
+        event = self._queued(job)
+        if event is not None:
+            self.publish(event)
+
+    def publish(self, event: JobEvent) -> None:
+        self.events.publish(event)
+
+    def _queued(self, job: Job) -> JobEvent | None:
+        position = self.scheduler.position(job.id)
+        if position is None:
+            return None
+        return JobEvent(EventKind.QUEUED, job, language=language(job.language),
+                        position=position, paused=self.paused, eta_seconds=self.eta(position))
+
+    def eta(self, position: int) -> float | None:
+        """Seconds until the job at `position` starts, from recent run times per credit."""
+        if self._seconds_per_cost is None:
+            return None
+        work = (position - 1) * self.scheduler.mean_cost
+        work += sum(r.job.cost * (1 - r.fraction) for r in self._running.values())
+        return work * self._seconds_per_cost / max(1, self.executor.slots)
+
+    def active(self, user_id: int | None = None) -> int:
+        """Jobs waiting or running, of one user or of everyone."""
+        if user_id is None:
+            return len(self.scheduler) + len(self._running)
+        running = sum(1 for r in self._running.values() if r.job.user_id == user_id)
+        return self.scheduler.waiting(user_id) + running
+
+    def running_jobs(self) -> list[Job]:
+        return [r.job for r in self._running.values()]
+
+    async def cancel(self, job: Job) -> Job:
+        """Cancel a queued job now, or ask the worker to stop a running one. Returns the
+        job as it stands (cancelled, or still running until its worker stops)."""
+        if self.scheduler.remove(job.id) is not None:
+            return await self._end(job, JobStatus.CANCELLED)
+        if job.id in self._running:
+            self._cancelling.add(job.id)
+            await self.executor.cancel(job.id)
+            return self._running[job.id].job
+        current = await self.store.get_job(job.id)
+        assert current is not None
+        raise UserError("not_cancellable", job=job.id, status=current.status.value)
+
+    async def set_paused(self, paused: bool) -> None:
+        await self.store.set_flag(PAUSED_FLAG, "1" if paused else "0")
+        self.paused = paused
+        self._wake.set()
+
+    def set_privileged(self, user_id: int, privileged: bool) -> None:
+        self.scheduler.set_privileged(user_id, privileged)
+
+    async def delivered(self, job_id: str) -> None:
+        """The platform confirmed the video: the job is over, its credits kept."""
+        job = await self.store.get_job(job_id)
+        if job is not None and job.status is JobStatus.DONE:
+            await self.store.update_job(job_id, status=JobStatus.DELIVERED,
+                                        delivered_at=self.clock())
+            log.info("job %s user %s: delivered", job_id, job.user_id)
+
+    async def undeliverable(self, job_id: str, reason: str) -> None:
+        """The platform will not take the video (too big, the chat is gone): the job failed
+        and its credits go back. The adapter told the person where it could."""
+        job = await self.store.get_job(job_id)
+        if job is not None and job.status is JobStatus.DONE:
+            log.warning("job %s user %s: could not be delivered (%s)", job_id, job.user_id,
+                        reason)
+            await self._end(job, JobStatus.FAILED, Note(reason), announce=False)
+
+    # The GPU loop
+
+    async def _dispatch(self) -> None:
+        while not self._stopping:
+            await self._wake.wait()
+            self._wake.clear()
+            while (not self._stopping and not self.paused and len(self.scheduler)
+                   and self.executor.free_slots() > 0):
+                try:
+                    await self._claim()
+                except Exception:  # e.g. the disk is full: try again at the next wake-up
+                    log.exception("claiming the next job failed")
+                    break
+
+    async def _claim(self) -> None:
+        now = self.clock()
+        entries = self.scheduler.pop_batch(self.max_batch, served=now)
+        claimed: list[_Running] = []
+        async with self.store.transaction():
+            for entry in entries:
+                job = await self.store.get_job(entry.job_id)
+                assert job is not None
+                user = await self.store.get_user(job.user_id)
+                assert user is not None
+                job = await self.store.update_job(job.id, status=JobStatus.RUNNING,
+                                                  attempts=job.attempts + 1, started_at=now,
+                                                  error=None)
+                await self.store.update_user(user.id, last_served_at=now)
+                claimed.append(_Running(job, user.role.privileged, user.last_served_at))
+        for item in claimed:
+            self._running[item.job.id] = item
+            log.info("job %s user %s: started (attempt %d, batch of %d)", item.job.id,
+                     item.job.user_id, item.job.attempts, len(claimed))
+        await self.executor.submit([self._spec(item.job) for item in claimed])
+
+    def _spec(self, job: Job) -> RenderSpec:
+        return RenderSpec(job_id=job.id, params=job.params, photo=job.input_path,
+                          output=self.outputs.video_path(job), max_bytes=job.chat.upload_limit)
+
+    async def _consume(self) -> None:
+        while True:
+            event = await self.executor.next_event()
+            if event is None:  # a slot is free
+                self._wake.set()
+                continue
+            try:
+                await self._on(event)
+            except Exception:  # the loop must outlive any one event
+                log.exception("job %s: handling the %s event failed", event.job_id, event.kind)
+
+    async def _on(self, event: WorkEvent) -> None:
+        running = self._running.get(event.job_id)
+        if running is None:
+            log.warning("job %s: %s event for a job not running here", event.job_id,
+                        event.kind)
+            return
+        job = running.job
+        if event.kind is WorkKind.STARTED:
+            self._emit(EventKind.STARTED, job)
+        elif event.kind is WorkKind.PROGRESS:
+            running.fraction = event.step / max(1, event.total)
+            self._emit(EventKind.PROGRESS, job, step=event.step, total_steps=event.total)
+        elif event.kind is WorkKind.ENCODING:
+            if job.id not in self._cancelling:
+                self._emit(EventKind.ENCODING, job)
+        else:
+            try:
+                await self._ended(running, event, cancelled=job.id in self._cancelling)
+            finally:  # only now: `stop` waits for this to be settled
+                del self._running[job.id]
+                self._cancelling.discard(job.id)
+
+    async def _ended(self, running: _Running, event: WorkEvent, cancelled: bool) -> None:
+        job = running.job
+        if event.kind is WorkKind.DONE and event.video is not None:
+            if cancelled:  # pressed during the last step or the encoding
+                self.outputs.discard_video(event.video.path)
+                await self._end(job, JobStatus.CANCELLED)
+            else:
+                await self._done(job, event)
+        elif event.kind is WorkKind.FAILED:
+            log.warning("job %s user %s: failed: %s", job.id, job.user_id, event.detail)
+            await self._end(job, JobStatus.FAILED,
+                            Note(event.reason or "internal_error", dict(event.reason_params)))
+        elif cancelled:
+            await self._end(job, JobStatus.CANCELLED)
+        elif event.kind is WorkKind.STOPPED:  # shutdown, or a batch-mate's cancel
+            await self._requeue(running, count_attempt=False)
+        elif job.attempts < MAX_ATTEMPTS:  # LOST: the worker died under it
+            log.warning("job %s user %s: its worker was lost (%s); trying again", job.id,
+                        job.user_id, event.detail)
+            await self._requeue(running, count_attempt=True)
+        else:
+            log.error("job %s user %s: its worker was lost twice; giving up", job.id,
+                      job.user_id)
+            await self._end(job, JobStatus.FAILED, Note("interrupted"))
+
+    async def _done(self, job: Job, event: WorkEvent) -> None:
+        video = event.video
+        assert video is not None
+        result = await asyncio.to_thread(self.outputs.record, job, video)
+        note = Note("ran_lower", {"asked": video.lowered_from, "ran": video.params.resolution}) \
+            if video.lowered_from else job.note
+        job = await self.store.update_job(job.id, status=JobStatus.DONE,
+                                          finished_at=self.clock(), output_path=video.path,
+                                          params=video.params, note=note)
+        self._seconds_per_cost = await self.store.recent_run_seconds_per_cost()
+        log.info("job %s user %s: done in %.1f s -> %s", job.id, job.user_id,
+                 job.run_seconds or 0, video.path)
+        self._emit(EventKind.DONE, job, result=result)
+
+    async def _requeue(self, running: _Running, count_attempt: bool) -> None:
+        """Back in line: a job stopped unfinished keeps its owner's turn (their last-served
+        time goes back to what it was) and, unless its worker was lost, its retry."""
+        job = running.job
+        async with self.store.transaction():
+            job = await self.store.update_job(
+                job.id, status=JobStatus.QUEUED, started_at=None,
+                attempts=job.attempts if count_attempt else job.attempts - 1,
+                note=Note("restarted") if count_attempt else job.note)
+            await self.store.update_user(job.user_id, last_served_at=running.served_before)
+        self.scheduler.add(Entry(job.id, job.user_id, job.created_at, job.cost,
+                                 batch_key(job.params)),
+                           privileged=running.privileged, served=running.served_before)
+        log.info("job %s: back in the queue", job.id)
+        if not self._stopping:
+            self.announce(job)
+            self._wake.set()
+
+    async def _end(self, job: Job, status: JobStatus, reason: Note | None = None, *,
+                   announce: bool = True) -> Job:
+        """End a job that did not succeed and give its credits back, in one transaction."""
+        async with self.store.transaction():
+            job = await self.store.update_job(job.id, status=status, finished_at=self.clock(),
+                                              error=reason.key if reason else None)
+            await self.quotas.refund(job, status.value)
+        log.info("job %s user %s: %s%s", job.id, job.user_id, status,
+                 f" ({reason.key})" if reason else "")
+        if announce:
+            kind = EventKind.CANCELLED if status is JobStatus.CANCELLED else EventKind.FAILED
+            self._emit(kind, job, reason=reason)
+        self._wake.set()
+        return job
+
+    # After a restart
+
+    async def _recover(self) -> None:
+        """Settle what a process that died left behind, before the queue is served."""
+        for job in await self.store.jobs_with_status(JobStatus.RUNNING):
+            if job.attempts < MAX_ATTEMPTS:
+                log.warning("job %s user %s: cut off by a restart, trying again", job.id,
+                            job.user_id)
+                await self.store.update_job(job.id, status=JobStatus.QUEUED,
+                                            started_at=None, note=Note("restarted"))
+            else:
+                log.error("job %s user %s: cut off by restarts twice, giving up", job.id,
+                          job.user_id)
+                await self._end(job, JobStatus.FAILED, Note("interrupted"))
+        for job in await self.store.ended_jobs_holding_credits():
+            await self.quotas.refund(job, "settled after a restart")
+        for job in await self.store.jobs_with_status(JobStatus.DONE):
+            result = self.outputs.result_of(job)
+            if result is None:
+                log.error("job %s user %s: finished but its video is gone", job.id,
+                          job.user_id)
+                await self._end(job, JobStatus.FAILED, Note("video_lost"))
+            else:
+                log.info("job %s user %s: finished but not delivered; sending it again",
+                         job.id, job.user_id)
+                self._emit(EventKind.DONE, job, result=result)
+
+    async def _announce_all(self) -> None:
+        """Tell every waiting job its place again after a restart, paced, in the background."""
+        with contextlib.suppress(asyncio.CancelledError):
+            for job_id in self._recovered:
+                if self._stopping:
+                    return
+                job = await self.store.get_job(job_id)
+                if job is not None and job.status is JobStatus.QUEUED:
+                    self.announce(job)
+                await asyncio.sleep(1 / ANNOUNCE_PER_SECOND)
+
+    # Events
+
+    def _emit(self, kind: EventKind, job: Job, **fields: Any) -> None:
+        self.events.publish(JobEvent(kind, job, language=language(job.language), **fields))

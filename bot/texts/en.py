@@ -1,0 +1,211 @@
+"""Everything the bots say, in English. `zh.py` has the same keys; a test keeps them equal
+and checks that every key the code uses exists and every key here is used."""
+
+from __future__ import annotations
+
+from engine.params import FPS, FRAMES, GUIDANCE, PRESETS, STEPS
+
+HELP = f"""Send a photo with a caption that describes the motion; a short video comes back.
+
+How to write a prompt: subject + action + direction/speed + ambience, in English, with
+present progressive verbs and at most about three actions.
+• A cat turning its head slowly to the right in soft daylight
+• A woman smiling and waving slowly
+• Gentle waves lapping on the shore, camera panning left slowly
+• Leaves falling gently in autumn wind
+Avoid abstract words like “beautiful scene”. Photos with one clear subject work best.
+
+Options in the caption (they override the preset):
+--preset NAME  ({", ".join(PRESETS)})
+--seed N  (same seed, same video)
+--frames N  ({FRAMES[0]}-{FRAMES[1]})   --fps N  ({FPS[0]}-{FPS[1]})
+--steps N  ({STEPS[0]}-{STEPS[1]})   --guidance X or --gs X  ({GUIDANCE[0]}-{GUIDANCE[1]}; 9 is a good start,
+  raise to 11 if nothing moves)
+--neg words to avoid   --res 256p|512p|768p|1024p   --size 640x384
+
+Tips: start with --preset preview to check the motion, then re-roll or ask for better
+quality. If the end of a clip drifts, use fewer frames.
+Commands: /presets /preset NAME /quota /queue /cancel [job] /history"""
+
+EN: dict[str, str] = {
+    # A job's status message, edited as it moves.
+    "queued": "⏳ Queued: #{position} in line, about {eta} to wait. Job {job}, cost {cost} "
+              "credits.",
+    "queued_no_eta": "⏳ Queued: #{position} in line. Job {job}, cost {cost} credits.",
+    "paused": "The queue is paused by an admin; your video will start when it resumes.",
+    "started": "🎬 Starting job {job}…",
+    "progress": "🎬 Animating job {job}\n{bar} step {step}/{total}",
+    "encoding": "🎞 Encoding the video for job {job}…",
+    "done": "✅ Done: job {job}.",
+    "failed": "❌ Job {job} failed: {reason} Your credits were returned.",
+    "cancelled": "🛑 Job {job} was cancelled. Your credits were returned.",
+    "cancelling": "Cancelling job {job}…",
+    "result": "🎬 {prompt}\npreset {preset} · seed {seed} · {width}x{height} · {frames} frames @ "
+              "{fps} fps · {steps} steps · guidance {guidance} · took {seconds} · "
+              "{cost} · job {job}",
+    "credit_one": "1 credit",
+    "credit_many": "{amount} credits",
+    # Notes and failure reasons of a job.
+    "restarted": "The bot restarted while making this video; it was tried once more.",
+    "interrupted": "The bot restarted twice while making it.",
+    "ran_lower": "Made at {ran}: the GPU ran out of memory at {asked}.",
+    "video_lost": "The finished video was lost before it could be sent.",
+    "internal_error": "Something went wrong on our side; it has been logged.",
+    "out_of_memory": "The GPU ran out of memory at {size}. Try a lower resolution or fewer "
+                     "frames.",
+    "out_of_memory_twice": "The GPU ran out of memory at {size} and again at {lower}. Try a "
+                           "lower resolution or fewer frames.",
+    "nan_frames": "The model produced broken (NaN) frames; try another seed.",
+    "black_frames": "The model produced black frames; try another seed.",
+    "input_missing": "The photo of this job is gone; send it again.",
+    "video_too_large": "The video does not fit the {limit_mib} MiB upload limit here. Ask for "
+                       "fewer frames, a lower resolution or a lower fps.",
+    "video_too_big": "The video came out at {size_mib} MiB, over the upload limit of "
+                     "{limit_mib} MiB. Try fewer frames or a lower resolution.",
+    "upload_failed": "The video was made but could not be sent here.",
+    # Refusals.
+    "need_photo": "Send a photo with a caption that describes the motion, e.g. “a cat "
+                  "turning its head slowly”.",
+    "need_caption": "Add a caption describing the motion, e.g. “a woman smiling and waving "
+                    "slowly”. See /help for tips.",
+    "banned": "You cannot use this bot.",
+    "not_allowed": "This is a private bot; ask an admin to add you.",
+    "blocked_prompt": "This prompt can't be used. Please try a different one.",
+    "too_many_jobs": "You already have {count} videos waiting or running (the limit is "
+                     "{limit}). Wait for one to finish, or /cancel one.",
+    "queue_full": "The bot is busy ({count} videos in line). Please try again later.",
+    "quota_exceeded": "This needs {cost} credits and you have {left} left today. Try the "
+                      "preview preset, or wait about {hours} h for the reset.",
+    "no_such_job": "No job {job} of yours was found. /history lists your jobs.",
+    "nothing_to_cancel": "You have no video waiting or running.",
+    "not_cancellable": "Job {job} is already {status}.",
+    "not_yours": "Only the person who asked for this video can use its buttons.",
+    "top_preset": "This is already the best preset.",
+    "unknown_flag": "Unknown option {flag}. Options: {options}.",
+    "bad_flag_value": "{flag} needs {expected} (got {value}).",
+    "caption_too_long": "The caption is {length} characters; the limit is {limit}. Shorten it.",
+    "prompt_too_long": "The prompt is {length} characters; the limit is {limit}. Shorten it.",
+    "empty_prompt": "Please describe the motion, e.g. “a cat turning its head slowly”.",
+    "out_of_range": "{name} must be between {lo} and {hi} (got {value}).",
+    "bad_preset": "Unknown preset '{name}'. Choose one of: {choices}.",
+    "bad_resolution": "Resolution must be one of {choices}.",
+    "bad_size": "Size {size} is not allowed: each side must be a multiple of {multiple} "
+                "between {lo} and {hi}, e.g. 640x384.",
+    "size_too_large": "Size {size} is over the 1024p pixel budget (1024x1024). Pick a "
+                      "smaller size.",
+    # Photos.
+    "image_empty": "The file is empty. Send the photo again.",
+    "image_unreadable": "This file is not an image I can read; send a JPEG, PNG or WebP photo.",
+    "image_damaged": "The photo looks damaged or cut off. Send it again, or send another one.",
+    "image_format": "{format} images are not supported; send a JPEG, PNG or WebP photo.",
+    "image_animated": "Animated images are not supported; send a JPEG, PNG or WebP photo "
+                      "(a single frame).",
+    "image_too_small": "The photo is {size}; it needs at least {min_side} pixels on the short "
+                       "side. Send a larger photo.",
+    "image_too_large": "The photo is too large ({size}): the limit is {max_megapixels} "
+                       "megapixels. Send a smaller photo.",
+    "photo_too_big": "This file is {size_mib} MiB; the limit is {limit_mib} MiB. Send a "
+                     "smaller photo.",
+    "not_an_image": "“{name}” is not an image. Attach a JPEG, PNG or WebP photo.",
+    # Replies to commands.
+    "downloading": "Got it, checking the photo…",
+    "preset_set": "Your default preset is now {preset}.",
+    "preset_current": "Your default preset: {preset}. Change it with /preset NAME.",
+    "presets_head": "Presets (credits):",
+    "preset_line": "• {name}: {resolution}, {frames} frames @ {fps} fps, {steps} steps, "
+                   "guidance {guidance} · {cost} · {description}",
+    "preset_about_preview": "quick check that the motion works",
+    "preset_about_standard": "balanced, the default",
+    "preset_about_high": "more detail, slower",
+    "preset_about_max": "best quality, needs a large GPU",
+    "quota": "Credits left today: {left} of {allowance} (used {spent}, extra {granted}). "
+             "Resets in about {hours} h. Standard costs 1 credit.",
+    "quota_unlimited": "You have no credit limit (admin).",
+    "queue_empty": "The queue is empty: a new video starts right away.",
+    "queue_line": "{count} videos in line{paused}. {mine}",
+    "queue_paused": " (paused)",
+    "queue_mine": "Yours: {jobs}.",
+    "queue_none_mine": "None of them is yours.",
+    "queue_running": "running",
+    "history_empty": "You have no videos yet.",
+    "history_head": "Your recent videos:",
+    "history_line": "{job} · {status} · {preset} · seed {seed} · {prompt}",
+    "status_queued": "queued",
+    "status_running": "running",
+    "status_done": "done",
+    "status_delivered": "done",
+    "status_failed": "failed",
+    "status_cancelled": "cancelled",
+    "button_reroll": "🎲 Re-roll",
+    "button_better": "✨ Better quality",
+    "button_cancel": "✖ Cancel",
+    "help": HELP,
+    "album_limit": "Only the first {limit} photos of an album are animated.",
+    "album_none": "None of the files in this album is a photo I can use.",
+    "late_result": "{mention} your video is ready (job {job}).",
+    # Telegram only.
+    "tg_welcome": "Hi! Send me a photo with a caption that describes the motion and I will "
+                  "animate it into a short video.",
+    "tg_group_hint": "In groups, start the caption with /animate, or reply /animate PROMPT "
+                     "to a photo.",
+    "tg_cmd_animate": "animate a photo (caption, or reply to a photo)",
+    "tg_cmd_help": "how to write a prompt, options, presets",
+    "tg_cmd_presets": "the quality presets and their cost",
+    "tg_cmd_preset": "set your default preset: /preset NAME",
+    "tg_cmd_quota": "your credits for today",
+    "tg_cmd_queue": "the queue and your place in it",
+    "tg_cmd_cancel": "cancel your video: /cancel [job]",
+    "tg_cmd_history": "your recent videos and their seeds",
+    # Discord only.
+    "dc_no_image_in_message": "That message has no image attachment to animate.",
+    "dc_dms_off": "This bot works in servers only; use /animate in a channel.",
+    "dc_modal_title": "Animate image",
+    "dc_modal_prompt": "Describe the motion",
+    "dc_modal_placeholder": "a cat turning its head slowly --preset preview",
+    "dc_help": "Use /animate with an image and a prompt, or right-click a message with an "
+               "image → Apps → Animate image. The options of /animate (or --flags typed into "
+               "the prompt) override the preset.",
+    # Admins.
+    "admin_only": "This command is for admins.",
+    "admin_help": "Admin commands:\n{verbs}\nUSER is an id, @username, or omitted when "
+                  "replying to the person's message.",
+    "admin_usage": "Usage: /admin {usage}",
+    "admin_verb_quota": "quota USER: credits and recent jobs",
+    "admin_verb_allowance": "allowance USER CREDITS: set the daily allowance ('default' to "
+                            "clear)",
+    "admin_verb_grant": "grant USER CREDITS: add credits for today",
+    "admin_verb_reset": "reset USER: reset today's usage",
+    "admin_verb_ban": "ban USER: ban and cancel their jobs",
+    "admin_verb_unban": "unban USER: lift a ban",
+    "admin_verb_role": "role USER trusted|user (admins are set in I2V_ADMINS)",
+    "admin_verb_allow": "allow USER|chat:ID: add to the allow-list",
+    "admin_verb_disallow": "disallow USER|chat:ID: remove from the allow-list",
+    "admin_verb_pause": "pause: stop starting new jobs",
+    "admin_verb_resume": "resume: start jobs again",
+    "admin_verb_cancel": "cancel JOB: cancel anyone's job",
+    "admin_verb_stats": "stats: today's jobs, GPU time, failures, queue, top users",
+    "unknown_user": "No user {user} has used this bot yet.",
+    "need_user": "Name the user: an id, @username, or reply to their message.",
+    "bad_credits": "'{value}' is not a number of credits (0-100000).",
+    "bad_role": "Role must be trusted or user; admins are the people listed in I2V_ADMINS.",
+    "self_ban": "You cannot ban yourself.",
+    "admin_quota": "{user}: role {role}{banned}, {left} of {allowance} credits left (spent "
+                   "{spent}, granted {granted})",
+    "admin_banned_mark": " (banned)",
+    "admin_job_line": "{job} {status} {preset} seed {seed} {prompt}",
+    "admin_allowance_set": "{user}: daily allowance {amount}.",
+    "admin_allowance_default": "{user}: daily allowance back to the default.",
+    "admin_granted": "{user}: {amount} credits added for today.",
+    "admin_reset": "{user}: today's usage reset.",
+    "admin_banned": "{user} is banned ({count} of their jobs cancelled).",
+    "admin_unbanned": "{user} is no longer banned.",
+    "admin_role_set": "{user} is now {role}.",
+    "admin_allowed": "{who} added to the allow-list.",
+    "admin_disallowed": "{who} removed from the allow-list.",
+    "admin_paused": "Queue paused: running jobs finish, new ones wait.",
+    "admin_resumed": "Queue resumed.",
+    "admin_cancelled": "Job {job}: {status}.",
+    "admin_stats": "Today: {counts}\nGPU time: {gpu_minutes} min; failures: {failures}\n"
+                   "Queue: {active} active{paused}\nTop users: {top}\nAs of {now}",
+    "admin_stats_none": "none",
+}

@@ -1,0 +1,129 @@
+"""Replies built once from plain data, per language; Telegram, Discord, the web page and the
+CLI only format and send them. Units are the same everywhere: sizes in MiB, hours rounded
+up, durations in s or min."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from bot.models import EventKind, Job, JobEvent, JobStatus, Note, VideoResult
+from bot.quotas import PRESET_COSTS, Balance, credits, hours_until
+from bot.service import QueueView
+from bot.texts import text
+from engine.params import PRESETS
+
+MIB = 2**20
+
+
+def mib(size_bytes: float) -> str:
+    """Bytes as MiB with one decimal, the unit of every size the bots show."""
+    return f"{size_bytes / MIB:.1f}".removesuffix(".0")
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    return f"{math.ceil(seconds / 60)} min"
+
+
+def cost(amount: int, lang: str) -> str:
+    """'1 credit', '0.3 credits': what a job costs, in words."""
+    return text("credit_one", lang) if amount == 100 else \
+        text("credit_many", lang, amount=credits(amount))
+
+
+def progress_bar(step: int, total: int, width: int = 12) -> str:
+    filled = round(width * step / total) if total else 0
+    return "▰" * filled + "▱" * (width - filled)
+
+
+def note_text(note: Note | None, lang: str) -> str:
+    return text(note.key, lang, **note.params) if note else ""
+
+
+def status_line(event: JobEvent) -> str:
+    """The one status message a chat shows for a job, edited in place as events arrive."""
+    lang, job, kind = event.language, event.job, event.kind
+    if kind is EventKind.QUEUED:
+        key = "queued" if event.eta_seconds is not None else "queued_no_eta"
+        line = text(key, lang, position=event.position, eta=duration(event.eta_seconds),
+                    job=job.id, cost=cost(job.cost, lang))
+        return line + ("\n" + text("paused", lang) if event.paused else "")
+    if kind is EventKind.STARTED:
+        return text("started", lang, job=job.id)
+    if kind is EventKind.PROGRESS:
+        return text("progress", lang, job=job.id, step=event.step, total=event.total_steps,
+                    bar=progress_bar(event.step, event.total_steps))
+    if kind is EventKind.ENCODING:
+        return text("encoding", lang, job=job.id)
+    if kind is EventKind.DONE:
+        return text("done", lang, job=job.id)
+    if kind is EventKind.FAILED:
+        return text("failed", lang, job=job.id, reason=note_text(event.reason, lang))
+    return text("cancelled", lang, job=job.id)
+
+
+def result_caption(job: Job, result: VideoResult, lang: str = "en", limit: int = 1024) -> str:
+    """The caption under a finished video, the prompt shortened so the whole fits `limit`."""
+    p = job.params
+    fields = dict(preset=p.preset, seed=p.seed, width=result.width, height=result.height,
+                  frames=result.frames, fps=result.fps, steps=p.steps, guidance=p.guidance,
+                  seconds=duration(job.run_seconds), cost=cost(job.cost, lang), job=job.id)
+    rest = len(text("result", lang, prompt="", **fields))
+    prompt = p.prompt
+    if rest + len(prompt) > limit:
+        prompt = prompt[: max(0, limit - rest - 1)] + "…"
+    caption = text("result", lang, prompt=prompt, **fields)
+    if job.note:
+        caption = (caption + "\n" + note_text(job.note, lang))[:limit]
+    return caption
+
+
+def presets_reply(lang: str) -> str:
+    lines = [text("presets_head", lang)]
+    for p in PRESETS.values():
+        lines.append(text("preset_line", lang, name=p.name, resolution=p.resolution,
+                          frames=p.frames, fps=p.fps, steps=p.steps, guidance=p.guidance,
+                          cost=cost(PRESET_COSTS[p.name], lang),
+                          description=text(f"preset_about_{p.name}", lang)))
+    return "\n".join(lines)
+
+
+def quota_reply(balance: Balance, lang: str, now: float | None = None) -> str:
+    if balance.allowance is None:
+        return text("quota_unlimited", lang)
+    return text("quota", lang, left=credits(balance.left), allowance=credits(balance.allowance),
+                spent=credits(balance.spent), granted=credits(balance.granted),
+                hours=hours_until(balance.resets_at, time.time() if now is None else now))
+
+
+def queue_reply(view: QueueView, lang: str) -> str:
+    if view.length == 0:
+        return text("queue_empty", lang)
+    if view.mine:
+        jobs = ", ".join(f"{job.id} ({text('queue_running', lang) if place == 0 else f'#{place}'})"
+                         for job, place in view.mine)
+        mine = text("queue_mine", lang, jobs=jobs)
+    else:
+        mine = text("queue_none_mine", lang)
+    return text("queue_line", lang, count=view.length, mine=mine,
+                paused=text("queue_paused", lang) if view.paused else "")
+
+
+def status_name(status: JobStatus, lang: str) -> str:
+    return text(f"status_{status.value}", lang)
+
+
+def history_reply(jobs: list[Job], lang: str) -> str:
+    if not jobs:
+        return text("history_empty", lang)
+    return "\n".join([text("history_head", lang)] + [
+        text("history_line", lang, job=j.id, status=status_name(j.status, lang),
+             preset=j.params.preset, seed=j.seed, prompt=j.params.prompt[:60]) for j in jobs])
+
+
+def help_reply(lang: str) -> str:
+    return text("help", lang)

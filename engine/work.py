@@ -1,0 +1,63 @@
+"""What crosses the GPU-work boundary: a job's spec in, events and an MP4 out.
+
+Plain, torch-free types shared by the core's executors and the workers that run the engine
+(a thread in the bot, or `i2vbot worker` processes on other machines).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.params import GenParams
+
+
+@dataclass(frozen=True)
+class RenderSpec:
+    """One job as a worker sees it. `photo` is the file as the person sent it (decoded on
+    the worker); the MP4 is written to `output`, its poster beside it."""
+
+    job_id: str
+    params: GenParams
+    photo: Path
+    output: Path
+    max_bytes: int | None = None  # the platform's upload limit: the MP4 is made to fit
+
+
+@dataclass(frozen=True)
+class RenderedVideo:
+    path: Path
+    poster: Path
+    width: int
+    height: int
+    frames: int
+    fps: int
+    duration: float  # seconds
+    size_bytes: int
+    params: GenParams  # as run: size and seed filled in, lower after an out-of-memory
+    lowered_from: str | None = None  # the size asked for, when the GPU made it run lower
+
+
+class WorkKind(enum.StrEnum):
+    STARTED = "started"
+    PROGRESS = "progress"
+    ENCODING = "encoding"
+    DONE = "done"
+    FAILED = "failed"
+    STOPPED = "stopped"  # stopped between steps, unfinished (cancel, shutdown, batch-mate)
+    LOST = "lost"  # the worker running it died or vanished
+
+
+@dataclass(frozen=True)
+class WorkEvent:
+    kind: WorkKind
+    job_id: str
+    step: int = 0
+    total: int = 0
+    video: RenderedVideo | None = None
+    reason: str | None = None  # FAILED: a code of the text catalogue
+    reason_params: Mapping[str, Any] = field(default_factory=dict)
+    detail: str | None = None  # FAILED/LOST: what happened, for the log only

@@ -1,0 +1,104 @@
+"""Spec in, MP4 out: what a worker does with a batch of compatible jobs.
+
+Used by the bot's local executor (a thread) and by `i2vbot worker` processes alike. It
+decodes each photo, runs the engine once for the batch, encodes each clip and reports every
+step through `emit`; it never raises for a job's own failure, which becomes a FAILED event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from PIL import Image
+
+from engine.errors import GenerationCancelled, GenerationFailed, Rejected
+from engine.generator import Clip, Engine, VideoJob
+from engine.images import load_photo
+from engine.video import encode_mp4
+from engine.work import RenderedVideo, RenderSpec, WorkEvent, WorkKind
+
+logger = logging.getLogger(__name__)
+
+Emit = Callable[[WorkEvent], None]
+
+
+class BatchRenderer:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def load(self) -> None:
+        self.engine.load()
+
+    def describe(self) -> str:
+        return self.engine.describe()
+
+    def run(self, specs: Sequence[RenderSpec], emit: Emit,
+            should_stop: Callable[[], bool]) -> None:
+        """Render the batch; blocks (call it from a worker thread)."""
+        for spec in specs:
+            emit(WorkEvent(WorkKind.STARTED, spec.job_id))
+        ready = [(spec, photo) for spec in specs
+                 if (photo := self._photo(spec, emit)) is not None]
+        if not ready:
+            return
+
+        def on_step(step: int, total: int) -> None:
+            for spec, _ in ready:
+                emit(WorkEvent(WorkKind.PROGRESS, spec.job_id, step=step, total=total))
+
+        try:
+            clips = self.engine.generate([VideoJob(photo, spec.params) for spec, photo in ready],
+                                         on_step, should_stop)
+        except GenerationCancelled:
+            for spec, _ in ready:
+                emit(WorkEvent(WorkKind.STOPPED, spec.job_id))
+            return
+        except (GenerationFailed, Rejected) as exc:
+            for spec, _ in ready:
+                emit(_failed(spec, exc))
+            return
+        except Exception as exc:  # the worker outlives any one batch
+            logger.exception("jobs %s: generation failed", [s.job_id for s, _ in ready])
+            for spec, _ in ready:
+                emit(_failed(spec, exc))
+            return
+        for (spec, _), clip in zip(ready, clips, strict=True):
+            emit(WorkEvent(WorkKind.ENCODING, spec.job_id))
+            emit(self._encode(spec, clip))
+
+    @staticmethod
+    def _photo(spec: RenderSpec, emit: Emit) -> Image.Image | None:
+        try:
+            try:
+                data = spec.photo.read_bytes()
+            except FileNotFoundError:
+                raise Rejected("input_missing", f"photo {spec.photo} is gone") from None
+            return load_photo(data)
+        except Rejected as exc:
+            emit(_failed(spec, exc))
+            return None
+
+    @staticmethod
+    def _encode(spec: RenderSpec, clip: Clip) -> WorkEvent:
+        try:
+            video = encode_mp4(clip.frames, clip.params.fps, spec.output,
+                               max_bytes=spec.max_bytes)
+        except Rejected as exc:
+            return _failed(spec, exc)
+        except Exception as exc:
+            logger.exception("job %s: encoding failed", spec.job_id)
+            return _failed(spec, exc)
+        return WorkEvent(WorkKind.DONE, spec.job_id, video=RenderedVideo(
+            path=video.path, poster=video.poster, width=video.width, height=video.height,
+            frames=video.frames, fps=video.fps, duration=video.duration,
+            size_bytes=video.size_bytes, params=clip.params, lowered_from=clip.lowered_from))
+
+
+def _failed(spec: RenderSpec, exc: Exception) -> WorkEvent:
+    """A FAILED event: a code the person's language can explain, the details for the log."""
+    if isinstance(exc, Rejected | GenerationFailed):
+        return WorkEvent(WorkKind.FAILED, spec.job_id, reason=exc.code,
+                         reason_params=dict(exc.params), detail=str(exc))
+    return WorkEvent(WorkKind.FAILED, spec.job_id, reason="internal_error",
+                     detail=f"{type(exc).__name__}: {exc}")

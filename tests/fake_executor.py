@@ -1,0 +1,199 @@
+"""A scripted stand-in for the GPU: the executor port without a model.
+
+Jobs run instantly through every event a real worker sends (started, one progress event per
+denoising step, encoding, done with a real MP4 made by ffmpeg), unless a test scripts
+otherwise: hold a job at a step until released, fail it with a reason, lose its worker.
+Everything is deterministic: nothing depends on how fast the machine is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.video import encode_mp4
+from engine.work import RenderedVideo, RenderSpec, WorkEvent, WorkKind
+
+
+@dataclass
+class Script:
+    """What happens to jobs whose prompt contains `word`."""
+
+    word: str
+    fail: str | None = None  # a catalogue code
+    lose: int = 0  # the first N attempts lose their worker mid-run
+    hold_at: int | None = None  # stop after this step until released
+
+
+@dataclass
+class _Batch:
+    specs: list[RenderSpec]
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+
+class FakeExecutor:
+    def __init__(self, slots: int = 1) -> None:
+        self.slots = slots
+        self.started = False
+        self.fail_start: Exception | None = None
+        self.submitted: list[list[str]] = []  # job ids of each batch, in order
+        self.scripts: list[Script] = []
+        self._holds: dict[str, int] = {}
+        self._encode_holds: set[str] = set()
+        self._released: dict[str, asyncio.Event] = {}
+        self._reached: dict[tuple[str, int], asyncio.Event] = {}
+        self._losses: dict[str, int] = {}
+        self._batches: list[_Batch] = []
+        self._events: asyncio.Queue[WorkEvent | None] = asyncio.Queue()
+
+    # Scripting
+
+    def script(self, word: str, **behaviour: object) -> Script:
+        script = Script(word, **behaviour)  # type: ignore[arg-type]
+        self.scripts.append(script)
+        return script
+
+    def hold(self, job_id: str, step: int = 1) -> None:
+        """Stop `job_id` after `step` until `release(job_id)`."""
+        self._holds[job_id] = step
+
+    def hold_encoding(self, job_id: str) -> None:
+        """Keep `job_id` in its encoding (after its last step) until `release(job_id)`."""
+        self._encode_holds.add(job_id)
+
+    def release(self, job_id: str) -> None:
+        self._released.setdefault(job_id, asyncio.Event()).set()
+
+    async def reached(self, job_id: str, step: int = 1, timeout: float = 10) -> None:
+        """Wait until `job_id` has finished denoising step `step`."""
+        event = self._reached.setdefault((job_id, step), asyncio.Event())
+        await asyncio.wait_for(event.wait(), timeout)
+
+    @property
+    def running(self) -> list[str]:
+        return [s.job_id for b in self._batches if b.task and not b.task.done() for s in b.specs]
+
+    # The executor port
+
+    def free_slots(self) -> int:
+        return self.slots - sum(1 for b in self._batches if b.task and not b.task.done())
+
+    def describe(self) -> str:
+        return f"fake executor ({self.slots} slots)"
+
+    async def start(self) -> None:
+        if self.fail_start is not None:
+            raise self.fail_start
+        self.started = True
+
+    async def submit(self, specs: Sequence[RenderSpec]) -> None:
+        assert self.free_slots() > 0, "submitted to a busy executor"
+        batch = _Batch(list(specs))
+        self.submitted.append([s.job_id for s in specs])
+        batch.task = asyncio.create_task(self._run(batch))
+        self._batches.append(batch)
+
+    async def cancel(self, job_id: str) -> None:
+        for batch in self._batches:
+            if any(s.job_id == job_id for s in batch.specs):
+                batch.stop.set()  # a batch stops as a whole, held jobs included
+                for spec in batch.specs:
+                    self.release(spec.job_id)
+
+    async def next_event(self) -> WorkEvent | None:
+        return await self._events.get()
+
+    async def stop(self) -> None:
+        for batch in self._batches:
+            batch.stop.set()
+            for spec in batch.specs:
+                self.release(spec.job_id)
+        await asyncio.gather(*(b.task for b in self._batches if b.task),
+                             return_exceptions=True)
+
+    # One batch
+
+    def _scripts(self, spec: RenderSpec) -> list[Script]:
+        return [s for s in self.scripts if s.word in spec.params.prompt]
+
+    async def _run(self, batch: _Batch) -> None:
+        emit = self._events.put_nowait
+        try:
+            for spec in batch.specs:
+                emit(WorkEvent(WorkKind.STARTED, spec.job_id))
+            steps = batch.specs[0].params.steps
+            for step in range(1, steps + 1):
+                await asyncio.sleep(0)
+                if batch.stop.is_set():
+                    for spec in batch.specs:
+                        emit(WorkEvent(WorkKind.STOPPED, spec.job_id))
+                    return
+                for spec in batch.specs:
+                    emit(WorkEvent(WorkKind.PROGRESS, spec.job_id, step=step, total=steps))
+                    self._reached.setdefault((spec.job_id, step), asyncio.Event()).set()
+                if await self._lost(batch, step):
+                    return
+                await self._wait_if_held(batch, step)
+            if batch.stop.is_set():
+                for spec in batch.specs:
+                    emit(WorkEvent(WorkKind.STOPPED, spec.job_id))
+                return
+            for spec in batch.specs:
+                emit(WorkEvent(WorkKind.ENCODING, spec.job_id))
+                if spec.job_id in self._encode_holds:  # a stop does not interrupt ffmpeg
+                    await self._released.setdefault(spec.job_id, asyncio.Event()).wait()
+                emit(await asyncio.to_thread(self._finish, spec))
+        finally:
+            emit(None)
+
+    async def _lost(self, batch: _Batch, step: int) -> bool:
+        if step != 1:
+            return False
+        lost = False
+        for spec in batch.specs:
+            for script in self._scripts(spec):
+                done = self._losses.get(spec.job_id, 0)
+                if done < script.lose:
+                    self._losses[spec.job_id] = done + 1
+                    lost = True
+        if lost:
+            for spec in batch.specs:
+                self._events.put_nowait(WorkEvent(WorkKind.LOST, spec.job_id,
+                                                  detail="the fake worker vanished"))
+        return lost
+
+    async def _wait_if_held(self, batch: _Batch, step: int) -> None:
+        for spec in batch.specs:
+            held_at = self._holds.get(spec.job_id)
+            for script in self._scripts(spec):
+                held_at = script.hold_at if held_at is None else held_at
+            if held_at == step:
+                released = self._released.setdefault(spec.job_id, asyncio.Event())
+                await released.wait()
+
+    def _finish(self, spec: RenderSpec) -> WorkEvent:
+        for script in self._scripts(spec):
+            if script.fail:
+                return WorkEvent(WorkKind.FAILED, spec.job_id, reason=script.fail,
+                                 detail=f"scripted failure {script.fail}")
+        params = spec.params
+        width, height = params.width or 128, params.height or 128
+        frames = solid_frames(params.frames, width, height, params.seed or 0)
+        video = encode_mp4(frames, params.fps, spec.output, max_bytes=spec.max_bytes)
+        return WorkEvent(WorkKind.DONE, spec.job_id, video=RenderedVideo(
+            path=video.path, poster=video.poster, width=video.width, height=video.height,
+            frames=video.frames, fps=video.fps, duration=video.duration,
+            size_bytes=video.size_bytes, params=params))
+
+
+def solid_frames(count: int, width: int, height: int, seed: int) -> np.ndarray:
+    """Frames whose colour follows the seed: same seed, same video."""
+    rng = np.random.default_rng(seed)
+    colour = rng.integers(40, 215, size=3, dtype=np.uint8)
+    frames = np.broadcast_to(colour, (count, height, width, 3)).copy()
+    frames[:, :, : width // 2] //= 2  # not uniform, so an encoder has something to do
+    return frames
