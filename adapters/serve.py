@@ -13,6 +13,7 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from typing import Protocol
 
 from adapters.app import App
@@ -50,7 +51,8 @@ def stop_on_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
+async def serve(settings: Settings, stop: asyncio.Event | None = None,
+                build_adapters: Callable[[Settings, App], list[Adapter]] = configured) -> int:
     """Run every configured platform until SIGINT/SIGTERM (or until `stop` is set)."""
     if not (settings.telegram_token or settings.discord_token):
         print("No chat platform is configured. Set TELEGRAM_BOT_TOKEN and/or "
@@ -61,7 +63,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         stop = asyncio.Event()
         stop_on_signals(stop)
     app = await App.build(settings)
-    adapters = configured(settings, app)
+    adapters = build_adapters(settings, app)
     started: list[Adapter] = []
     try:
         for adapter in adapters:
@@ -76,6 +78,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             return 1
         await app.start()
         log.info("serving %s", ", ".join(a.platform for a in started))
+        print(f"i2v-bot is serving {', '.join(a.platform for a in started)} with "
+              f"{app.executor.describe()}. Ctrl-C stops it.", file=sys.stderr)
         await stop.wait()
         log.info("shutting down")
     finally:
@@ -96,8 +100,8 @@ async def _start_all(adapters: list[Adapter], started: list[Adapter]) -> list[st
     for adapter in adapters:
         try:
             await adapter.start()
-        except StartError as exc:
-            log.error("%s could not start: %s", adapter.platform, exc, exc_info=exc.__cause__)
+        except StartError as exc:  # the terminal gets one line; the log file the details
+            log.info("%s could not start: %s", adapter.platform, exc, exc_info=exc.__cause__)
             failures.append(str(exc))
         else:
             started.append(adapter)

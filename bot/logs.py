@@ -35,13 +35,17 @@ class RedactSecrets(logging.Formatter):
 
 def setup_logging(data_dir: Path, level: str, secrets: Iterable[str],
                   console: bool = True) -> Path:
+    """Everything at `level` to a new file under data/logs/; warnings and errors also to
+    the terminal (what the operator must see; the story behind them is in the file)."""
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     path = logs / time.strftime("i2vbot_%Y%m%d_%H%M%S.log")
     formatter = RedactSecrets(secrets)
     handlers: list[logging.Handler] = [logging.FileHandler(path, encoding="utf-8")]
     if console:
-        handlers.append(logging.StreamHandler())
+        terminal = logging.StreamHandler()
+        terminal.setLevel(logging.WARNING)
+        handlers.append(terminal)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

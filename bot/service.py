@@ -106,9 +106,10 @@ class Core:
         await self.check_access(user, request.chat.chat_id)
         with refusals():
             params = self._params(request, user)
+            # The nominal pixel budget sets the cost, not the photo's shape.
+            cost = job_cost(params)
             size = await asyncio.to_thread(check_photo, request.image)
             params = params.sized_for(*size)
-        cost = job_cost(params)
         chat = replace(request.chat, language=request.chat.language or request.person.language)
         async with self.store.transaction():
             self._check_limits(user)

@@ -6,6 +6,7 @@ values it needs passed in. Every field is documented in `.env.example`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -15,7 +16,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from engine.params import DEFAULT_PRESET, PRESETS
 
 CommaList = Annotated[list[str], NoDecode]
-ADMIN_PLATFORMS = ("telegram", "discord")
+# Who may be an admin: Telegram and Discord users by their numeric id; the web page's and
+# the terminal's users by their name there.
+ADMIN_ID = {"telegram": r"\d+", "discord": r"\d+", "web": r"[\w.-]+", "cli": r"[\w.-]+"}
 
 # What a bad value should have looked like, said when it is refused (pydantic's own words
 # are for developers).
@@ -106,7 +109,7 @@ class Settings(BaseSettings):
     def _check_admins(cls, value: list[str]) -> list[str]:
         for entry in value:
             platform, _, ident = entry.partition(":")
-            if platform not in ADMIN_PLATFORMS or not ident.isdigit():
+            if platform not in ADMIN_ID or not re.fullmatch(ADMIN_ID[platform], ident):
                 raise ValueError(f"{entry!r} is not an admin: {EXPECTED['I2V_ADMINS']}")
         return value
 

@@ -12,13 +12,9 @@ from bot.quotas import PRESET_COSTS, Balance, credits, hours_until
 from bot.service import QueueView
 from bot.texts import text
 from engine.params import PRESETS
+from engine.video import mib
 
-MIB = 2**20
-
-
-def mib(size_bytes: float) -> str:
-    """Bytes as MiB with one decimal, the unit of every size the bots show."""
-    return f"{size_bytes / MIB:.1f}".removesuffix(".0")
+__all__ = ["mib"]  # the one way sizes are shown, shared with the engine's messages
 
 
 def duration(seconds: float | None) -> str:

@@ -275,8 +275,8 @@ class EngineRunner:
         with measured(self.unet, self.device, shape.steps, keep_inputs) as clock:
             start = time.perf_counter()
             clips = self.engine.generate(jobs)
-            if clips[0].note:  # the engine stepped down a resolution: not this row's shape
-                raise RuntimeError(clips[0].note)
+            if clips[0].lowered_from:  # the engine stepped down: not this row's shape
+                raise RuntimeError(f"ran lower than {clips[0].lowered_from}")
             sync(self.device)
             split(timing, clock, start, time.perf_counter())
         timing.frames = [clip.frames for clip in clips]

@@ -100,11 +100,17 @@ def _fit_budget(frames: np.ndarray, fps: int, tmp: Path, size: int, max_bytes: i
         size = tmp.stat().st_size
         if size <= max_bytes:
             return size
-    limit_mib = max_bytes / 2**20
     raise Rejected("video_too_large",
-                   f"The video does not fit the {limit_mib:.1f} MiB upload limit here. Ask "
+                   f"The video does not fit the {mib(max_bytes)} MiB upload limit here. Ask "
                    "for fewer frames, a lower resolution, or a lower fps.",
-                   limit_mib=round(limit_mib, 1))
+                   limit_mib=mib(max_bytes))
+
+
+def mib(size_bytes: float) -> str:
+    """Bytes as MiB, the unit of every size shown to people: '10', '1.5', '0.01'."""
+    value = size_bytes / 2**20
+    shown = f"{value:.1f}" if value >= 0.1 else f"{value:.2g}"
+    return shown.removesuffix(".0")
 
 
 def read_video(path: Path) -> tuple[np.ndarray, float]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.errors import Rejected
 from engine.video import encode_mp4
 from engine.work import RenderedVideo, RenderSpec, WorkEvent, WorkKind
 
@@ -121,34 +122,42 @@ class FakeExecutor:
         return [s for s in self.scripts if s.word in spec.params.prompt]
 
     async def _run(self, batch: _Batch) -> None:
-        emit = self._events.put_nowait
         try:
+            await self._script(batch)
+        except Exception as exc:  # a bug in the fake must fail its jobs, not hang the test
             for spec in batch.specs:
-                emit(WorkEvent(WorkKind.STARTED, spec.job_id))
-            steps = batch.specs[0].params.steps
-            for step in range(1, steps + 1):
-                await asyncio.sleep(0)
-                if batch.stop.is_set():
-                    for spec in batch.specs:
-                        emit(WorkEvent(WorkKind.STOPPED, spec.job_id))
-                    return
-                for spec in batch.specs:
-                    emit(WorkEvent(WorkKind.PROGRESS, spec.job_id, step=step, total=steps))
-                    self._reached.setdefault((spec.job_id, step), asyncio.Event()).set()
-                if await self._lost(batch, step):
-                    return
-                await self._wait_if_held(batch, step)
+                self._events.put_nowait(WorkEvent(WorkKind.FAILED, spec.job_id,
+                                                  reason="internal_error", detail=repr(exc)))
+            raise
+        finally:
+            self._events.put_nowait(None)
+
+    async def _script(self, batch: _Batch) -> None:
+        emit = self._events.put_nowait
+        for spec in batch.specs:
+            emit(WorkEvent(WorkKind.STARTED, spec.job_id))
+        steps = batch.specs[0].params.steps
+        for step in range(1, steps + 1):
+            await asyncio.sleep(0)
             if batch.stop.is_set():
                 for spec in batch.specs:
                     emit(WorkEvent(WorkKind.STOPPED, spec.job_id))
                 return
             for spec in batch.specs:
-                emit(WorkEvent(WorkKind.ENCODING, spec.job_id))
-                if spec.job_id in self._encode_holds:  # a stop does not interrupt ffmpeg
-                    await self._released.setdefault(spec.job_id, asyncio.Event()).wait()
-                emit(await asyncio.to_thread(self._finish, spec))
-        finally:
-            emit(None)
+                emit(WorkEvent(WorkKind.PROGRESS, spec.job_id, step=step, total=steps))
+                self._reached.setdefault((spec.job_id, step), asyncio.Event()).set()
+            if await self._lost(batch, step):
+                return
+            await self._wait_if_held(batch, step)
+        if batch.stop.is_set():
+            for spec in batch.specs:
+                emit(WorkEvent(WorkKind.STOPPED, spec.job_id))
+            return
+        for spec in batch.specs:
+            emit(WorkEvent(WorkKind.ENCODING, spec.job_id))
+            if spec.job_id in self._encode_holds:  # a stop does not interrupt ffmpeg
+                await self._released.setdefault(spec.job_id, asyncio.Event()).wait()
+            emit(await asyncio.to_thread(self._finish, spec))
 
     async def _lost(self, batch: _Batch, step: int) -> bool:
         if step != 1:
@@ -183,7 +192,11 @@ class FakeExecutor:
         params = spec.params
         width, height = params.width or 128, params.height or 128
         frames = solid_frames(params.frames, width, height, params.seed or 0)
-        video = encode_mp4(frames, params.fps, spec.output, max_bytes=spec.max_bytes)
+        try:
+            video = encode_mp4(frames, params.fps, spec.output, max_bytes=spec.max_bytes)
+        except Rejected as exc:  # as the real worker reports it
+            return WorkEvent(WorkKind.FAILED, spec.job_id, reason=exc.code,
+                             reason_params=exc.params, detail=str(exc))
         return WorkEvent(WorkKind.DONE, spec.job_id, video=RenderedVideo(
             path=video.path, poster=video.poster, width=video.width, height=video.height,
             frames=video.frames, fps=video.fps, duration=video.duration,

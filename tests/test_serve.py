@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
-from adapters.cli import serve
+from adapters.discord_bot import DiscordAdapter
+from adapters.serve import serve
+from adapters.telegram_bot import TelegramAdapter
 from tests.core.conftest import FAST, make_settings
 from tests.discord.conftest import animate_data, interaction
 from tests.discord.fake_discord import FakeDiscord
@@ -22,10 +24,14 @@ async def test_serve_runs_both_platforms_on_one_queue(tmp_path, tiny_model_dir):
     settings = make_settings(
         tmp_path / "data", I2V_MODEL=str(tiny_model_dir), TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_BASE_URL=telegram.base_url, TELEGRAM_API_FILE_URL=telegram.file_url,
-        DISCORD_BOT_TOKEN="fake-token", DISCORD_API_BASE_URL=discord.api_url,
-        DISCORD_GATEWAY_URL=discord.gateway_url)
+        DISCORD_BOT_TOKEN="fake-token")
+
+    def adapters(settings, app):  # Discord's hosts resolve to the fake through its connector
+        return [TelegramAdapter(settings, app),
+                DiscordAdapter(settings, app, discord.connector())]
+
     stop = asyncio.Event()
-    server = asyncio.create_task(serve(settings, stop))
+    server = asyncio.create_task(serve(settings, stop, adapters))
     try:
         ann = Person(telegram, 10)
         await ann.photo(f"a cat turning its head {FAST}")
@@ -42,7 +48,7 @@ async def test_serve_runs_both_platforms_on_one_queue(tmp_path, tiny_model_dir):
         await discord.close()
     with sqlite3.connect(settings.db_path) as db:
         rows = db.execute("SELECT platform, status FROM jobs ORDER BY platform").fetchall()
-    assert rows == [("discord", "done"), ("telegram", "done")]  # one store, one queue
+    assert rows == [("discord", "delivered"), ("telegram", "delivered")]  # one store, one queue
 
 
 async def test_a_rejected_token_stops_serve_with_a_message_that_hides_it(tmp_path, monkeypatch,
@@ -75,5 +81,7 @@ async def test_a_rejected_token_stops_serve_with_a_message_that_hides_it(tmp_pat
         await runner.cleanup()
     assert code == 1
     out, err = capfd.readouterr()
-    assert "rejected" in err and token not in out + err
+    assert "Telegram refused the bot token: check TELEGRAM_BOT_TOKEN" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert token not in out + err
     assert all(token not in p.read_text() for p in (tmp_path / "data" / "logs").glob("*.log"))

@@ -71,8 +71,13 @@ class DiscordAdapter:
         gateway.add_done_callback(_report_exit)
         self._tasks.append(gateway)
         if wanted(self.bot, self.settings):
-            self._tasks.append(asyncio.create_task(sync_until_done(self.bot, self.settings),
-                                                   name="discord-sync"))
+            try:
+                await sync(self.bot, self.settings)
+            except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
+                log.warning("discord: registering the slash commands failed (%s); the bot "
+                            "serves meanwhile and tries again in the background", exc)
+                self._tasks.append(asyncio.create_task(
+                    sync_until_done(self.bot, self.settings), name="discord-sync"))
 
     async def wait_until_ready(self, timeout: float = 30) -> None:
         await asyncio.wait_for(self.bot.wait_until_ready(), timeout)
@@ -97,13 +102,14 @@ class DiscordAdapter:
         await self.notifier.notify(event)
 
 
-async def sync_commands(settings: Settings) -> int:
+async def sync_commands(settings: Settings,
+                        connector: aiohttp.BaseConnector | None = None) -> int:
     """`i2vbot sync-commands`: log in over REST only, register, report, exit code."""
     if settings.discord_token is None:
         print("DISCORD_BOT_TOKEN is not set.", file=sys.stderr)
         return 2
     app = await App.build(settings)
-    bot = build_bot(settings, app)
+    bot = build_bot(settings, app, connector)
     try:
         await login(bot, settings)  # which runs setup_hook: the commands are in the tree
         count = await sync(bot, settings)

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 
+import aiohttp
 import discord
 from discord.ext import commands
 
@@ -72,7 +73,7 @@ async def sync_until_done(bot: commands.Bot, settings: Settings,
         try:
             await sync(bot, settings)
             return
-        except (discord.HTTPException, OSError) as exc:
+        except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
             delay = delays[min(attempt, len(delays) - 1)]
             log.warning("discord: registering the slash commands failed (%s); trying again "
                         "in %.0f s", exc, delay)

@@ -63,6 +63,7 @@ EN: dict[str, str] = {
     "video_too_big": "The video came out at {size_mib} MiB, over the upload limit of "
                      "{limit_mib} MiB. Try fewer frames or a lower resolution.",
     "upload_failed": "The video was made but could not be sent here.",
+    "chat_gone": "The bot can no longer write in this chat.",
     # Refusals.
     "need_photo": "Send a photo with a caption that describes the motion, e.g. “a cat "
                   "turning its head slowly”.",

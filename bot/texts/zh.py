@@ -49,6 +49,7 @@ ZH: dict[str, str] = {
     "video_too_large": "视频超出此处 {limit_mib} MiB 的上传上限，请减少帧数、降低分辨率或帧率。",
     "video_too_big": "视频压缩后仍有 {size_mib} MiB，超过上传上限 {limit_mib} MiB。请减少帧数或降低分辨率。",
     "upload_failed": "视频已生成，但无法在这里发送。",
+    "chat_gone": "机器人已无法在此聊天中发言。",
     "need_photo": "请发送一张照片，并在说明中描述动作，例如“a cat turning its head slowly”。",
     "need_caption": "请为照片添加说明来描述动作，例如“a woman smiling and waving slowly”。"
                     "发送 /help 查看技巧。",

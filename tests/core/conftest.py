@@ -83,7 +83,7 @@ def gpu() -> FakeExecutor:
 @pytest.fixture
 async def app(settings, gpu, recorder) -> AsyncIterator[App]:
     app = await App.build(settings, executor=gpu)
-    app.events.register("test", recorder)
+    app.events.register("cli", recorder)
     await app.start()
     yield app
     await app.close()
@@ -92,7 +92,7 @@ async def app(settings, gpu, recorder) -> AsyncIterator[App]:
 @pytest.fixture
 async def engine_app(settings, tiny_engine, recorder) -> AsyncIterator[App]:
     app = await App.build(settings, executor=tiny_executor(tiny_engine))
-    app.events.register("test", recorder)
+    app.events.register("cli", recorder)
     await app.start()
     yield app
     await app.close()
@@ -100,6 +100,6 @@ async def engine_app(settings, tiny_engine, recorder) -> AsyncIterator[App]:
 
 def request(user: str = "u1", caption: str = f"a cat turning its head {FAST}",
             image: bytes | None = None, **fields) -> JobRequest:
-    return JobRequest(person=Person("test", user, name=user), chat=ChatRef("test", user),
+    return JobRequest(person=Person("cli", user, name=user), chat=ChatRef("cli", user),
                       image=image if image is not None else make_photo(160, 128),
                       caption=caption, **fields)

@@ -3,7 +3,8 @@
 import pytest
 
 from bot.captions import parse_caption
-from engine.errors import UserError
+from bot.errors import UserError
+from engine.errors import Rejected
 from engine.params import GenParams
 
 GOOD = [
@@ -49,7 +50,7 @@ def test_bad_captions_say_what_is_wrong(caption, key, message):
     with pytest.raises(UserError) as err:
         parse_caption(caption)
     assert err.value.key == key
-    assert message in err.value.message
+    assert message in str(err.value)
 
 
 OUT_OF_RANGE = [
@@ -66,9 +67,9 @@ OUT_OF_RANGE = [
 
 @pytest.mark.parametrize(("overrides", "message"), OUT_OF_RANGE)
 def test_values_out_of_range_name_the_range(overrides, message):
-    with pytest.raises(UserError) as err:
+    with pytest.raises(Rejected) as err:
         GenParams.from_preset("standard", "waves", **overrides)
-    assert message in err.value.message
+    assert message in str(UserError.from_rejection(err.value))
 
 
 def test_flags_override_the_preset():

@@ -62,7 +62,7 @@ def test_presets_lists_every_preset_with_its_cost(capsys):
     for line in ("preview: 512p, 8 frames @ 8 fps, 30 steps", "standard: 512p, 16 frames",
                  "high: 768p, 24 frames @ 12 fps, 80 steps", "max: 1024p, 32 frames"):
         assert line in out
-    assert "· 1 ·" in out  # standard costs one credit
+    assert "· 1 credit ·" in out  # standard costs one credit
 
 
 def test_doctor_reports_without_revealing_tokens(env, monkeypatch, capsys):

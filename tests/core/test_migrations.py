@@ -1,12 +1,21 @@
 """The schema migrates from an empty file and from every older version, keeping data."""
 
+import json
 import sqlite3
 import time
 
 import pytest
 
-from bot.migrations import LATEST, MIGRATIONS
+from bot.models import JobStatus
 from bot.store import Store
+from bot.store.migrations import LATEST, MIGRATIONS
+
+# A job's chat as the Telegram adapter stored it before schema 4.
+TELEGRAM_CHAT = json.dumps({"chat_id": 555, "chat_type": "private", "status_message_id": 7,
+                            "reply_to_message_id": 6, "max_bytes": 50 * 2**20, "lang": "en"})
+DISCORD_CHAT = json.dumps({"application_id": "9", "interaction_token": "tok",
+                           "token_created_at": 100.0, "channel_id": "70", "guild_id": "80",
+                           "user_id": "1001", "max_bytes": 10 * 2**20, "lang": "zh-CN"})
 
 
 def make_old_database(path, version):
@@ -19,8 +28,8 @@ def make_old_database(path, version):
                "VALUES ('telegram', '42', 'Ann', ?)", (time.time(),))
     db.execute(
         "INSERT INTO jobs (id, user_id, platform, chat, status, caption, params, seed, "
-        "input_path, created_at) VALUES ('abc234', 1, 'telegram', '{}', 'queued', 'waves', "
-        "'{\"prompt\": \"waves\", \"seed\": 5}', 5, 'x.img', ?)", (time.time(),))
+        "input_path, created_at) VALUES ('abc234', 1, 'telegram', ?, 'queued', 'waves', "
+        "'{\"prompt\": \"waves\", \"seed\": 5}', 5, 'x.img', ?)", (TELEGRAM_CHAT, time.time()))
     db.commit()
     db.close()
 
@@ -28,10 +37,10 @@ def make_old_database(path, version):
 async def test_empty_file_gets_the_latest_schema(tmp_path):
     store = await Store.open(tmp_path / "new.sqlite3")
     try:
-        assert await store.scalar("PRAGMA user_version") == LATEST
-        assert await store.scalar("PRAGMA journal_mode") == "wal"
-        tables = {r[0] for r in await store.rows("SELECT name FROM sqlite_master")}
-        assert {"users", "jobs", "job_transitions", "ledger", "allowlist", "flags"} <= tables
+        assert await store.schema_version() == LATEST
+        assert await store.journal_mode() == "wal"
+        assert {"users", "jobs", "job_transitions", "ledger", "allowlist", "flags"} <= \
+            await store.tables()
     finally:
         await store.close()
 
@@ -42,13 +51,41 @@ async def test_older_schema_is_migrated_and_keeps_its_data(tmp_path, version):
     make_old_database(path, version)
     store = await Store.open(path)
     try:
-        assert await store.scalar("PRAGMA user_version") == LATEST
+        assert await store.schema_version() == LATEST
         user = await store.find_user("telegram", "42")
         assert user is not None and user.name == "Ann" and user.daily_credits is None
         job = await store.get_job("abc234")
         assert job is not None and job.params.prompt == "waves" and job.cost == 0
+        assert job.chat.platform == "telegram" and job.chat.chat_id == "555"
+        assert job.chat.status_message == "7" and job.chat.upload_limit == 50 * 2**20
+        assert job.status is JobStatus.QUEUED
         await store.add_ledger(user.id, -100, "reserve", job_id=job.id)
         assert await store.job_ledger_sum(job.id) == -100
+    finally:
+        await store.close()
+
+
+async def test_schema_4_turns_old_chats_into_chat_refs_and_done_into_delivered(tmp_path):
+    path = tmp_path / "v3.sqlite3"
+    make_old_database(path, 3)
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO users (platform, platform_id, name, created_at) "
+                   "VALUES ('discord', '1001', 'Bo', 0)")
+        db.execute(
+            "INSERT INTO jobs (id, user_id, platform, chat, status, caption, params, seed, "
+            "input_path, created_at, started_at, finished_at, note) VALUES ('def567', 2, "
+            "'discord', ?, 'done', 'x', '{\"prompt\": \"x\", \"seed\": 1}', 1, 'x', 0, 5, 9, "
+            "'restarted')", (DISCORD_CHAT,))
+    store = await Store.open(path)
+    try:
+        job = await store.get_job("def567")
+        assert job.status is JobStatus.DELIVERED and job.delivered_at == 9
+        assert job.chat.chat_id == "70" and not job.chat.private
+        assert job.chat.language == "zh-CN" and job.chat.upload_limit == 10 * 2**20
+        assert json.loads(job.chat.handle) == {"app": "9", "token": "tok", "at": 100.0,
+                                               "user": "1001"}
+        assert job.note.key == "restarted"
+        assert (await store.find_user("discord", "1001")).last_served_at == 5
     finally:
         await store.close()
 

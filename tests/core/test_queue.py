@@ -170,7 +170,7 @@ async def test_compatible_jobs_share_a_batch_and_a_cancel_stops_only_its_own(tmp
                                                                             recorder):
     gpu = FakeExecutor()
     app = await App.build(make_settings(tmp_path / "data", I2V_MAX_BATCH=3), executor=gpu)
-    app.events.register("test", recorder)
+    app.events.register("cli", recorder)
     await app.start()
     await app.lifecycle.set_paused(True)
     try:
@@ -194,7 +194,7 @@ async def test_compatible_jobs_share_a_batch_and_a_cancel_stops_only_its_own(tmp
 async def test_a_clean_shutdown_puts_the_running_job_back_without_using_its_retry(settings):
     gpu, recorder = FakeExecutor(), Recorder()
     app = await App.build(settings, executor=gpu)
-    app.events.register("test", recorder)
+    app.events.register("cli", recorder)
     await app.start()
     job = await app.core.submit(request())
     gpu.hold(job.id, step=1)
@@ -204,7 +204,7 @@ async def test_a_clean_shutdown_puts_the_running_job_back_without_using_its_retr
 
     recorder = Recorder()
     app = await App.build(settings, executor=FakeExecutor())
-    app.events.register("test", recorder)
+    app.events.register("cli", recorder)
     await app.start()
     try:
         end = await recorder.wait_for(job.id, END)
@@ -216,14 +216,14 @@ async def test_a_clean_shutdown_puts_the_running_job_back_without_using_its_retr
 async def test_a_job_cut_off_twice_fails_with_a_notice_and_a_refund(settings):
     app = await App.build(settings, executor=FakeExecutor())
     recorder = Recorder()
-    app.events.register("test", recorder)
+    app.events.register("cli", recorder)
     await app.load()
     job = await app.core.submit(request())
     await app.close()
     with sqlite3.connect(settings.db_path) as db:  # as a process killed twice leaves it
         db.execute("UPDATE jobs SET status = 'running', attempts = 2 WHERE id = ?", (job.id,))
     app = await App.build(settings, executor=FakeExecutor())
-    app.events.register("test", recorder)
+    app.events.register("cli", recorder)
     await app.start()
     end = await recorder.wait_for(job.id, END)
     await app.close()
@@ -234,7 +234,7 @@ async def test_a_job_cut_off_twice_fails_with_a_notice_and_a_refund(settings):
 async def test_a_video_made_but_not_delivered_is_sent_again_after_a_restart(settings):
     recorder = Recorder()
     app = await App.build(settings, executor=FakeExecutor())
-    app.events.register("test", recorder)
+    app.events.register("cli", recorder)
     await app.start()
     sent = await app.core.submit(request("ann"))
     lost = await app.core.submit(request("bob"))
@@ -245,7 +245,7 @@ async def test_a_video_made_but_not_delivered_is_sent_again_after_a_restart(sett
 
     recorder = Recorder()
     app = await App.build(settings, executor=FakeExecutor())
-    app.events.register("test", recorder)
+    app.events.register("cli", recorder)
     await app.start()
     try:
         again = await recorder.wait_for(sent.id, END)
@@ -268,7 +268,7 @@ async def test_after_a_restart_the_gpu_starts_before_places_are_announced_again(
 
     recorder = Recorder()
     app = await App.build(settings, executor=FakeExecutor())
-    app.events.register("test", recorder)
+    app.events.register("cli", recorder)
     await app.start()
     try:
         await recorder.wait_for(jobs[0].id, [EventKind.STARTED])

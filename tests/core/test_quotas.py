@@ -8,13 +8,12 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.app import App
+from bot.errors import UserError
 from bot.models import EventKind, JobStatus, Person, Role
 from bot.quotas import PRESET_COSTS, Quotas, credits, job_cost
-from engine.errors import UserError
 from engine.params import GenParams
-from tests.core.conftest import FAST, Recorder, make_settings, request
-
-END = (EventKind.DONE, EventKind.FAILED, EventKind.CANCELLED)
+from tests.core.conftest import END, FAST, Recorder, make_settings, request
+from tests.fake_executor import FakeExecutor
 
 
 def test_costs_follow_the_work_and_standard_costs_one():
@@ -27,20 +26,19 @@ def test_costs_follow_the_work_and_standard_costs_one():
 
 async def _ledger_matches_balances(app: App) -> None:
     since = app.core.quotas.period_start()
-    for row in await app.store.rows("SELECT id FROM users"):
-        user = await app.store.get_user(row["id"])
+    for user in await app.store.all_users():
         balance = await app.core.quotas.balance(user)
         if balance.allowance is None:
             continue
-        total = sum(r["delta"] for r in await app.store.ledger(user.id, since))
+        total = sum(entry.delta for entry in await app.store.ledger(user.id, since))
         assert balance.left == balance.allowance + total
 
 
 async def test_fifty_simultaneous_submissions_with_three_credits_accept_three(
         tmp_path, tiny_engine):
     settings = make_settings(tmp_path / "data", I2V_DAILY_CREDITS=3, I2V_MAX_JOBS_PER_USER=100)
-    app = await App.build(settings, renderer=tiny_engine)
-    await app.queue.set_paused(True)  # nothing finishes while they race
+    app = await App.build(settings, executor=FakeExecutor())
+    await app.lifecycle.set_paused(True)  # nothing finishes while they race
     try:
         caption = "waves --preset standard"  # 1 credit each, whatever the photo's shape
         results = await asyncio.gather(*(app.core.submit(request("greedy", caption=caption))
@@ -49,44 +47,45 @@ async def test_fifty_simultaneous_submissions_with_three_credits_accept_three(
         refused = [r for r in results if isinstance(r, UserError)]
         assert len(accepted) == 3 and len(refused) == 47
         assert {e.key for e in refused} == {"quota_exceeded"}
-        assert "you have 0 left today" in refused[0].message
-        user = await app.store.find_user("test", "greedy")
+        assert "you have 0 left today" in str(refused[0])
+        user = await app.store.find_user("cli", "greedy")
         assert (await app.core.quotas.balance(user)).left == 0
-        assert await app.store.count_active(user.id) == 3
+        assert await app.store.count_active(user.id) == 3 == app.lifecycle.active(user.id)
         await _ledger_matches_balances(app)
     finally:
         await app.close()
 
 
-async def test_a_failing_job_gives_its_credits_back(app, recorder):
+async def test_a_failing_job_gives_its_credits_back(engine_app, recorder):
+    app = engine_app
     job = await app.core.submit(request())
-    user = await app.store.find_user("test", "u1")
+    user = await app.store.find_user("cli", "u1")
     before = (await app.core.quotas.balance(user)).left
-    await app.queue.set_paused(True)
+    await app.lifecycle.set_paused(True)
     second = await app.core.submit(request())
     second.input_path.unlink()  # the photo vanished from disk before the job ran
-    await app.queue.set_paused(False)
+    await app.lifecycle.set_paused(False)
     await recorder.wait_for(job.id, END)
     end = await recorder.wait_for(second.id, END)
-    assert end.kind is EventKind.FAILED and "photo of this job is gone" in end.message
+    assert end.kind is EventKind.FAILED and end.reason.key == "input_missing"
     after = (await app.core.quotas.balance(user)).left
     assert after == before  # the first job kept its cost, the failed one gave it back
-    kinds = [r["kind"] for r in await app.store.ledger(user.id)]
+    kinds = [entry.kind for entry in await app.store.ledger(user.id)]
     assert kinds == ["reserve", "reserve", "refund"]
     await _ledger_matches_balances(app)
 
 
-async def test_a_restart_leaves_no_credit_held_by_a_dead_job(settings, tiny_engine):
-    app = await App.build(settings, renderer=tiny_engine)
-    await app.queue.set_paused(True)
+async def test_a_restart_leaves_no_credit_held_by_a_dead_job(settings):
+    app = await App.build(settings, executor=FakeExecutor())
+    await app.lifecycle.set_paused(True)
     job = await app.core.submit(request())
     # A crash between marking the job failed and refunding it: credit held by a dead job.
     await app.store.update_job(job.id, status=JobStatus.FAILED)
     assert await app.store.job_ledger_sum(job.id) == -job.cost
     await app.close()
 
-    app = await App.build(settings, renderer=tiny_engine)
-    app.events.register("test", Recorder())
+    app = await App.build(settings, executor=FakeExecutor())
+    app.events.register("cli", Recorder())
     await app.start()
     try:
         assert await app.store.job_ledger_sum(job.id) == 0
@@ -96,10 +95,10 @@ async def test_a_restart_leaves_no_credit_held_by_a_dead_job(settings, tiny_engi
 
 
 async def test_users_are_served_in_turn(app, recorder):
-    await app.queue.set_paused(True)
+    await app.lifecycle.set_paused(True)
     burst = [await app.core.submit(request("alice")) for _ in range(5)]
     single = await app.core.submit(request("bob"))
-    await app.queue.set_paused(False)
+    await app.lifecycle.set_paused(False)
     for job in [*burst, single]:
         await recorder.wait_for(job.id, END)
     order = recorder.started_order()
@@ -107,23 +106,23 @@ async def test_users_are_served_in_turn(app, recorder):
 
 
 async def test_trusted_users_go_first(app, recorder):
-    await app.queue.set_paused(True)
+    await app.lifecycle.set_paused(True)
     plain = await app.core.submit(request("plain"))
-    vip_user = await app.store.find_user("test", "plain")
+    vip_user = await app.store.find_user("cli", "plain")
     assert vip_user.role is Role.USER
-    vip = await app.core.user(Person("test", "vip"))
-    await app.store.update_user(vip.id, role=Role.TRUSTED)
+    vip = await app.core.user(Person("cli", "vip"))
+    await app.core.set_role(vip, Role.TRUSTED)
     trusted = await app.core.submit(request("vip"))
-    await app.queue.set_paused(False)
+    await app.lifecycle.set_paused(False)
     await recorder.wait_for(plain.id, END)
     await recorder.wait_for(trusted.id, END)
     assert recorder.started_order()[:2] == [trusted.id, plain.id]
 
 
-async def test_limits_per_user_and_for_the_whole_queue(tmp_path, tiny_engine):
+async def test_limits_per_user_and_for_the_whole_queue(tmp_path):
     settings = make_settings(tmp_path / "data", I2V_MAX_JOBS_PER_USER=2, I2V_MAX_QUEUE=3)
-    app = await App.build(settings, renderer=tiny_engine)
-    await app.queue.set_paused(True)
+    app = await App.build(settings, executor=FakeExecutor())
+    await app.lifecycle.set_paused(True)
     try:
         for _ in range(2):
             await app.core.submit(request("a"))
@@ -138,46 +137,46 @@ async def test_limits_per_user_and_for_the_whole_queue(tmp_path, tiny_engine):
         await app.close()
 
 
-async def test_bans_allow_list_and_block_list(tmp_path, tiny_engine):
+async def test_bans_allow_list_and_block_list(tmp_path):
     settings = make_settings(tmp_path / "data", I2V_ALLOWLIST_MODE=True,
-                             I2V_BLOCKED_WORDS="gore,violence", I2V_ADMINS="test:boss")
-    app = await App.build(settings, renderer=tiny_engine)
-    await app.queue.set_paused(True)
+                             I2V_BLOCKED_WORDS="gore,violence", I2V_ADMINS="cli:boss")
+    app = await App.build(settings, executor=FakeExecutor())
+    await app.lifecycle.set_paused(True)
     try:
         with pytest.raises(UserError, match="private bot"):
             await app.core.submit(request("stranger"))
-        boss = Person("test", "boss")
+        boss = Person("cli", "boss")
         assert "added to the allow-list" in await app.admin.run(boss, "allow", ["stranger"])
         await app.core.submit(request("stranger"))
         with pytest.raises(UserError) as err:
             await app.core.submit(request("stranger", caption=f"a Gore scene {FAST}"))
-        assert err.value.key == "blocked_prompt" and "gore" not in err.value.message.lower()
+        assert err.value.key == "blocked_prompt" and "gore" not in str(err.value).lower()
         assert "is banned (1 of their jobs cancelled)" in await app.admin.run(
             boss, "ban", ["stranger"])
         with pytest.raises(UserError, match="cannot use this bot"):
             await app.core.submit(request("stranger"))
         with pytest.raises(UserError, match="for admins"):
-            await app.admin.run(Person("test", "stranger"), "unban", ["stranger"])
+            await app.admin.run(Person("cli", "stranger"), "unban", ["stranger"])
     finally:
         await app.close()
 
 
-async def test_admin_verbs_change_quotas_and_the_ledger_explains_them(tmp_path, tiny_engine):
-    settings = make_settings(tmp_path / "data", I2V_DAILY_CREDITS=2, I2V_ADMINS="test:boss")
-    app = await App.build(settings, renderer=tiny_engine)
-    await app.queue.set_paused(True)
-    boss = Person("test", "boss")
+async def test_admin_verbs_change_quotas_and_the_ledger_explains_them(tmp_path):
+    settings = make_settings(tmp_path / "data", I2V_DAILY_CREDITS=2, I2V_ADMINS="cli:boss")
+    app = await App.build(settings, executor=FakeExecutor())
+    await app.lifecycle.set_paused(True)
+    boss = Person("cli", "boss")
     try:
         done = await app.core.submit(request("ann", caption="waves --preset standard"))
         await app.store.update_job(done.id, status=JobStatus.DONE)  # as if it had run
         await app.core.submit(request("ann", caption="waves --preset preview"))
-        await app.store.update_user((await app.store.find_user("test", "ann")).id,
+        await app.store.update_user((await app.store.find_user("cli", "ann")).id,
                                     username="ann")
         assert "0.7 of 2 credits left" in await app.admin.run(boss, "quota", ["@ann"])
-        await app.admin.run(boss, "grant", ["3"], replied=Person("test", "ann"))
+        await app.admin.run(boss, "grant", ["3"], replied=Person("cli", "ann"))
         assert "3.7 of 2 credits left" in await app.admin.run(boss, "quota", ["ann"])
         # A reset gives back what was spent, not what the waiting job still holds.
-        await app.admin.run(boss, "reset", [], replied=Person("test", "ann"))
+        await app.admin.run(boss, "reset", [], replied=Person("cli", "ann"))
         assert "4.7 of 2 credits left" in await app.admin.run(boss, "quota", ["ann"])
         await app.admin.run(boss, "allowance", ["ann", "10"])
         assert "12.7 of 10 credits left" in await app.admin.run(boss, "quota", ["ann"])
@@ -201,7 +200,7 @@ async def test_the_allowance_resets_at_the_set_hour(tmp_path):
     quotas = Quotas(store, daily_credits=2, trusted_daily_credits=5, reset_hour_utc=6,
                     clock=lambda: now[0])
     try:
-        user = await store.upsert_user(Person("test", "ann"))
+        user = await store.upsert_user(Person("cli", "ann"))
         # The ledger's own timestamps come from the real clock: put rows at our fake times.
         await quotas.reserve(user, None, 150)
         await store.db.execute("UPDATE ledger SET at = ?", (now[0],))
@@ -221,13 +220,14 @@ async def test_a_job_cancelled_after_the_reset_hour_gives_nothing_to_the_new_day
     store = await Store.open(tmp_path / "q.sqlite3")
     quotas = Quotas(store, daily_credits=10, trusted_daily_credits=10, clock=lambda: now[0])
     try:
-        user = await store.upsert_user(Person("test", "night"))
+        user = await store.upsert_user(Person("cli", "night"))
         job_ids = []
         for n in range(10):
             job_ids.append(f"job{n:03d}")
             await store.db.execute(
                 "INSERT INTO jobs (id, user_id, platform, chat, status, caption, params, seed,"
-                " input_path, created_at, cost) VALUES (?, ?, 'test', '{}', 'cancelled', 'x',"
+                " input_path, created_at, cost) VALUES (?, ?, 'cli',"
+                " '{\"platform\": \"cli\", \"chat_id\": \"x\"}', 'cancelled', 'x',"
                 " '{\"prompt\": \"x\", \"seed\": 1}', 1, 'x', ?, 100)",
                 (job_ids[-1], user.id, now[0]))
             await quotas.reserve(user, job_ids[-1], 100)
@@ -241,16 +241,16 @@ async def test_a_job_cancelled_after_the_reset_hour_gives_nothing_to_the_new_day
         await store.close()
 
 
-async def test_someone_removed_from_the_admins_loses_the_role(tmp_path, tiny_engine):
-    settings = make_settings(tmp_path / "data", I2V_ADMINS="test:boss")
-    app = await App.build(settings, renderer=tiny_engine)
-    assert (await app.core.user(Person("test", "boss"))).role is Role.ADMIN
+async def test_someone_removed_from_the_admins_loses_the_role(tmp_path):
+    settings = make_settings(tmp_path / "data", I2V_ADMINS="cli:boss")
+    app = await App.build(settings, executor=FakeExecutor())
+    assert (await app.core.user(Person("cli", "boss"))).role is Role.ADMIN
     await app.close()
-    app = await App.build(make_settings(tmp_path / "data"), renderer=tiny_engine)
+    app = await App.build(make_settings(tmp_path / "data"), executor=FakeExecutor())
     try:
-        assert (await app.core.user(Person("test", "boss"))).role is Role.USER
+        assert (await app.core.user(Person("cli", "boss"))).role is Role.USER
         with pytest.raises(UserError, match="for admins"):
-            await app.admin.run(Person("test", "boss"), "stats", [])
+            await app.admin.run(Person("cli", "boss"), "stats", [])
     finally:
         await app.close()
 
@@ -263,14 +263,14 @@ def test_blocked_words_are_whole_words_in_spaced_scripts():
     assert blocked("一个暴力的场景", ("暴力",))
 
 
-async def test_an_id_typed_in_a_reply_names_the_user(tmp_path, tiny_engine):
-    app = await App.build(make_settings(tmp_path / "data", I2V_ADMINS="test:boss"),
-                          renderer=tiny_engine)
+async def test_an_id_typed_in_a_reply_names_the_user(tmp_path):
+    app = await App.build(make_settings(tmp_path / "data", I2V_ADMINS="cli:boss"),
+                          executor=FakeExecutor())
     try:
-        await app.core.user(Person("test", "12345"))
-        replied = Person("test", "bystander")
-        boss = Person("test", "boss")
-        assert "(test:12345) is banned" in await app.admin.run(boss, "ban", ["12345"], replied)
+        await app.core.user(Person("cli", "12345"))
+        replied = Person("cli", "bystander")
+        boss = Person("cli", "boss")
+        assert "(cli:12345) is banned" in await app.admin.run(boss, "ban", ["12345"], replied)
         assert not (await app.core.user(replied)).banned
         # ...while for a verb with a value, the reply names the user and the number is it.
         assert "2 credits added" in await app.admin.run(boss, "grant", ["2"], replied)

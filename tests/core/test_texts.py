@@ -1,18 +1,27 @@
-"""What people read: captions that fit, progress bars, Chinese where asked."""
+"""What people read: captions that fit, progress bars, Chinese where asked, and a
+catalogue in which every key the code uses exists in both languages and none is unused."""
 
+import ast
+import string
 from pathlib import Path
 
-from bot.models import EventKind, Job, JobEvent, JobStatus, VideoResult
-from bot.texts import error_text, language, result_caption, status_text
-from engine.errors import UserError
+from bot.errors import UserError
+from bot.models import ChatRef, EventKind, Job, JobEvent, JobStatus, Note, VideoResult
+from bot.quotas import Balance
+from bot.service import QueueView
+from bot.texts import CATALOGUE, error_text, language
+from bot.views import duration, mib, queue_reply, quota_reply, result_caption, status_line
 from engine.params import GenParams
 
+ROOT = Path(__file__).resolve().parents[2]
 
-def job(prompt: str) -> Job:
+
+def job(prompt: str, cost: int = 100) -> Job:
     params = GenParams.from_preset("standard", prompt, seed=42, width=640, height=384)
-    return Job(id="abc234", user_id=1, platform="test", chat={}, status=JobStatus.DONE,
-               caption=prompt, params=params, cost=100, input_path=Path("x"), attempts=1,
-               created_at=0.0, started_at=10.0, finished_at=41.0)
+    return Job(id="abc234", user_id=1, platform="cli", chat=ChatRef("cli", "me"),
+               status=JobStatus.DONE, caption=prompt, params=params, cost=cost,
+               input_path=Path("x"), attempts=1, created_at=0.0, started_at=10.0,
+               finished_at=41.0)
 
 
 RESULT = VideoResult(path=Path("v.mp4"), poster=Path("v.jpg"), params_path=Path("v.json"),
@@ -22,25 +31,98 @@ RESULT = VideoResult(path=Path("v.mp4"), poster=Path("v.jpg"), params_path=Path(
 def test_the_result_caption_names_every_parameter_and_fits_the_limit():
     caption = result_caption(job("a cat turning its head"), RESULT)
     for part in ("a cat turning its head", "preset standard", "seed 42", "640x384",
-                 "16 frames @ 8 fps", "50 steps", "guidance 9.0", "31 s", "1 credits",
+                 "16 frames @ 8 fps", "50 steps", "guidance 9.0", "took 31 s", "1 credit ·",
                  "job abc234"):
         assert part in caption
+    assert "0.3 credits" in result_caption(job("waves", cost=30), RESULT)
     long = result_caption(job("slowly " * 140), RESULT, limit=1024)  # 980 characters
     assert len(long) <= 1024 and "…" in long and "seed 42" in long
+    lowered = Job(**{**job("waves").__dict__, "note": Note("ran_lower", {"asked": "1024p",
+                                                                        "ran": "768p"})})
+    assert "Made at 768p: the GPU ran out of memory at 1024p." in result_caption(lowered,
+                                                                                 RESULT)
 
 
-def test_status_lines_show_place_progress_and_chinese():
+def test_status_lines_show_place_progress_pause_and_chinese():
     queued = JobEvent(EventKind.QUEUED, job("waves"), position=3, eta_seconds=95)
-    assert "#3 in line, about 2 min to wait" in status_text(queued)
+    assert "#3 in line, about 2 min to wait" in status_line(queued)
+    paused = JobEvent(EventKind.QUEUED, job("waves"), position=1, paused=True)
+    assert "paused by an admin" in status_line(paused)
     progress = JobEvent(EventKind.PROGRESS, job("waves"), language="zh", step=25,
                         total_steps=50)
-    assert "第 25/50 步" in status_text(progress) and "▰▰▰▰▰▰▱▱▱▱▱▱" in status_text(progress)
+    assert "第 25/50 步" in status_line(progress) and "▰▰▰▰▰▰▱▱▱▱▱▱" in status_line(progress)
+    failed = JobEvent(EventKind.FAILED, job("waves"), reason=Note("nan_frames"))
+    assert "try another seed" in status_line(failed) and "credits were returned" in \
+        status_line(failed)
+
+
+def test_units_are_the_same_everywhere():
+    assert mib(10 * 2**20) == "10" and mib(1.5 * 2**20) == "1.5"
+    assert duration(95) == "2 min" and duration(91 * 60 + 1) == "92 min" and duration(3) == "3 s"
+    balance = Balance(allowance=1000, spent=250, granted=0, left=750, resets_at=3 * 3600 + 60)
+    assert "in about 4 h" in quota_reply(balance, "en", now=0)  # 3 h 1 min: rounded up
+    view = QueueView(length=2, paused=True, mine=[(job("waves"), 0)])
+    assert queue_reply(view, "zh") == "队列中有 2 个视频（已暂停）。你的：abc234 (生成中)。"
 
 
 def test_languages_and_translated_errors():
     assert language("zh-hans") == language("zh-TW") == "zh"
     assert language("de") == language(None) == "en"
-    err = UserError("out_of_range", "frames must be between 8 and 32 (got 99).", name="frames",
-                    lo=8, hi=32, value=99)
+    err = UserError("out_of_range", name="frames", lo=8, hi=32, value=99)
     assert error_text(err, "zh") == "frames 必须在 8 到 32 之间（收到 99）。"
-    assert error_text(UserError("no_translation", "Plain English."), "zh") == "Plain English."
+    assert str(err) == "frames must be between 8 and 32 (got 99)."
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_english_and_chinese_have_the_same_keys_and_placeholders():
+    en, zh = CATALOGUE["en"], CATALOGUE["zh"]
+    assert set(en) == set(zh)
+    assert {k for k in en if _placeholders(en[k]) != _placeholders(zh[k])} == set()
+
+
+def _strings_in_code() -> tuple[set[str], set[str]]:
+    """Every string constant in the project's code, and the constant starts of f-strings
+    (`f"status_{...}"` uses every key starting with "status_")."""
+    constants, prefixes = set(), set()
+    for package in ("bot", "engine", "adapters"):
+        for path in (ROOT / package).rglob("*.py"):
+            if path.parent.name == "texts":
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    constants.add(node.value)
+                elif isinstance(node, ast.JoinedStr) and node.values and isinstance(
+                        node.values[0], ast.Constant):
+                    prefixes.add(node.values[0].value)
+    return constants, prefixes
+
+
+def _keys_the_code_uses() -> set[str]:
+    """The first argument of every text(), UserError(), Rejected(), GenerationFailed(),
+    Note() and undeliverable() call."""
+    calls = {"text", "UserError", "Rejected", "GenerationFailed", "OutOfGpuMemory", "Note",
+             "undeliverable"}
+    keys = set()
+    for package in ("bot", "engine", "adapters"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                args = node.args[1:] if name == "undeliverable" else node.args
+                if name in calls and args and isinstance(args[0], ast.Constant) \
+                        and isinstance(args[0].value, str):
+                    keys.add(args[0].value)
+    return keys
+
+
+def test_every_key_the_code_uses_exists_and_every_key_is_used():
+    catalogue = set(CATALOGUE["en"])
+    assert _keys_the_code_uses() - catalogue == set()
+    constants, prefixes = _strings_in_code()
+    unused = {key for key in catalogue if key not in constants
+              and not any(p and key.startswith(p) for p in prefixes)}
+    assert unused == set()

@@ -1,17 +1,22 @@
-"""A fake Discord, and the whole bot (core on the tiny engine + the real discord.py
-client) connected to it, per test."""
+"""A fake Discord, and the whole bot (the core on the scripted fake GPU + the real
+discord.py client) connected to it, per test."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from adapters.app import App
 from adapters.discord_bot import DiscordAdapter
+from adapters.discord_bot.notifier import DiscordNotifier
+from bot.executors.base import Executor
+from bot.settings import Settings
 from tests.core.conftest import make_settings
 from tests.discord.fake_discord import APP_ID, FakeDiscord, snowflake, user_payload
+from tests.fake_executor import FakeExecutor
 
 GUILD = 800000000000000001
 CHANNEL = 700000000000000001
@@ -30,30 +35,47 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 def discord_settings(tmp_path, fake: FakeDiscord, **values: Any):
     return make_settings(tmp_path / "data", DISCORD_BOT_TOKEN="fake-token",
-                         DISCORD_API_BASE_URL=fake.api_url,
-                         DISCORD_GATEWAY_URL=fake.gateway_url,
                          I2V_ADMINS=f"discord:{ADMIN}", **values)
 
 
+@dataclass
+class Harness:
+    """The bot under test: its core, its Discord adapter, its (fake) GPU."""
+
+    app: App
+    adapter: DiscordAdapter
+    gpu: Executor
+
+    @property
+    def settings(self) -> Settings:
+        return self.app.settings
+
+    @property
+    def notifier(self) -> DiscordNotifier:
+        return self.adapter.notifier
+
+
 @pytest.fixture
-async def bot(tmp_path, fake, tiny_engine) -> AsyncIterator[DiscordAdapter]:
-    async with running_bot(tmp_path, fake, tiny_engine) as adapter:
-        yield adapter
+async def bot(tmp_path, fake) -> AsyncIterator[Harness]:
+    async with running_bot(tmp_path, fake) as harness:
+        yield harness
 
 
 class running_bot:  # noqa: N801 (used like a function)
-    def __init__(self, tmp_path, fake, engine, **settings: Any) -> None:
+    def __init__(self, tmp_path, fake: FakeDiscord, gpu: Executor | None = None,
+                 **settings: Any) -> None:
         self.settings = discord_settings(tmp_path, fake, **settings)
-        self.engine = engine
+        self.fake = fake
+        self.gpu = gpu or FakeExecutor()
 
-    async def __aenter__(self) -> DiscordAdapter:
-        self.app = await App.build(self.settings, renderer=self.engine)
-        self.adapter = DiscordAdapter(self.settings, self.app)
+    async def __aenter__(self) -> Harness:
+        self.app = await App.build(self.settings, executor=self.gpu)
+        self.adapter = DiscordAdapter(self.settings, self.app, self.fake.connector())
         self.app.events.register("discord", self.adapter)
         await self.app.start()
         await self.adapter.start()
         await self.adapter.wait_until_ready()
-        return self.adapter
+        return Harness(self.app, self.adapter, self.gpu)
 
     async def __aexit__(self, *exc: object) -> None:
         await self.adapter.stop()

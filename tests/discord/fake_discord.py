@@ -1,6 +1,11 @@
 """A fake Discord on 127.0.0.1: the REST API, the CDN and the gateway websocket that the
 real discord.py client talks to in the end-to-end tests.
 
+The client is not re-pointed anywhere: it talks to https://discord.com, wss://gateway.discord.gg
+and https://cdn.discordapp.com as usual, through the connector this fake hands out (discord.py
+takes one in its constructor), which resolves those hosts to 127.0.0.1 and trusts the test
+certificate authority that signed this server's certificate.
+
 It records every request (JSON bodies and multipart files) and lets a test push gateway
 events (INTERACTION_CREATE) and queue failures (a 429 with `Via`, as Discord's proxy sends).
 """
@@ -11,12 +16,17 @@ import asyncio
 import itertools
 import json
 import re
+import socket
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
+import trustme
 from aiohttp import WSMsgType, web
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 RECORD = web.RequestKey("record", object)
 
@@ -24,6 +34,24 @@ APP_ID = 900000000000000001
 BOT_ID = 900000000000000002
 DM_CHANNEL = 600000000000000001
 EPOCH_MS = 1420070400000
+HOSTS = ("discord.com", "gateway.discord.gg", "cdn.discordapp.com")
+GATEWAY = "wss://gateway.discord.gg"
+CDN = "https://cdn.discordapp.com"
+
+
+class LoopbackResolver(AbstractResolver):
+    """Every host name resolves to the fake server's port on 127.0.0.1."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        return [ResolveResult(hostname=host, host="127.0.0.1", port=self.port,
+                              family=socket.AF_INET, proto=0, flags=socket.AI_NUMERICHOST)]
+
+    async def close(self) -> None:
+        pass
 
 
 def snowflake(counter=itertools.count(1)) -> int:  # noqa: B008 (a shared counter on purpose)
@@ -96,16 +124,19 @@ class FakeDiscord:
             web.delete(f"{api}/webhooks/{{app}}/{{token}}/messages/{{mid}}", self._deleted),
             web.post(f"{api}/channels/{{channel}}/messages", self._message),
             web.get("/attachments/{name}", self._attachment),
-            web.get("/gateway", self._websocket),
+            web.get("/", self._websocket),
         ])
         self.app = app
+        self._ca = trustme.CA()
 
     # Lifecycle and addresses
 
     async def start(self) -> None:
         self._runner = web.AppRunner(self.app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self._ca.issue_cert(*HOSTS).configure_cert(server_tls)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=server_tls)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
@@ -115,17 +146,11 @@ class FakeDiscord:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def api_url(self) -> str:
-        return f"{self.base}/api/v10"
-
-    @property
-    def gateway_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/gateway"
+    def connector(self) -> aiohttp.TCPConnector:
+        """What the bot under test connects through: Discord's hosts lead here."""
+        client_tls = ssl.create_default_context()
+        self._ca.configure_trust(client_tls)
+        return aiohttp.TCPConnector(resolver=LoopbackResolver(self.port), ssl=client_tls)
 
     # What tests use
 
@@ -144,8 +169,8 @@ class FakeDiscord:
         self.cdn[name] = (data, content_type or "application/octet-stream")
         payload = {"id": str(snowflake()), "filename": name,
                    "size": len(data) if size is None else size,
-                   "url": f"{self.base}/attachments/{name}",
-                   "proxy_url": f"{self.base}/attachments/{name}"}
+                   "url": f"{CDN}/attachments/{name}",
+                   "proxy_url": f"{CDN}/attachments/{name}"}
         if content_type:
             payload["content_type"] = content_type
         return payload
@@ -220,7 +245,7 @@ class FakeDiscord:
                       "owner": user_payload(1, "owner"), "verify_key": "00", "flags": 0})
 
     async def _gateway_info(self, request: web.Request) -> web.Response:
-        return reply({"url": self.gateway_url, "shards": 1, "session_start_limit": {
+        return reply({"url": GATEWAY, "shards": 1, "session_start_limit": {
             "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
 
     async def _put_commands(self, request: web.Request) -> web.Response:
@@ -242,8 +267,8 @@ class FakeDiscord:
         body = record.json or {}
         channel = request.match_info.get("channel", "700")
         attachments = [{"id": str(snowflake()), "filename": filename, "size": len(data),
-                        "url": f"{self.base}/attachments/{filename}",
-                        "proxy_url": f"{self.base}/attachments/{filename}"}
+                        "url": f"{CDN}/attachments/{filename}",
+                        "proxy_url": f"{CDN}/attachments/{filename}"}
                        for filename, data in record.files.values()]
         return reply({
             "id": str(snowflake()), "channel_id": channel, "type": 0,
@@ -276,7 +301,7 @@ class FakeDiscord:
                 self._seq += 1
                 await ws.send_str(json.dumps({"op": 0, "t": "READY", "s": self._seq, "d": {
                     "v": 10, "user": user_payload(BOT_ID, "i2vbot", bot=True), "guilds": [],
-                    "session_id": "fake-session", "resume_gateway_url": self.gateway_url,
+                    "session_id": "fake-session", "resume_gateway_url": GATEWAY,
                     "application": {"id": str(APP_ID), "flags": 0}, "shard": [0, 1]}}))
                 self.identified.set()
             elif frame["op"] == 1:  # HEARTBEAT

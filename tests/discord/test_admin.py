@@ -42,7 +42,7 @@ async def test_every_admin_verb_works_for_an_admin(bot, fake):
     assert await admin(fake, "unban", user=USER) == f"{label} is no longer banned."
     assert await admin(fake, "resume") == "Queue resumed."
     assert (await admin(fake, "stats")).startswith("Today: ")
-    assert not bot.app.queue.paused
+    assert not bot.app.lifecycle.paused
 
 
 async def test_every_admin_verb_is_refused_for_anyone_else(bot, fake):
@@ -55,5 +55,5 @@ async def test_every_admin_verb_is_refused_for_anyone_else(bot, fake):
     for verb, options in calls.items():
         answer = await admin(fake, verb, actor=USER, **options)
         assert answer == "This command is for admins.", verb
-    assert not bot.app.queue.paused
+    assert not bot.app.lifecycle.paused
     assert not (await bot.app.core.user(Person("discord", str(ADMIN)))).banned

@@ -68,18 +68,17 @@ async def test_the_synced_commands_have_the_attachment_the_presets_and_hidden_ad
     assert commands["animate"].get("default_member_permissions") is None
 
 
-async def test_a_guild_sync_happens_once_and_sync_commands_forces_it(tmp_path, fake,
-                                                                     tiny_engine):
+async def test_a_guild_sync_happens_once_and_sync_commands_forces_it(tmp_path, fake):
     from adapters.discord_bot import sync_commands
 
     guild = "800000000000000009"
-    async with running_bot(tmp_path, fake, tiny_engine, DISCORD_GUILD_ID=guild):
+    async with running_bot(tmp_path, fake, DISCORD_GUILD_ID=guild):
         pass
     assert set(fake.commands) == {guild}
-    async with running_bot(tmp_path, fake, tiny_engine, DISCORD_GUILD_ID=guild) as bot:
+    async with running_bot(tmp_path, fake, DISCORD_GUILD_ID=guild) as bot:
         settings = bot.settings
     assert len(fake.matching("PUT", "/commands$")) == 1  # unchanged: not synced again
-    assert await sync_commands(settings) == 0
+    assert await sync_commands(settings, fake.connector()) == 0
     assert len(fake.matching("PUT", f"/guilds/{guild}/commands$")) == 2
 
 
@@ -101,7 +100,7 @@ async def test_bad_requests_get_clear_private_answers_and_the_next_one_works(bot
 
     huge = fake.add_attachment("huge.png", b"x", "image/png", size=40 * MIB)
     answer = ephemeral_text(await send(fake, interaction(2, animate_data(huge, "waves"))))
-    assert "40.0 MB" in answer and "limit is 25 MB" in answer
+    assert "40 MiB" in answer and "limit is 25 MiB" in answer
     assert not any(r.path.startswith("/attachments") for r in fake.requests)
 
     payload = interaction(2, animate_data(photo(fake), "waves --frames 999"))
@@ -150,8 +149,8 @@ async def test_chinese_locales_get_chinese_replies(bot, fake):
     assert answer.startswith("Credits left today")
 
 
-async def test_direct_messages_can_be_turned_off(tmp_path, fake, tiny_engine):
-    async with running_bot(tmp_path, fake, tiny_engine, DISCORD_ALLOW_DMS=False):
+async def test_direct_messages_can_be_turned_off(tmp_path, fake):
+    async with running_bot(tmp_path, fake, DISCORD_ALLOW_DMS=False):
         assert {tuple(c["contexts"]) for c in fake.commands["global"]} == {(0,)}
         answer = ephemeral_text(await send(fake, interaction(2, slash("help"), guild=False)))
         assert "servers only" in answer

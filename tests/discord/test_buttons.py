@@ -54,7 +54,7 @@ async def test_buttons_work_for_the_owner_only(bot, fake, tmp_path):
 
 
 async def test_the_cancel_button_stops_a_waiting_job(bot, fake):
-    await bot.app.queue.set_paused(True)
+    await bot.app.lifecycle.set_paused(True)
     image = fake.add_attachment("cat.jpg", make_photo(160, 128), "image/jpeg")
     payload = interaction(2, animate_data(image, f"a cat turning {FAST}"))
     await send(fake, payload)

@@ -29,7 +29,7 @@ def test_clip_encodes_to_an_mp4_with_the_asked_shape(tiny_engine: Engine,
                                                      tmp_path: Path) -> None:
     clip = tiny_engine.generate([job(frames=8, fps=12, width=128, height=64, image_w=200)])[0]
     assert clip.frames.dtype == np.uint8 and clip.frames.shape == (8, 64, 128, 3)
-    assert clip.note is None and clip.params.seed == 1
+    assert clip.lowered_from is None and clip.params.seed == 1
     video = encode_mp4(clip.frames, clip.params.fps, tmp_path / "clip.mp4")
     frames, fps = read_video(video.path)
     assert frames.shape == (8, 64, 128, 3) and fps == 12
@@ -114,7 +114,7 @@ def test_oom_retries_once_at_the_next_lower_resolution(tiny_engine: Engine) -> N
     clip = engine.generate([VideoJob(make_image(300, 200), params)])[0]
     assert engine.sizes == [(640, 384), (320, 192)]
     assert clip.params.resolution == "256p" and clip.frames.shape == (8, 192, 320, 3)
-    assert clip.note == "Ran at 256p: the GPU ran out of memory at 512p."
+    assert clip.lowered_from == "512p"
 
 
 def test_oom_twice_is_a_clear_error(tiny_engine: Engine) -> None:

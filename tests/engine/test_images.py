@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.errors import UserError
+from engine.errors import Rejected
 from engine.images import crop_box, find_face, load_photo, prepare_image
 from engine.params import RESOLUTIONS, size_for
 from tests.images import make_face_photo, make_image, make_photo, png_bomb, raw_png
 
 
-def refused(data: bytes) -> UserError:
-    with pytest.raises(UserError) as info:
+def refused(data: bytes) -> Rejected:
+    with pytest.raises(Rejected) as info:
         load_photo(data)
     return info.value
 
@@ -25,24 +25,24 @@ def refused(data: bytes) -> UserError:
 
 def test_zero_bytes() -> None:
     err = refused(b"")
-    assert err.key == "image_empty" and "Send the photo again" in err.message
+    assert err.code == "image_empty" and "Send the photo again" in err.message
 
 
 def test_truncated_jpeg() -> None:
     data = make_photo(400, 300, "JPEG")
     err = refused(data[: len(data) // 2])
-    assert err.key == "image_damaged" and "damaged or cut off" in err.message
+    assert err.code == "image_damaged" and "damaged or cut off" in err.message
 
 
 def test_text_file_named_jpg() -> None:
     err = refused(b"This is a shopping list, not a photo.\n" * 20)
-    assert err.key == "image_unreadable"
+    assert err.code == "image_unreadable"
     assert "JPEG, PNG or WebP" in err.message
 
 
 def test_one_pixel_png() -> None:
     err = refused(make_photo(1, 1, "PNG"))
-    assert err.key == "image_too_small"
+    assert err.code == "image_too_small"
     assert "1x1" in err.message and "128" in err.message
 
 
@@ -50,14 +50,14 @@ def test_png_bomb_is_refused_from_its_header() -> None:
     data = png_bomb(20000)
     assert len(data) < 200_000  # small on disk, 400 MP decoded
     err = refused(data)
-    assert err.key == "image_too_large" and "40 megapixels" in err.message
+    assert err.code == "image_too_large" and "40 megapixels" in err.message
 
 
 def test_over_40_megapixels_below_pillows_own_limit() -> None:
     # 8000x6000 = 48 MP: under Pillow's bomb threshold, over ours; refused before decoding.
     data = raw_png(8000, 6000, 1, 0, b"")  # no pixel data at all: only the header is read
     err = refused(data)
-    assert err.key == "image_too_large" and "8000x6000" in err.message
+    assert err.code == "image_too_large" and "8000x6000" in err.message
 
 
 def test_animated_gif_refused_by_name() -> None:
@@ -65,7 +65,7 @@ def test_animated_gif_refused_by_name() -> None:
     frames = [make_image(200, 200), make_image(200, 200).transpose(Image.Transpose.ROTATE_90)]
     frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100)
     err = refused(out.getvalue())
-    assert err.key == "image_format"
+    assert err.code == "image_format"
     assert err.message.startswith("GIF images are not supported")
 
 
@@ -74,12 +74,12 @@ def test_animated_png_refused() -> None:
     frames = [make_image(200, 200), make_image(200, 200).transpose(Image.Transpose.ROTATE_90)]
     frames[0].save(out, "PNG", save_all=True, append_images=frames[1:], duration=100)
     err = refused(out.getvalue())
-    assert err.key == "image_animated" and "single frame" in err.message
+    assert err.code == "image_animated" and "single frame" in err.message
 
 
 def test_other_formats_refused_by_name() -> None:
     err = refused(make_photo(200, 200, "BMP"))
-    assert err.key == "image_format" and err.message.startswith("BMP images are not supported")
+    assert err.code == "image_format" and err.message.startswith("BMP images are not supported")
 
 
 # --- conversions ----------------------------------------------------------------------

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.errors import InternalError, UserError
+from engine.errors import InternalError, Rejected
 from engine.video import encode_mp4, read_video
 
 
@@ -67,9 +67,9 @@ def test_byte_budget_is_met_and_still_decodes(tmp_path: Path) -> None:
 
 
 def test_impossible_budget_is_a_user_error(tmp_path: Path) -> None:
-    with pytest.raises(UserError) as info:
+    with pytest.raises(Rejected) as info:
         encode_mp4(moving_square(8, 64, 64), 8, tmp_path / "x.mp4", max_bytes=1000)
-    assert info.value.key == "video_too_large"
+    assert info.value.code == "video_too_large"
     assert "fewer frames" in info.value.message
     assert not (tmp_path / "x.mp4").exists() and not list(tmp_path.glob(".*"))
 

@@ -1,4 +1,5 @@
-"""A real python-telegram-bot Application polling the fake Bot API, on the tiny engine."""
+"""A real python-telegram-bot Application polling the fake Bot API; the GPU is the scripted
+fake executor (the tiny engine where a test asks for `engine_tg`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import pytest
 
 from adapters.app import App
 from adapters.telegram_bot import TelegramAdapter
-from tests.core.conftest import make_settings
+from bot.executors.base import Executor
+from tests.core.conftest import make_settings, tiny_executor
+from tests.fake_executor import FakeExecutor
 from tests.images import make_photo
 from tests.telegram.fake_bot_api import TOKEN, Call, FakeBotApi
 
@@ -36,25 +39,26 @@ class Harness:
     api: FakeBotApi
     app: App
     adapter: TelegramAdapter
+    gpu: Executor
 
     def person(self, uid: int, lang: str = "en", username: str | None = None,
                chat: dict[str, Any] | None = None) -> Person:
         return Person(self.api, uid, lang, username, chat)
 
 
-async def start_harness(api: FakeBotApi, data_dir, tiny_engine, **settings: Any) -> Harness:
+async def start_harness(api: FakeBotApi, data_dir, gpu: Executor, **settings: Any) -> Harness:
     values = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": api.base_url,
               "TELEGRAM_API_FILE_URL": api.file_url, "I2V_ADMINS": f"telegram:{ADMIN_ID}",
               **settings}
     settings_ = make_settings(data_dir, **values)
-    app = await App.build(settings_, renderer=tiny_engine)
+    app = await App.build(settings_, executor=gpu)
     adapter = TelegramAdapter(settings_, app)
     adapter.poll_timeout = 1
     adapter.edit_intervals = EDIT_INTERVALS
     app.events.register("telegram", adapter)
     await app.start()
     await adapter.start()
-    return Harness(api, app, adapter)
+    return Harness(api, app, adapter, gpu)
 
 
 async def stop_harness(harness: Harness) -> None:
@@ -63,8 +67,15 @@ async def stop_harness(harness: Harness) -> None:
 
 
 @pytest.fixture
-async def tg(api, tmp_path, tiny_engine) -> AsyncIterator[Harness]:
-    harness = await start_harness(api, tmp_path / "data", tiny_engine)
+async def tg(api, tmp_path) -> AsyncIterator[Harness]:
+    harness = await start_harness(api, tmp_path / "data", FakeExecutor())
+    yield harness
+    await stop_harness(harness)
+
+
+@pytest.fixture
+async def engine_tg(api, tmp_path, tiny_engine) -> AsyncIterator[Harness]:
+    harness = await start_harness(api, tmp_path / "data", tiny_executor(tiny_engine))
     yield harness
     await stop_harness(harness)
 

@@ -35,14 +35,14 @@ async def test_reroll_and_better_quality_make_new_jobs_only_for_the_owner(tg):
     assert rerolled.params.preset == "preview" and rerolled.seed != 5
     assert improved.params.preset == "standard" and improved.seed == 5
     assert (improved.params.frames, improved.params.steps) == (8, 10)  # the flags still hold
-    assert original.status is rerolled.status is improved.status is JobStatus.DONE
+    assert original.status is rerolled.status is improved.status is JobStatus.DELIVERED
     assert len(await store.user_jobs(original.user_id, 10)) == 3
 
 
 async def test_cancel_stops_a_queued_and_a_running_job(tg):
     ann, eve = tg.person(22), tg.person(23)
     # Queued: the queue is paused, so the job waits with its cancel button.
-    await tg.app.queue.set_paused(True)
+    await tg.app.lifecycle.set_paused(True)
     await ann.photo(f"clouds drifting {FAST}")
     queued = await tg.api.wait_call("editMessageText", chat_id=22)
     job_id = queued.fields["reply_markup"]["inline_keyboard"][0][0]["callback_data"][7:]
@@ -54,13 +54,15 @@ async def test_cancel_stops_a_queued_and_a_running_job(tg):
     await ann.wait_text("was cancelled")
     assert (await tg.app.store.get_job(job_id)).status is JobStatus.CANCELLED
 
-    # Running: a long job is stopped between steps.
-    await tg.app.queue.set_paused(False)
-    await ann.photo(f"a river flowing {FAST} --steps 100")
+    # Running: the job is held at its second step until the cancel stops it.
+    tg.gpu.script("river", hold_at=2)
+    await tg.app.lifecycle.set_paused(False)
+    await ann.photo(f"a river flowing {FAST}")
     running = await tg.api.wait_for(lambda: next(
-        (c for c in tg.api.of("editMessageText", chat_id=22) if "step" in c.fields["text"]),
-        None))
+        (c for c in tg.api.of("editMessageText", chat_id=22)
+         if "Starting job" in c.fields["text"]), None))
     job_id = running.fields["reply_markup"]["inline_keyboard"][0][0]["callback_data"][7:]
+    await tg.gpu.reached(job_id, 2)
     await ann.answer(await ann.press(running.result["result"], f"cancel:{job_id}"))
     await tg.api.wait_for(lambda: any(
         f"Job {job_id} was cancelled" in t for t in ann.replies()), 30)

@@ -6,13 +6,14 @@ import socket
 
 import aiohttp
 
+from tests.fake_executor import FakeExecutor
 from tests.images import make_photo
 from tests.telegram.conftest import FAST, Person, start_harness, stop_harness
 
 
 async def test_an_album_gives_one_job_per_photo_up_to_the_limit(tg):
     ann = tg.person(70)
-    await tg.app.queue.set_paused(True)
+    await tg.app.lifecycle.set_paused(True)
     group = {"media_group_id": "album1"}
     await ann.photo(f"snow falling softly {FAST}", **group)
     for _ in range(4):
@@ -30,10 +31,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def test_webhook_mode_registers_the_url_and_answers_updates(api, tmp_path, tiny_engine):
+async def test_webhook_mode_registers_the_url_and_answers_updates(api, tmp_path):
     port = _free_port()
     url = f"http://127.0.0.1:{port}/telegram-hook"
-    harness = await start_harness(api, tmp_path / "data", tiny_engine,
+    harness = await start_harness(api, tmp_path / "data", FakeExecutor(),
                                   TELEGRAM_WEBHOOK_URL=url, TELEGRAM_WEBHOOK_PORT=port,
                                   TELEGRAM_WEBHOOK_LISTEN="127.0.0.1",
                                   TELEGRAM_WEBHOOK_SECRET="s3cret")

@@ -19,7 +19,8 @@ def frames_of(api: FakeBotApi, call, tmp_path) -> np.ndarray:
     return frames
 
 
-async def test_a_private_photo_with_a_caption_comes_back_as_a_video(tg, tmp_path):
+async def test_a_private_photo_with_a_caption_comes_back_as_a_video(engine_tg, tmp_path):
+    tg = engine_tg
     ann = tg.person(10)
     await ann.photo(f"a cat turning its head slowly --seed 7 {FAST} --steps 30")
     video = await ann.wait_video()
@@ -83,7 +84,7 @@ async def test_animate_in_a_group_as_a_caption_and_as_a_reply(tg, tmp_path):
     second = await cara.wait_video(2)
     assert frames_of(tg.api, second, tmp_path).shape[0] == 8
     assert second.fields["reply_parameters"]["message_id"] != plain["message_id"]
-    jobs = await tg.app.store.jobs_with_status(JobStatus.DONE)
+    jobs = await tg.app.store.jobs_with_status(JobStatus.DONE, JobStatus.DELIVERED)
     assert sorted(j.params.prompt for j in jobs) == ["leaves falling gently",
                                                      "the cat yawning slowly"]
     owner = await tg.app.store.get_user(
