@@ -212,18 +212,9 @@ class Lifecycle:
     async def _claim(self) -> None:
         now = self.clock()
         entries = self.scheduler.pop_batch(self.max_batch, served=now)
-        claimed: list[_Running] = []
-        async with self.store.transaction():
-            for entry in entries:
-                job = await self.store.get_job(entry.job_id)
-                assert job is not None
-                user = await self.store.get_user(job.user_id)
-                assert user is not None
-                job = await self.store.update_job(job.id, status=JobStatus.RUNNING,
-                                                  attempts=job.attempts + 1, started_at=now,
-                                                  error=None)
-                await self.store.update_user(user.id, last_served_at=now)
-                claimed.append(_Running(job, user.role.privileged, user.last_served_at))
+        started = await self.store.start_jobs([e.job_id for e in entries], now)
+        claimed = [_Running(job, owner.role.privileged, owner.last_served_at)
+                   for job, owner in started]
         for item in claimed:
             self._running[item.job.id] = item
             log.info("job %s user %s: started (attempt %d, batch of %d)", item.job.id,

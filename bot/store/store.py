@@ -98,6 +98,10 @@ class Store:
         db.row_factory = aiosqlite.Row
         try:
             await db.execute("PRAGMA journal_mode = WAL")
+            # In WAL mode NORMAL syncs at checkpoints, not at every commit: a killed process
+            # loses nothing; a power cut may lose the last moments' commits (SQLite's advice
+            # for WAL). It takes milliseconds off every photo's acknowledgement.
+            await db.execute("PRAGMA synchronous = NORMAL")
             await db.execute("PRAGMA foreign_keys = ON")
             await db.execute("PRAGMA busy_timeout = 5000")
             await migrate(db)
@@ -236,6 +240,26 @@ class Store:
         job = await self.get_job(job_id)
         assert job is not None
         return job
+
+    async def start_jobs(self, job_ids: list[str], now: float) -> list[tuple[Job, User]]:
+        """Mark jobs running (one more attempt) and their owners served at `now`, in one
+        transaction; each job with its owner as they were before."""
+        marks = ", ".join("?" for _ in job_ids)
+        async with self.transaction():
+            owners = {row["id"]: user_from(row) for row in await self._all(
+                f"SELECT * FROM users WHERE id IN (SELECT user_id FROM jobs WHERE id IN "
+                f"({marks}))", job_ids)}
+            rows = await self._all(
+                f"""UPDATE jobs SET status = 'running', attempts = attempts + 1,
+                      started_at = ?, error = NULL WHERE id IN ({marks}) RETURNING *""",
+                (now, *job_ids))
+            await self.db.executemany(
+                "INSERT INTO job_transitions (job_id, status, at) VALUES (?, 'running', ?)",
+                [(job_id, now) for job_id in job_ids])
+            await self.db.execute(f"UPDATE users SET last_served_at = ? WHERE id IN "
+                                  f"({', '.join('?' for _ in owners)})", (now, *owners))
+        jobs = {row["id"]: job_from(row) for row in rows}
+        return [(jobs[i], owners[jobs[i].user_id]) for i in job_ids]
 
     async def _transition(self, job_id: str, status: JobStatus, at: float) -> None:
         await self.db.execute("INSERT INTO job_transitions (job_id, status, at) VALUES (?, ?, ?)",
