@@ -25,6 +25,7 @@ from bot.service import Core, Policy
 from bot.settings import Settings
 from bot.store import Store
 from engine.config import EngineConfig
+from engine.errors import InternalError
 
 if TYPE_CHECKING:
     from engine.worker import BatchRenderer
@@ -113,9 +114,12 @@ class App:
         try:
             await self.executor.start()
         except Exception as exc:
+            reason = str(exc).rstrip(".") if isinstance(exc, InternalError) else \
+                f"{type(exc).__name__}: {exc}"
             raise ModelLoadError(
-                f"Could not load the model {self.settings.model!r}: {exc}. Check I2V_MODEL "
-                "(a Hub id, a local folder, or 'tiny'), and run `i2vbot doctor`.") from exc
+                f"Could not load the model {self.settings.model!r}: {reason}. Set I2V_MODEL "
+                "(a Hub id, a local folder, or 'tiny' to try the bot); `i2vbot doctor` shows "
+                "what is there.") from exc
         log.info("engine ready: %s", self.executor.describe())
         self.lifecycle.run()
         self._started = True

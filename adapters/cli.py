@@ -14,6 +14,7 @@ import logging
 import shutil
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from tqdm import tqdm
 
@@ -24,8 +25,9 @@ from bot.errors import UserError
 from bot.logs import RedactSecrets, quiet_libraries, setup_logging
 from bot.models import ChatRef, EventKind, Job, JobEvent, JobRequest, Person
 from bot.settings import Settings, SettingsError, load_settings
+from bot.store import StoreError
 from bot.texts import error_text
-from bot.views import presets_reply, status_line
+from bot.views import duration, presets_reply, status_line
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +42,13 @@ class TerminalNotifier:
     def __init__(self, app: App) -> None:
         self.app = app
         self.job_id: str | None = None
+        self.quiet = False  # once the terminal has said what happened itself
         self.finished: asyncio.Future[JobEvent] = asyncio.get_running_loop().create_future()
         self._bar: tqdm | None = None
 
     async def notify(self, event: JobEvent) -> None:
+        if self.quiet:
+            return
         if event.job.id != self.job_id:
             if event.kind is EventKind.DONE and event.result is not None:
                 print(f"An earlier job {event.job.id} finished: {event.result.path}",
@@ -100,19 +105,26 @@ async def animate(settings: Settings, photo: Path, caption: str, out: Path | Non
             shutil.copyfile(video, out)
             video = out
         await app.core.delivered(job.id)  # the video is where the person asked for it
-        print(f"Video: {video}\nParameters: {event.result.params_path}")
+        print(f"Video: {video} (made in {duration(event.job.run_seconds)})\n"
+              f"Parameters: {event.result.params_path}")
         return 0
     except (KeyboardInterrupt, asyncio.CancelledError):
-        if job is not None:
-            try:
-                await app.core.cancel_job(job, "ctrl-c")
-            except UserError:  # it ended meanwhile
-                pass
         print(f"Interrupted: job {job.id if job else '-'} cancelled, its credits returned.",
               file=sys.stderr)
         return INTERRUPTED
     finally:
+        if job is not None and not notifier.finished.done():
+            # Interrupted, or the model would not load: nobody waits for this job any more.
+            notifier.quiet = True
+            await _cancel_quietly(app, job)
         await app.close()
+
+
+async def _cancel_quietly(app: App, job: Job) -> None:
+    try:
+        await app.core.cancel_job(job, "the terminal")
+    except UserError:  # it ended meanwhile
+        pass
 
 
 async def doctor(settings: Settings) -> int:
@@ -150,9 +162,19 @@ async def doctor(settings: Settings) -> int:
     return 0
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a word on the mistake people make most: flags outside the quotes."""
+
+    def error(self, message: str) -> NoReturn:
+        if "unrecognized arguments: --" in message:
+            message = ("flags belong inside the caption's quotes, e.g. "
+                       'i2vbot animate photo.jpg "waves rolling in --seed 3"')
+        self.exit(2, f"i2vbot: {message}\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="i2vbot", description="Animate photos with I2VGen-XL "
-                                "from Telegram, Discord or the terminal.")
+    p = Parser(prog="i2vbot", description="Animate photos with I2VGen-XL "
+               "from Telegram, Discord or the terminal.")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run every chat platform whose token is set")
     a = sub.add_parser("animate", help="make one video from a photo and a caption")
@@ -180,8 +202,13 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
-    setup_logging(settings.data_dir, settings.log_level, settings.secrets(),
-                  console=args.command == "serve")
+    try:
+        log_file = setup_logging(settings.data_dir, settings.log_level, settings.secrets(),
+                                 console=args.command == "serve")
+    except OSError as exc:
+        print(f"Cannot write to the data folder {settings.data_dir}: {exc.strerror}; check "
+              "I2V_DATA_DIR.", file=sys.stderr)
+        return 1
     quiet_libraries()
     try:
         if args.command == "animate":
@@ -197,9 +224,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command != "animate":
             print("Interrupted.", file=sys.stderr)
         return INTERRUPTED
-    except ModelLoadError as exc:
+    except (ModelLoadError, StoreError) as exc:
         log.error("%s stopped: %s", args.command, exc, exc_info=exc)
         print(RedactSecrets(settings.secrets()).scrub(str(exc)), file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: one line here, the whole story in the log file
+        log.critical("%s stopped", args.command, exc_info=exc)
+        line = RedactSecrets(settings.secrets()).scrub(f"{type(exc).__name__}: {exc}")
+        print(f"i2vbot {args.command} stopped: {line} (details in {log_file})",
+              file=sys.stderr)
         return 1
     return 2
 

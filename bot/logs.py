@@ -65,6 +65,7 @@ def quiet_libraries() -> None:
     os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")  # read when diffusers is imported
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"(diffusers|transformers)")
     warnings.filterwarnings("ignore", category=UserWarning, module=r"(diffusers|transformers)")
     for name in ("discord.client", "discord.voice_state", "discord.player"):

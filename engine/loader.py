@@ -77,7 +77,14 @@ def resolve_source(config: EngineConfig) -> tuple[str, bool]:
 
 
 def load_pipeline(config: EngineConfig) -> LoadedPipeline:
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
     from engine.pipeline import SeededI2VGenXLPipeline
+
+    # Loading bars would interleave with the bot's own progress and logs.
+    diffusers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()
 
     device = pick_device(config.device)
     dtype = pick_dtype(config.dtype, device)
@@ -91,10 +98,13 @@ def load_pipeline(config: EngineConfig) -> LoadedPipeline:
     try:
         pipe = SeededI2VGenXLPipeline.from_pretrained(source, **kwargs)
     except (OSError, ValueError) as e:
-        hint = "" if local else (" The first run downloads it from the Hugging Face Hub, "
-                                 "which needs network access; or point the model setting "
-                                 "at a local folder.")
-        raise InternalError(f"Could not load the model '{source}': {e}.{hint}") from e
+        if local:
+            raise InternalError(f"the folder {source} does not hold a loadable pipeline "
+                                f"({type(e).__name__})") from e
+        raise InternalError(
+            "it is not on this machine yet and the Hugging Face Hub could not be reached. "
+            "Download it once with network access (the first run does that, about 4.6 GB), "
+            "or set the model to a local folder saved with save_pretrained") from e
 
     if config.cpu_offload and device.type == "cuda":
         # Keeps only the running sub-model on the GPU: slower, but fits in ~8 GB less.

@@ -20,7 +20,7 @@ from .buttons import JobButton
 from .client import I2VBot
 from .notifier import DiscordNotifier
 from .replies import PLATFORM
-from .sync import sync, sync_until_done, wanted
+from .sync import RETRY_DELAYS, sync, sync_until_done, wanted
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ class DiscordAdapter:
         self.notifier = DiscordNotifier(self.bot, app.core)
         self._logged_in = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self.sync_retry_delays = RETRY_DELAYS  # tests shorten them
 
     async def start(self) -> None:
         """Log in (a bad token fails here), then connect and sync commands in the
@@ -77,7 +78,8 @@ class DiscordAdapter:
                 log.warning("discord: registering the slash commands failed (%s); the bot "
                             "serves meanwhile and tries again in the background", exc)
                 self._tasks.append(asyncio.create_task(
-                    sync_until_done(self.bot, self.settings), name="discord-sync"))
+                    sync_until_done(self.bot, self.settings, self.sync_retry_delays),
+                    name="discord-sync"))
 
     async def wait_until_ready(self, timeout: float = 30) -> None:
         await asyncio.wait_for(self.bot.wait_until_ready(), timeout)

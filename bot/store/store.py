@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -35,6 +36,10 @@ USER_FIELDS = {"name", "username", "language", "role", "banned", "default_preset
                "daily_credits", "last_served_at"}
 JOB_FIELDS = {"status", "attempts", "started_at", "finished_at", "output_path", "error",
               "note", "params", "seed", "delivered_at"}
+
+
+class StoreError(Exception):
+    """The database cannot be used: the message names the file and what to do."""
 
 
 def new_job_id() -> str:
@@ -77,7 +82,8 @@ async def migrate(db: aiosqlite.Connection, target: int = LATEST) -> int:
     """Apply the migrations the file lacks, each in its own transaction."""
     (version,) = await (await db.execute("PRAGMA user_version")).fetchone()  # type: ignore[misc]
     if version > LATEST:
-        raise RuntimeError(f"database schema {version} is newer than this i2v-bot ({LATEST})")
+        raise StoreError(f"The database's schema ({version}) is newer than this i2v-bot "
+                         f"({LATEST}): update i2v-bot, or use another I2V_DATA_DIR.")
     for number in range(version + 1, target + 1):
         log.info("applying database migration %d", number)
         await db.executescript(
@@ -93,6 +99,21 @@ class Store:
 
     @classmethod
     async def open(cls, path: Path) -> Store:
+        """Open (and migrate) the file; a StoreError says in one line what is wrong."""
+        try:
+            return await cls._open(path)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc):
+                raise StoreError(f"The database {path} is locked by another program (another "
+                                 "i2vbot using the same I2V_DATA_DIR?).") from exc
+            raise StoreError(f"Cannot use the database {path}: {exc}; check I2V_DATA_DIR "
+                             "and its permissions.") from exc
+        except OSError as exc:
+            raise StoreError(f"Cannot create the database folder {path.parent}: "
+                             f"{exc.strerror}; check I2V_DATA_DIR.") from exc
+
+    @classmethod
+    async def _open(cls, path: Path) -> Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(path, isolation_level=None)  # we manage transactions
         db.row_factory = aiosqlite.Row

@@ -29,9 +29,8 @@ Commands: /presets /preset NAME /quota /queue /cancel [job] /history"""
 
 EN: dict[str, str] = {
     # A job's status message, edited as it moves.
-    "queued": "⏳ Queued: #{position} in line, about {eta} to wait. Job {job}, cost {cost} "
-              "credits.",
-    "queued_no_eta": "⏳ Queued: #{position} in line. Job {job}, cost {cost} credits.",
+    "queued": "⏳ Queued: #{position} in line, about {eta} to wait. Job {job}, cost {cost}.",
+    "queued_no_eta": "⏳ Queued: #{position} in line. Job {job}, cost {cost}.",
     "paused": "The queue is paused by an admin; your video will start when it resumes.",
     "started": "🎬 Starting job {job}…",
     "progress": "🎬 Animating job {job}\n{bar} step {step}/{total}",

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from bot.models import JobStatus
-from bot.store import Store
+from bot.store import Store, StoreError
 from bot.store.migrations import LATEST, MIGRATIONS
 
 # A job's chat as the Telegram adapter stored it before schema 4.
@@ -95,5 +95,5 @@ async def test_a_newer_database_is_refused(tmp_path):
     db = sqlite3.connect(path)
     db.execute(f"PRAGMA user_version = {LATEST + 1}")
     db.close()
-    with pytest.raises(RuntimeError, match="newer than this i2v-bot"):
+    with pytest.raises(StoreError, match="newer than this i2v-bot"):
         await Store.open(path)

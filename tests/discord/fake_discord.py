@@ -34,6 +34,7 @@ APP_ID = 900000000000000001
 BOT_ID = 900000000000000002
 DM_CHANNEL = 600000000000000001
 EPOCH_MS = 1420070400000
+TOKEN = "fake-token"
 HOSTS = ("discord.com", "gateway.discord.gg", "cdn.discordapp.com")
 GATEWAY = "wss://gateway.discord.gg"
 CDN = "https://cdn.discordapp.com"
@@ -227,6 +228,8 @@ class FakeDiscord:
         return record
 
     async def _me(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bot {TOKEN}":
+            return reply({"message": "401: Unauthorized", "code": 0}, status=401)
         return reply(user_payload(BOT_ID, "i2vbot", bot=True))
 
     async def _user(self, request: web.Request) -> web.Response:

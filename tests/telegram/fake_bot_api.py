@@ -56,6 +56,9 @@ class FakeBotApi:
         self.deleted: set[tuple[int, int]] = set()
         self.blocked: set[int] = set()
         self.fail_next: dict[str, int] = {}
+        self.refuse: dict[str, tuple[int, str]] = {}  # method -> (status, description), once
+        self.held: list[Call] = []  # requests that arrived while their method is held
+        self._holds: dict[str, asyncio.Event] = {}
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._file_ids = itertools.count(1)
@@ -106,6 +109,13 @@ class FakeBotApi:
     def next_message_id(self) -> int:
         return next(self._message_ids)
 
+    def hold(self, method: str) -> None:
+        """Requests of `method` get no answer until `release(method)`, as a slow upload."""
+        self._holds[method] = asyncio.Event()
+
+    def release(self, method: str) -> None:
+        self._holds.pop(method).set()
+
     # What tests wait on
 
     def of(self, method: str, **match: Any) -> list[Call]:
@@ -142,7 +152,18 @@ class FakeBotApi:
             form = await request.post()
             fields = {k: _decode(k, v) for k, v in form.items() if isinstance(v, str)}
         call = Call(method, fields, files)
-        if self.fail_next.get(method):
+        if method in self._holds:
+            held = self._holds[method]
+            async with self._changed:
+                self.held.append(call)
+                self._changed.notify_all()
+            await held.wait()
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=499)  # the sender died: it never arrived
+        if method in self.refuse:
+            status, description = self.refuse.pop(method)
+            response = _error(status, description)
+        elif self.fail_next.get(method):
             self.fail_next[method] -= 1
             response = web.json_response({"ok": False, "error_code": 429,
                                           "description": "Too Many Requests: retry after 1",

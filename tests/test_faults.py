@@ -1,0 +1,304 @@
+"""Faults as people meet them: a process killed during an upload, Ctrl-C in the terminal,
+SIGTERM at work, tokens refused or unreachable, a failing command sync, a broken data
+folder. The bot is run as a real process (`python -m adapters.cli`) where it matters."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from adapters.cli import main
+from adapters.discord_bot import DiscordAdapter
+from adapters.serve import serve
+from bot.models import ChatRef, JobRequest, Person
+from tests.core.conftest import FAST, make_settings
+from tests.discord.conftest import animate_data, interaction
+from tests.discord.fake_discord import FakeDiscord
+from tests.discord.helpers import check_video, followup, send
+from tests.fake_executor import FakeExecutor
+from tests.images import make_photo
+from tests.telegram.conftest import Person as TelegramPerson
+from tests.telegram.fake_bot_api import TOKEN, FakeBotApi
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bot_env(data: Path, model: Path | str, **values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("I2V_", "TELEGRAM_", "DISCORD_"))}
+    return {**env, "I2V_DATA_DIR": str(data), "I2V_MODEL": str(model),
+            "PYTHONPATH": str(ROOT), **values}
+
+
+def spawn(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "adapters.cli", *args], env=env, cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def rows(db: Path, sql: str, *args: object) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+async def exit_code(proc: subprocess.Popen[str], timeout: float) -> int:
+    """Wait for a process without blocking the loop (the fake servers live on it)."""
+    return await asyncio.to_thread(proc.wait, timeout)
+
+
+async def wait_until(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+# A finished video is never lost
+
+@pytest.mark.slow
+async def test_a_video_whose_upload_was_cut_off_arrives_once_after_the_restart(
+        tmp_path, tiny_model_dir):
+    api = FakeBotApi()
+    await api.start()
+    data = tmp_path / "data"
+    env = bot_env(data, tiny_model_dir, TELEGRAM_BOT_TOKEN=TOKEN,
+                  TELEGRAM_API_BASE_URL=api.base_url, TELEGRAM_API_FILE_URL=api.file_url)
+    api.hold("sendVideo")
+    first = spawn(["serve"], env, tmp_path)
+    try:
+        ann = TelegramPerson(api, 10)
+        await ann.photo(f"a cat turning its head {FAST}")
+        await api.wait_for(lambda: api.held, timeout=240)  # the upload has begun...
+        os.killpg(first.pid, signal.SIGKILL)  # ...and the process dies under it
+        await exit_code(first, 30)
+        await asyncio.sleep(0.2)  # one turn of the loop: the fake sees the connection gone
+        api.release("sendVideo")
+        [(job_id, status, cost)] = rows(data / "i2vbot.sqlite3",
+                                        "SELECT id, status, cost FROM jobs")
+        assert status == "done"  # made, not delivered: still charged, kept for delivery
+        assert not ann.videos()
+
+        second = spawn(["serve"], env, tmp_path)
+        try:
+            await ann.wait_video(timeout=240)
+            await wait_until(lambda: rows(data / "i2vbot.sqlite3",
+                                          "SELECT status FROM jobs")[0][0] == "delivered",
+                             30, "the delivery to be recorded")
+        finally:
+            second.send_signal(signal.SIGTERM)
+            assert await exit_code(second, 60) == 0
+        assert len(ann.videos()) == 1  # exactly once
+        assert rows(data / "i2vbot.sqlite3", "SELECT sum(delta) FROM ledger WHERE job_id = ?",
+                    job_id) == [(-cost,)]
+    finally:
+        for proc in (first,):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        await api.close()
+
+
+@pytest.mark.slow
+async def test_sigterm_at_work_stops_the_bot_and_keeps_every_job(tmp_path, tiny_model_dir):
+    """Many jobs waiting after a restart; SIGTERM while one runs: the process ends by itself,
+    the running job goes back to the queue without using its retry, nothing is lost."""
+    api = FakeBotApi()
+    await api.start()
+    data = tmp_path / "data"
+    settings = make_settings(data, I2V_MAX_JOBS_PER_USER=5)
+    from adapters.app import App
+
+    app = await App.build(settings, executor=FakeExecutor())
+    await app.load()
+    await app.lifecycle.set_paused(True)
+    for i in range(40):
+        await app.core.submit(JobRequest(
+            person=Person("telegram", str(100 + i // 5)), chat=ChatRef("telegram", "1"),
+            image=make_photo(160, 128), caption=f"waves {FAST} --steps 60"))
+    await app.lifecycle.set_paused(False)
+    await app.close()
+    env = bot_env(data, tiny_model_dir, TELEGRAM_BOT_TOKEN=TOKEN,
+                  TELEGRAM_API_BASE_URL=api.base_url, TELEGRAM_API_FILE_URL=api.file_url)
+    proc = spawn(["serve"], env, tmp_path)
+    try:
+        db = data / "i2vbot.sqlite3"
+        await wait_until(lambda: rows(db, "SELECT count(*) FROM jobs WHERE status = "
+                                          "'running'")[0][0] == 1, 240, "a job to start")
+        proc.send_signal(signal.SIGTERM)
+        assert await exit_code(proc, 60) == 0
+        _, err = proc.communicate()
+        assert "Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        await api.close()
+    statuses = dict(rows(db, "SELECT status, count(*) FROM jobs GROUP BY status"))
+    assert statuses.get("running", 0) == 0
+    assert statuses.get("queued", 0) + statuses.get("done", 0) + \
+        statuses.get("delivered", 0) == 40
+    assert rows(db, "SELECT max(attempts) FROM jobs WHERE status = 'queued'") == [(0,)]
+
+
+# The terminal
+
+def test_ctrl_c_cancels_the_terminals_own_job_and_the_next_run_gets_its_own_video(tmp_path,
+                                                                                 tiny_model_dir):
+    data = tmp_path / "data"
+    env = bot_env(data, tiny_model_dir)
+    first, second = tmp_path / "first.jpg", tmp_path / "second.png"
+    first.write_bytes(make_photo(192, 128))
+    second.write_bytes(make_photo(128, 192, "PNG"))
+    from bot.store.migrations import MIGRATIONS
+
+    data.mkdir(parents=True)
+    with sqlite3.connect(data / "i2vbot.sqlite3") as db:
+        for number, script in enumerate(MIGRATIONS, 1):  # an admin paused the queue
+            db.executescript(script)
+            db.execute(f"PRAGMA user_version = {number}")
+        db.execute("INSERT INTO flags VALUES ('queue_paused', '1')")
+    proc = spawn(["animate", str(first), f"a boat sailing {FAST}"], env, tmp_path)
+    deadline = time.monotonic() + 120
+    while not rows(data / "i2vbot.sqlite3", "SELECT id FROM jobs"):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(60) == 130
+    err = proc.stderr.read()
+    [(job_id, status)] = rows(data / "i2vbot.sqlite3", "SELECT id, status FROM jobs")
+    assert status == "cancelled"
+    assert err.strip().splitlines()[-1] == \
+        f"Interrupted: job {job_id} cancelled, its credits returned."
+    assert "Traceback" not in err
+    assert rows(data / "i2vbot.sqlite3", "SELECT sum(delta) FROM ledger") == [(0,)]
+
+    with sqlite3.connect(data / "i2vbot.sqlite3") as db:
+        db.execute("UPDATE flags SET value = '0' WHERE name = 'queue_paused'")
+    out = tmp_path / "out.mp4"
+    done = subprocess.run([sys.executable, "-m", "adapters.cli", "animate", str(second),
+                           f"a kite rising {FAST}", "-o", str(out)], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    params = done.stdout.split("Parameters: ")[1].strip()
+    assert '"caption": "a kite rising' in Path(params).read_text()
+    assert "earlier job" not in done.stderr  # the cancelled one never ran
+    assert rows(data / "i2vbot.sqlite3", "SELECT status, caption FROM jobs ORDER BY "
+                "created_at") == [("cancelled", f"a boat sailing {FAST}"),
+                                  ("delivered", f"a kite rising {FAST}")]
+
+
+def test_a_bad_caption_is_refused_before_any_model_loads(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("I2V_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("I2V_MODEL", str(tmp_path / "no-such-model"))  # would fail to load
+    photo = tmp_path / "cat.jpg"
+    photo.write_bytes(make_photo(192, 128))
+    assert main(["animate", str(photo), "waves --wiggle 3"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "Unknown option --wiggle. Options: --preset, --seed, --frames, " \
+        "--fps, --steps, --guidance, --neg, --size, --res."
+
+
+# Starting: one clear line and a non-zero exit
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens there once this returns
+
+
+@pytest.mark.parametrize("platform", ["telegram", "discord"])
+def test_an_unreachable_platform_is_one_line_and_a_non_zero_exit(tmp_path, platform):
+    port = closed_port()
+    values = ({"TELEGRAM_BOT_TOKEN": "123:abc",
+               "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}/bot"}
+              if platform == "telegram" else
+              {"DISCORD_BOT_TOKEN": "abc", "DISCORD_PROXY": f"http://127.0.0.1:{port}"})
+    done = subprocess.run([sys.executable, "-m", "adapters.cli", "serve"],
+                          env=bot_env(tmp_path / "data", "tiny", **values), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    assert done.returncode != 0 and 1 <= len(lines) <= 3, lines
+    assert "could not be reached" in lines[-1] and "Traceback" not in done.stderr
+    assert ("TELEGRAM_API_BASE_URL" if platform == "telegram" else "DISCORD_PROXY") \
+        in lines[-1]
+
+
+async def test_a_refused_discord_token_is_one_line(tmp_path, capfd):
+    fake = FakeDiscord()
+    await fake.start()
+    settings = make_settings(tmp_path / "data", DISCORD_BOT_TOKEN="revoked-token")
+    try:
+        code = await serve(settings, asyncio.Event(),
+                           lambda s, app: [DiscordAdapter(s, app, fake.connector())])
+    finally:
+        await fake.close()
+    assert code == 1
+    err = capfd.readouterr().err.strip().splitlines()
+    assert err == ["Discord refused the bot token: check DISCORD_BOT_TOKEN (Developer Portal "
+                   "→ your application → Bot → Reset Token)."]
+
+
+async def test_a_failing_command_sync_is_retried_while_the_bot_serves(tmp_path, tiny_engine):
+    fake = FakeDiscord()
+    await fake.start()
+    fake.fail_next("PUT", "/commands$", status=500, body={"message": "oops", "code": 0},
+                   via=False)
+    settings = make_settings(tmp_path / "data", DISCORD_BOT_TOKEN="fake-token")
+    stop = asyncio.Event()
+
+    def adapters(settings, app):
+        adapter = DiscordAdapter(settings, app, fake.connector())
+        adapter.sync_retry_delays = (0.2,)
+        return [adapter]
+
+    server = asyncio.create_task(serve(settings, stop, adapters))
+    try:
+        await fake.wait_for(lambda r: r.method == "PUT" and "[refused]" in r.path)
+        image = fake.add_attachment("cat.jpg", make_photo(160, 128), "image/jpeg")
+        payload = interaction(2, animate_data(image, f"a cat {FAST}"))
+        assert (await send(fake, payload)).json["type"] == 5
+        check_video(await followup(fake, payload, files=True, timeout=120), tmp_path)
+        await fake.wait_for(lambda r: r.method == "PUT" and "[refused]" not in r.path)
+        assert "global" in fake.commands
+    finally:
+        stop.set()
+        assert await asyncio.wait_for(server, 60) == 0
+        await fake.close()
+
+
+def test_a_locked_database_and_a_broken_data_folder_are_one_line(tmp_path, monkeypatch,
+                                                                 capsys):
+    monkeypatch.chdir(tmp_path)
+    for name in ("TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("I2V_DATA_DIR", str(blocker / "data"))
+    assert main(["doctor"]) == 1
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"Cannot write to the data folder {blocker / 'data'}: Not a directory; check "
+        "I2V_DATA_DIR."]
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("I2V_DATA_DIR", str(data))
+    assert main(["doctor"]) == 0
+    capsys.readouterr()
+    holder = sqlite3.connect(data / "i2vbot.sqlite3", timeout=0)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        assert main(["doctor"]) == 1
+    finally:
+        holder.close()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == (f"The database {data / 'i2vbot.sqlite3'} is locked by another program "
+                       "(another i2vbot using the same I2V_DATA_DIR?).")
