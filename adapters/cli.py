@@ -165,8 +165,14 @@ async def doctor(settings: Settings) -> int:
 class Parser(argparse.ArgumentParser):
     """argparse, with a word on the mistake people make most: flags outside the quotes."""
 
+    animating = False
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def,override]
+        self.animating = bool(args) and args[0] == "animate"
+        return super().parse_args(args, namespace)
+
     def error(self, message: str) -> NoReturn:
-        if "unrecognized arguments: --" in message:
+        if self.animating and "unrecognized arguments: --" in message:
             message = ("flags belong inside the caption's quotes, e.g. "
                        'i2vbot animate photo.jpg "waves rolling in --seed 3"')
         self.exit(2, f"i2vbot: {message}\n")
