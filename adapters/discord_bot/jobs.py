@@ -13,6 +13,7 @@ from bot.errors import UserError
 from bot.models import JobRequest
 from bot.photos import check_upload, is_upload_ok
 from bot.service import Core
+from engine.params import next_preset
 
 from .replies import chat_of, defer_public, person_of, refuse
 
@@ -53,7 +54,9 @@ async def again(core: Core, interaction: discord.Interaction, job_id: str,
                 better: bool) -> None:
     """A button under a video: the same photo again, re-rolled or one preset better."""
     person = person_of(interaction)
-    await core.own_job(person, job_id)  # strangers are refused before anything shows
+    job = await core.own_job(person, job_id)  # strangers are refused before anything shows
+    if better and next_preset(job.params.preset) is None:
+        raise UserError("top_preset")
     await defer_public(interaction)
     job = await core.again(person, job_id, better=better, chat=chat_of(interaction))
     log.info("job %s user %s: %s of job %s", job.id, person.key,

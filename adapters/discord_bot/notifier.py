@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -17,6 +19,7 @@ from bot.events import Delivery
 from bot.models import EventKind, JobEvent
 from bot.texts import text
 from bot.views import mib, result_caption, status_line
+from engine.params import next_preset
 
 from .buttons import job_view
 from .replies import Followup
@@ -32,10 +35,12 @@ CANCELLABLE = (EventKind.QUEUED, EventKind.STARTED, EventKind.PROGRESS)
 
 class DiscordNotifier:
     def __init__(self, client: discord.Client, delivery: Delivery,
-                 token_ttl: float = TOKEN_TTL) -> None:
+                 token_ttl: float = TOKEN_TTL,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.delivery = delivery
         self.token_ttl = token_ttl
+        self.clock = clock
         self._last_progress: dict[str, float] = {}
         # One lane per job: its events stay in order, and one person's slow upload does not
         # hold back everyone else's progress.
@@ -64,7 +69,7 @@ class DiscordNotifier:
     def _due(self, event: JobEvent) -> bool:
         if event.kind is not EventKind.PROGRESS:
             return True
-        now, last = time.monotonic(), self._last_progress.get(event.job.id)
+        now, last = self.clock(), self._last_progress.get(event.job.id)
         if last is not None and now - last < PROGRESS_EVERY and event.step < event.total_steps:
             return False
         self._last_progress[event.job.id] = now
@@ -87,39 +92,37 @@ class DiscordNotifier:
     async def _final(self, event: JobEvent, followup: Followup, fresh: bool) -> None:
         job, lang, result = event.job, event.language, event.result
         limit = job.chat.upload_limit
-        file, view = None, None
+        video, view = None, None
         if event.kind is EventKind.DONE and result is not None:
             if limit and result.size_bytes > limit:
                 content = text("video_too_big", lang, size_mib=mib(result.size_bytes),
                                limit_mib=mib(limit))
             else:
                 content = result_caption(job, result, lang, limit=MESSAGE_LIMIT - 40)
-                file = discord.File(result.path, filename=f"i2v-{job.id}.mp4")
-                view = job_view(job.id, lang, "reroll", "better")
+                video = result.path
+                actions = ("reroll", "better") if next_preset(job.params.preset) else ("reroll",)
+                view = job_view(job.id, lang, *actions)
         else:
             content = status_line(event)
         sent = False
         if fresh:
             try:
-                await self._finish_interaction(event, followup, content, file, view)
+                await self._finish_interaction(event, followup, content, video, view)
                 sent = True
             except discord.HTTPException as exc:
                 log.warning("job %s: answering the interaction failed (%s); posting in the "
                             "channel instead", job.id, exc)
-                if file is not None:
-                    file.reset()
         if not sent:
-            sent = await self._post_late(event, followup, content, file, view)
+            sent = await self._post_late(event, followup, content, video, view)
         if event.kind is EventKind.DONE:
-            if sent and file is not None:
+            if sent and video is not None:
                 await self.delivery.delivered(job.id)
             else:
                 await self.delivery.undeliverable(job.id, "video_too_big" if sent
                                                   else "upload_failed")
 
     async def _finish_interaction(self, event: JobEvent, followup: Followup, content: str,
-                                  file: discord.File | None,
-                                  view: discord.ui.View | None) -> None:
+                                  video: Path | None, view: discord.ui.View | None) -> None:
         webhook = self._webhook(followup)
         if event.kind is not EventKind.DONE:
             await webhook.edit_message("@original", content=content[:MESSAGE_LIMIT], view=None)
@@ -127,11 +130,12 @@ class DiscordNotifier:
         # The status message may have scrolled far up while the job waited: it says "done",
         # and the video arrives as a new message at the bottom.
         await webhook.edit_message("@original", content=status_line(event), view=None)
-        await webhook.send(content=content[:MESSAGE_LIMIT], wait=True, **_extras(file, view))
+        await webhook.send(content=content[:MESSAGE_LIMIT], wait=True,
+                           **_extras(event, video, view))
         log.info("job %s: video sent as a follow-up", event.job.id)
 
     async def _post_late(self, event: JobEvent, followup: Followup, content: str,
-                         file: discord.File | None, view: discord.ui.View | None) -> bool:
+                         video: Path | None, view: discord.ui.View | None) -> bool:
         """In the channel with a mention, else by direct message; whether either worked."""
         job = event.job
         mention = (text("late_result", event.language, mention=f"<@{followup.user_id}>",
@@ -142,18 +146,16 @@ class DiscordNotifier:
             try:
                 await channel.send(content=f"{mention}\n{content}"[:MESSAGE_LIMIT],
                                    allowed_mentions=discord.AllowedMentions(users=True),
-                                   **_extras(file, view))
+                                   **_extras(event, video, view))
                 log.info("job %s: %s posted in channel %s", job.id, event.kind,
                          job.chat.chat_id)
                 return True
             except discord.HTTPException as exc:  # a slash command works where we may not post
                 log.warning("job %s: posting in channel %s failed (%s); trying a DM", job.id,
                             job.chat.chat_id, exc)
-        if file is not None and event.result is not None:  # discord.py closed the first one
-            file = discord.File(event.result.path, filename=file.filename)
         try:
             user = await self.client.fetch_user(followup.user_id)
-            await user.send(content=content[:MESSAGE_LIMIT], **_extras(file, view))
+            await user.send(content=content[:MESSAGE_LIMIT], **_extras(event, video, view))
         except discord.HTTPException as exc:
             log.error("job %s: %s could not be shown anywhere: %s", job.id, event.kind, exc)
             return False
@@ -161,10 +163,13 @@ class DiscordNotifier:
         return True
 
 
-def _extras(file: discord.File | None, view: discord.ui.View | None) -> dict[str, Any]:
+def _extras(event: JobEvent, video: Path | None,
+            view: discord.ui.View | None) -> dict[str, Any]:
+    """The attachment (a new File each try: discord.py closes it after a request) and
+    the buttons of a message."""
     extras: dict[str, Any] = {}
-    if file is not None:
-        extras["file"] = file
+    if video is not None:
+        extras["file"] = discord.File(video, filename=f"i2v-{event.job.id}.mp4")
     if view is not None:
         extras["view"] = view
     return extras

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -130,3 +131,42 @@ def test_bench_writes_a_report_that_says_it_is_not_a_gpu_figure(tmp_path, tiny_m
     assert "not GPU figures" in report
     assert "| standard | stock |" in report and "| standard | engine |" in report
     assert out.with_suffix(".json").exists()
+
+
+def test_a_bug_stops_the_command_with_one_line_and_the_story_in_the_log(env, monkeypatch,
+                                                                        capsys):
+    import adapters.cli
+
+    async def broken(settings):
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(adapters.cli, "doctor", broken)
+    assert main(["doctor"]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("i2vbot doctor stopped: RuntimeError: a bug of ours (details in ")
+    log_file = line.split("(details in ")[1].rstrip(")")
+    assert "Traceback" in open(log_file).read()
+
+
+async def test_a_video_of_an_earlier_interrupted_run_is_reported_and_counted_delivered(
+        env, tmp_path, capsys):
+    from adapters.app import App
+    from adapters.cli import TerminalNotifier
+    from bot.models import ChatRef, JobRequest, JobStatus, Person
+    from bot.settings import load_settings
+    from tests.core.conftest import FAST
+    from tests.fake_executor import FakeExecutor
+
+    app = await App.build(load_settings(), executor=FakeExecutor())
+    notifier = TerminalNotifier(app)
+    app.events.register("cli", notifier)
+    await app.start()
+    try:
+        old = await app.core.submit(JobRequest(Person("cli", "me"), ChatRef("cli", "me"),
+                                               make_photo(160, 128), f"waves {FAST}"))
+        notifier.job_id = "another"
+        while (await app.store.get_job(old.id)).status is not JobStatus.DELIVERED:
+            await asyncio.sleep(0.05)
+    finally:
+        await app.close()
+    assert f"An earlier job {old.id} finished: " in capsys.readouterr().err

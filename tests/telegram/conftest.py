@@ -57,7 +57,11 @@ async def start_harness(api: FakeBotApi, data_dir, gpu: Executor, **settings: An
     adapter.edit_intervals = EDIT_INTERVALS
     app.events.register("telegram", adapter)
     await app.start()
-    await adapter.start()
+    try:
+        await adapter.start()
+    except BaseException:
+        await app.close()
+        raise
     return Harness(api, app, adapter, gpu)
 
 

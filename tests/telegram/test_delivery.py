@@ -6,9 +6,10 @@ import socket
 
 import aiohttp
 
+from adapters.startup import StartError
 from tests.fake_executor import FakeExecutor
 from tests.images import make_photo
-from tests.telegram.conftest import FAST, Person, start_harness, stop_harness
+from tests.telegram.conftest import FAST, Harness, Person, start_harness, stop_harness
 
 
 async def test_an_album_gives_one_job_per_photo_up_to_the_limit(tg):
@@ -25,19 +26,30 @@ async def test_an_album_gives_one_job_per_photo_up_to_the_limit(tg):
     assert len(jobs) == 4 and {j.params.prompt for j in jobs} == {"snow falling softly"}
 
 
-def _free_port() -> int:
+def _unused_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
+async def _webhook_harness(api, data) -> tuple[Harness, str]:
+    """The bot listening for webhooks on a port that was free a moment ago; another
+    process may take it in between, so a port taken at start means: try another."""
+    for _ in range(5):
+        port = _unused_port()
+        url = f"http://127.0.0.1:{port}/telegram-hook"
+        try:
+            return await start_harness(api, data, FakeExecutor(), TELEGRAM_WEBHOOK_URL=url,
+                                       TELEGRAM_WEBHOOK_PORT=port,
+                                       TELEGRAM_WEBHOOK_LISTEN="127.0.0.1",
+                                       TELEGRAM_WEBHOOK_SECRET="s3cret"), url
+        except StartError as exc:
+            assert "TELEGRAM_WEBHOOK_PORT" in str(exc)
+    raise AssertionError("no free port for the webhook in five tries")
+
+
 async def test_webhook_mode_registers_the_url_and_answers_updates(api, tmp_path):
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/telegram-hook"
-    harness = await start_harness(api, tmp_path / "data", FakeExecutor(),
-                                  TELEGRAM_WEBHOOK_URL=url, TELEGRAM_WEBHOOK_PORT=port,
-                                  TELEGRAM_WEBHOOK_LISTEN="127.0.0.1",
-                                  TELEGRAM_WEBHOOK_SECRET="s3cret")
+    harness, url = await _webhook_harness(api, tmp_path / "data")
     try:
         hook = await api.wait_call("setWebhook", 10)
         assert hook.fields["url"] == url and hook.fields["secret_token"] == "s3cret"
@@ -53,3 +65,20 @@ async def test_webhook_mode_registers_the_url_and_answers_updates(api, tmp_path)
         assert api.polls == 0
     finally:
         await stop_harness(harness)
+
+
+async def test_a_webhook_port_in_use_is_one_line_naming_the_setting(api, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        try:
+            await start_harness(api, tmp_path / "data", FakeExecutor(),
+                                TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
+                                TELEGRAM_WEBHOOK_PORT=port, TELEGRAM_WEBHOOK_LISTEN="127.0.0.1")
+        except StartError as exc:
+            message = str(exc)
+        else:
+            raise AssertionError("started on a port in use")
+    assert message.startswith(f"Telegram webhook: cannot listen on 127.0.0.1:{port}")
+    assert message.endswith("check TELEGRAM_WEBHOOK_PORT.") and "\n" not in message
