@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from bot.admin import AdminCommands
 from bot.events import EventBus
-from bot.executors.base import Executor
+from bot.executors.base import Executor, ExecutorUnavailable
 from bot.jobs.lifecycle import Lifecycle
 from bot.outputs import Outputs
 from bot.quotas import Quotas
@@ -38,7 +38,8 @@ DRAIN_EVENTS_S = 8.0  # results and failures still reach the chats at shutdown
 
 
 class ModelLoadError(Exception):
-    """The model could not be loaded: the message says which setting to check."""
+    """The GPU side could not start (the model would not load, Redis is unreachable): the
+    message says which setting to check."""
 
 
 def engine_config(settings: Settings) -> EngineConfig:
@@ -62,6 +63,17 @@ def local_executor(settings: Settings) -> Executor:
         return BatchRenderer(Engine(engine_config(settings)))
 
     return LocalExecutor(renderer)
+
+
+def default_executor(settings: Settings) -> Executor:
+    """Remote workers when Redis is configured, else the GPU of this process."""
+    if settings.redis_url is None:
+        return local_executor(settings)
+    from bot.executors.remote import RemoteExecutor
+
+    return RemoteExecutor(settings.redis_url.get_secret_value(),
+                          heartbeat_s=settings.worker_heartbeat_s,
+                          timeout_s=settings.job_timeout_s)
 
 
 def policy(settings: Settings) -> Policy:
@@ -93,7 +105,7 @@ class App:
                         trusted_daily_credits=settings.trusted_daily_credits,
                         reset_hour_utc=settings.reset_hour_utc)
         outputs = Outputs(settings.data_dir, settings.output_retention_days)
-        executor = executor or local_executor(settings)
+        executor = executor or default_executor(settings)
         events = EventBus()
         lifecycle = Lifecycle(store, quotas, outputs, events, executor, settings.max_batch)
         core = Core(store, lifecycle, quotas, outputs, policy(settings))
@@ -113,6 +125,8 @@ class App:
         log.info("loading the model %s", self.settings.model)
         try:
             await self.executor.start()
+        except ExecutorUnavailable as exc:
+            raise ModelLoadError(str(exc)) from exc
         except Exception as exc:
             reason = str(exc).rstrip(".") if isinstance(exc, InternalError) else \
                 f"{type(exc).__name__}: {exc}"
@@ -121,7 +135,7 @@ class App:
                 "(a Hub id, a local folder, or 'tiny' to try the bot); `i2vbot doctor` shows "
                 "what is there.") from exc
         log.info("engine ready: %s", self.executor.describe())
-        self.lifecycle.run()
+        await self.lifecycle.run()
         self._started = True
         self._tasks.append(asyncio.create_task(self._prune_every(PRUNE_EVERY_S),
                                                name="retention"))

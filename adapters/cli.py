@@ -191,6 +191,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("presets", help="list the quality presets and their cost")
     sub.add_parser("doctor", help="check the GPU, ffmpeg, model, database and tokens")
     sub.add_parser("sync-commands", help="register the Discord slash commands now")
+    sub.add_parser("worker", help="serve the bot's jobs on this machine's GPU (I2V_REDIS_URL)")
     add_bench_parser(sub)
     return p
 
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         log_file = setup_logging(settings.data_dir, settings.log_level, settings.secrets(),
-                                 console=args.command == "serve")
+                                 console=args.command in ("serve", "worker"))
     except OSError as exc:
         print(f"Cannot write to the data folder {settings.data_dir}: {exc.strerror}; check "
               "I2V_DATA_DIR.", file=sys.stderr)
@@ -223,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(serve(settings))
         if args.command == "doctor":
             return asyncio.run(doctor(settings))
+        if args.command == "worker":
+            from adapters.worker_cli import run_worker
+            return asyncio.run(run_worker(settings))
         if args.command == "sync-commands":
             from adapters.discord_bot import sync_commands
             return asyncio.run(sync_commands(settings))

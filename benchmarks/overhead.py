@@ -40,6 +40,7 @@ class Sink:
     its jobs are reported stopped, as a real executor's would be at shutdown."""
 
     slots = 1 << 30
+    keeps_running = False
 
     def __init__(self) -> None:
         self.taken: list[str] = []
@@ -62,6 +63,12 @@ class Sink:
 
     async def next_event(self) -> WorkEvent | None:
         return await self.events.get()
+
+    async def reattach(self, specs: Sequence[RenderSpec]) -> list[str]:
+        return []
+
+    def workers(self) -> list:
+        return []
 
     async def stop(self) -> None:
         for job_id in self.taken:

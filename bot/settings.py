@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     discord_sync_commands: Literal["auto", "always", "never"] = Field(
         "auto", alias="DISCORD_SYNC_COMMANDS")
 
+    # Scale-out: GPU workers on other machines through SAQ on Redis (empty: this process)
+    redis_url: SecretStr | None = Field(None, alias="I2V_REDIS_URL")
+    worker_heartbeat_s: int = Field(30, ge=2, le=600, alias="I2V_WORKER_HEARTBEAT_S")
+    job_timeout_s: int = Field(3600, ge=60, alias="I2V_JOB_TIMEOUT_S")
+    metrics_port: int | None = Field(None, ge=1, le=65535, alias="I2V_METRICS_PORT")
+
     # People, quotas and fairness
     admins: CommaList = Field(default_factory=list, alias="I2V_ADMINS")
     daily_credits: float = Field(10.0, ge=0, alias="I2V_DAILY_CREDITS")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.executors.base import WorkerInfo
 from engine.errors import Rejected
 from engine.video import encode_mp4
 from engine.work import RenderedVideo, RenderSpec, WorkEvent, WorkKind
@@ -37,6 +38,8 @@ class _Batch:
 
 
 class FakeExecutor:
+    keeps_running = False
+
     def __init__(self, slots: int = 1) -> None:
         self.slots = slots
         self.started = False
@@ -107,6 +110,13 @@ class FakeExecutor:
 
     async def next_event(self) -> WorkEvent | None:
         return await self._events.get()
+
+    async def reattach(self, specs: Sequence[RenderSpec]) -> list[str]:
+        return []
+
+    def workers(self) -> list[WorkerInfo]:
+        return [WorkerInfo("fake", "no GPU", ("fake",), busy=bool(self.running),
+                           jobs_done=0, jobs_failed=0)]
 
     async def stop(self) -> None:
         for batch in self._batches:

@@ -8,12 +8,37 @@ on other machines; the scheduler, the quotas and the adapters cannot tell the di
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from engine.work import RenderSpec, WorkEvent
 
 
+class ExecutorUnavailable(Exception):
+    """The executor cannot start (e.g. Redis is unreachable); the message names the
+    setting to check, never a password."""
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    """One GPU worker, as the admins' `stats` and `i2vbot doctor` show it."""
+
+    name: str  # the host (and process) it runs on
+    gpu: str
+    models: tuple[str, ...]
+    busy: bool
+    jobs_done: int
+    jobs_failed: int
+    free_memory_gib: float | None = None
+
+
 class Executor(Protocol):
+    @property
+    def keeps_running(self) -> bool:
+        """True when work survives the bot's own stop (remote workers): then `stop` only
+        stops watching, and the next start `reattach`es the jobs."""
+        ...
+
     @property
     def slots(self) -> int:
         """How many batches may run at once (one per worker)."""
@@ -43,6 +68,15 @@ class Executor(Protocol):
         ...
 
     async def stop(self) -> None:
-        """Stop running work between steps; the STOPPED events still come through
-        `next_event`, followed by None per slot freed."""
+        """Stop running work between steps (STOPPED events follow through `next_event`),
+        or, when `keeps_running`, only stop watching it."""
+        ...
+
+    async def reattach(self, specs: Sequence[RenderSpec]) -> list[str]:
+        """Jobs a previous process left running: the ids of those this executor still has
+        (their events follow); the others are lost."""
+        ...
+
+    def workers(self) -> list[WorkerInfo]:
+        """The GPU workers serving this bot now."""
         ...

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from bot.executors.base import WorkerInfo
 from engine.work import RenderSpec, WorkEvent, WorkKind
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ class Renderer(Protocol):
 
 class LocalExecutor:
     slots = 1
+    keeps_running = False  # the GPU thread dies with the process
 
     def __init__(self, make_renderer: Callable[[], Renderer]) -> None:
         # Built in `start`, off the event loop: importing torch and diffusers takes seconds.
@@ -42,6 +45,7 @@ class LocalExecutor:
         self._task: asyncio.Task[None] | None = None
         self._stop = threading.Event()
         self._running: set[str] = set()
+        self.done = self.failed = 0
 
     def free_slots(self) -> int:
         return 0 if self._task is not None and not self._task.done() else 1
@@ -72,6 +76,15 @@ class LocalExecutor:
     async def next_event(self) -> WorkEvent | None:
         return await self._events.get()
 
+    async def reattach(self, specs: Sequence[RenderSpec]) -> list[str]:
+        return []  # whatever ran here died with the process that ran it
+
+    def workers(self) -> list[WorkerInfo]:
+        return [WorkerInfo(name=f"{socket.gethostname()} (this process)",
+                           gpu=self.describe(), models=(self.describe().split(" on ")[0],),
+                           busy=not self.free_slots(), jobs_done=self.done,
+                           jobs_failed=self.failed)]
+
     async def stop(self) -> None:
         self._stop.set()
         if self._task is not None:
@@ -84,6 +97,8 @@ class LocalExecutor:
         def emit(event: WorkEvent) -> None:
             if event.kind in FINAL:
                 ended.add(event.job_id)
+                self.done += event.kind is WorkKind.DONE
+                self.failed += event.kind is WorkKind.FAILED
             loop.call_soon_threadsafe(self._events.put_nowait, event)
 
         assert self._renderer is not None, "start() first"

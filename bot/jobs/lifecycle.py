@@ -84,9 +84,10 @@ class Lifecycle:
         log.info("queue loaded: %d jobs waiting%s", len(self.scheduler),
                  " (paused)" if self.paused else "")
 
-    def run(self) -> None:
+    async def run(self) -> None:
         """Start serving the queue (the executor is ready), and re-announce places in the
         background: work resumes first."""
+        await self._reattach()
         self._wake.set()
         self._tasks = [asyncio.create_task(self._dispatch(), name="dispatch"),
                        asyncio.create_task(self._consume(), name="work-events"),
@@ -108,6 +109,8 @@ class Lifecycle:
 
     async def _stop_work(self) -> None:
         await self.executor.stop()
+        if self.executor.keeps_running:  # the workers go on; the next start reattaches
+            return
         while self._running:
             await asyncio.sleep(0.02)  # the consumer settles the last events
 
@@ -333,17 +336,8 @@ class Lifecycle:
     # After a restart
 
     async def _recover(self) -> None:
-        """Settle what a process that died left behind, before the queue is served."""
-        for job in await self.store.jobs_with_status(JobStatus.RUNNING):
-            if job.attempts < MAX_ATTEMPTS:
-                log.warning("job %s user %s: cut off by a restart, trying again", job.id,
-                            job.user_id)
-                await self.store.update_job(job.id, status=JobStatus.QUEUED,
-                                            started_at=None, note=Note("restarted"))
-            else:
-                log.error("job %s user %s: cut off by restarts twice, giving up", job.id,
-                          job.user_id)
-                await self._end(job, JobStatus.FAILED, Note("interrupted"))
+        """Settle what a process that died left behind, before the queue is served. Jobs it
+        left running are the executor's to reattach (`run`)."""
         for job in await self.store.ended_jobs_holding_credits():
             await self.quotas.refund(job, "settled after a restart")
         for job in await self.store.jobs_with_status(JobStatus.DONE):
@@ -356,6 +350,31 @@ class Lifecycle:
                 log.info("job %s user %s: finished but not delivered; sending it again",
                          job.id, job.user_id)
                 self._emit(EventKind.DONE, job, result=result)
+
+    async def _reattach(self) -> None:
+        """Jobs a previous process left running: still running (or finished) on a remote
+        worker, they are watched again; else they were cut off and are tried once more."""
+        running = await self.store.jobs_with_status(JobStatus.RUNNING)
+        kept = set(await self.executor.reattach([self._spec(job) for job in running]))
+        for job in running:
+            owner = await self.store.get_user(job.user_id)
+            assert owner is not None
+            if job.id in kept:
+                self._running[job.id] = _Running(job, owner.role.privileged,
+                                                 owner.last_served_at)
+            elif job.attempts < MAX_ATTEMPTS:
+                log.warning("job %s user %s: cut off by a restart, trying again", job.id,
+                            job.user_id)
+                job = await self.store.update_job(job.id, status=JobStatus.QUEUED,
+                                                  started_at=None, note=Note("restarted"))
+                self.scheduler.add(Entry(job.id, job.user_id, job.created_at, job.cost,
+                                         batch_key(job.params)),
+                                   privileged=owner.role.privileged,
+                                   served=owner.last_served_at)
+            else:
+                log.error("job %s user %s: cut off by restarts twice, giving up", job.id,
+                          job.user_id)
+                await self._end(job, JobStatus.FAILED, Note("interrupted"))
 
     async def _announce_all(self) -> None:
         """Tell every waiting job its place again after a restart, paced, in the background."""

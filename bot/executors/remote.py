@@ -1,0 +1,296 @@
+"""The remote executor: jobs go to `i2vbot worker` processes on other machines through SAQ
+on Redis; the bot keeps the fair order, the credits and every decision.
+
+The bot dispatches a batch only to an idle worker (nothing waits in Redis), so the
+scheduler's order holds with many GPUs exactly as with one: a person with five jobs cannot
+have them all lined up on the workers while someone else's waits in the bot. It watches its
+in-flight jobs by polling Redis (one MGET for all of them) and turns what the workers wrote
+(started, step i of n, encoding, done, failed, aborted) into the executor's events. A worker
+that dies stops sending heartbeats; SAQ's sweep (run by every worker and by the bot) then
+aborts its job, which the bot hears as LOST and runs again elsewhere, once. A bot that stops
+leaves its jobs running: the next start reattaches them by job id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.executors.base import ExecutorUnavailable, WorkerInfo
+from bot.executors.wire import (
+    BLOB_TTL_S,
+    CANCELLED,
+    FUNCTION,
+    QUEUE,
+    SWEPT,
+    batch_key,
+    outcome_from_wire,
+    photo_key,
+    poster_key,
+    spec_to_wire,
+    video_key,
+)
+from bot.outputs import write_atomic
+from engine.work import RenderSpec, WorkEvent, WorkKind
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.05  # how often in-flight jobs are looked at (one MGET): the gap between jobs
+WORKERS_EVERY_S = 2.0  # how often the list of live workers is read
+SWEEP_EVERY_S = 5.0  # how often the bot sweeps jobs whose worker stopped its heartbeat
+
+
+def redacted(url: str) -> str:
+    """A Redis URL without its credentials, for logs and messages."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    return f"{parts.scheme}://{host}:{parts.port or 6379}{parts.path}"
+
+
+@dataclass
+class _InFlight:
+    specs: list[RenderSpec]
+    started: bool = False
+    step: int = 0
+    encoding: bool = False
+    cancelled: bool = False
+
+    @property
+    def job_ids(self) -> list[str]:
+        return [spec.job_id for spec in self.specs]
+
+
+@dataclass
+class _Farm:
+    workers: list[WorkerInfo] = field(default_factory=list)
+    seen_at: float = 0.0
+
+
+class RemoteExecutor:
+    keeps_running = True  # a bot that stops leaves its jobs to the workers
+
+    def __init__(self, url: str, *, heartbeat_s: int, timeout_s: int) -> None:
+        self.url = url
+        self.heartbeat_s = heartbeat_s
+        self.timeout_s = timeout_s
+        self.queue: Any = None  # saq.Queue, imported at start
+        self._inflight: dict[str, _InFlight] = {}
+        self._events: asyncio.Queue[WorkEvent | None] = asyncio.Queue()
+        self._farm = _Farm()
+        self._monitor: asyncio.Task[None] | None = None
+        self._down_since: float | None = None
+
+    # The executor port
+
+    @property
+    def slots(self) -> int:
+        return max(1, len(self._farm.workers))
+
+    def free_slots(self) -> int:
+        return max(0, len(self._farm.workers) - len(self._inflight))
+
+    def describe(self) -> str:
+        return f"{len(self._farm.workers)} remote worker(s) through Redis at {redacted(self.url)}"
+
+    def workers(self) -> list[WorkerInfo]:
+        return list(self._farm.workers)
+
+    async def start(self) -> None:
+        from saq import Queue
+
+        self.queue = Queue.from_url(self.url, name=QUEUE, swept_error_message=SWEPT)
+        try:
+            await self.queue.connect()
+            await self.queue.redis.ping()
+        except (OSError, ConnectionError, TimeoutError) as exc:
+            raise ExecutorUnavailable(f"Redis at {redacted(self.url)} could not be reached: "
+                                      "check I2V_REDIS_URL and that Redis runs.") from exc
+        except Exception as exc:  # redis-py's own errors (authentication, protocol)
+            raise ExecutorUnavailable(f"Redis at {redacted(self.url)} refused the "
+                                      f"connection ({type(exc).__name__}): check "
+                                      "I2V_REDIS_URL.") from exc
+        await self._read_workers()
+        self._monitor = asyncio.create_task(self._watch(), name="remote-executor")
+
+    async def submit(self, specs: Sequence[RenderSpec]) -> None:
+        from saq import Job
+
+        key = batch_key([spec.job_id for spec in specs])
+        async with self.queue.redis.pipeline(transaction=True) as pipe:
+            for spec in specs:
+                pipe.setex(photo_key(spec.job_id), BLOB_TTL_S, spec.photo.read_bytes())
+                pipe.setex(_index_key(spec.job_id), BLOB_TTL_S, key)
+            await pipe.execute()
+        self._inflight[key] = _InFlight(list(specs))
+        await self.queue.enqueue(Job(
+            FUNCTION, key=key, kwargs={"jobs": [spec_to_wire(spec) for spec in specs]},
+            timeout=self.timeout_s, heartbeat=self.heartbeat_s, retries=1, ttl=BLOB_TTL_S))
+        log.info("jobs %s: sent to the workers", key)
+
+    async def cancel(self, job_id: str) -> None:
+        for key, flight in self._inflight.items():
+            if job_id in flight.job_ids:
+                flight.cancelled = True
+                job = await self.queue.job(key)
+                if job is not None:
+                    await self.queue.abort(job, CANCELLED)
+
+    async def next_event(self) -> WorkEvent | None:
+        return await self._events.get()
+
+    async def stop(self) -> None:
+        """Stop watching; the workers go on, and the next start reattaches their jobs."""
+        if self._monitor is not None:
+            self._monitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._monitor
+        if self.queue is not None:
+            with contextlib.suppress(Exception):
+                await self.queue.disconnect()
+
+    async def reattach(self, specs: Sequence[RenderSpec]) -> list[str]:
+        """Jobs a previous bot process dispatched: those Redis still knows are watched
+        again (running, or finished and waiting to be fetched); returns their ids."""
+        by_id = {spec.job_id: spec for spec in specs}
+        keys = await self.queue.redis.mget([_index_key(i) for i in by_id]) if by_id else []
+        adopted: list[str] = []
+        for raw in {k for k in keys if k}:
+            key = raw.decode()
+            job = await self.queue.job(key)
+            members = [by_id[i] for i in key.split("+") if i in by_id]
+            if job is None or not members:
+                continue
+            self._inflight[key] = _InFlight(members, started=job.status.value == "active")
+            adopted += [spec.job_id for spec in members]
+            log.info("jobs %s: still known to the workers (%s); watching them again", key,
+                     job.status.value)
+        return adopted
+
+    # Watching
+
+    async def _watch(self) -> None:
+        last_workers = last_sweep = time.monotonic()
+        while True:
+            await asyncio.sleep(POLL_S)
+            try:
+                now = time.monotonic()
+                if now - last_workers >= WORKERS_EVERY_S:
+                    last_workers = now
+                    await self._read_workers()
+                if now - last_sweep >= SWEEP_EVERY_S:
+                    last_sweep = now
+                    await self.queue.sweep(lock=int(SWEEP_EVERY_S), abort=1.0)
+                await self._look()
+                if self._down_since is not None:
+                    log.warning("Redis at %s answers again", redacted(self.url))
+                    self._down_since = None
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis restarting, a network hiccup: keep trying
+                if self._down_since is None:
+                    self._down_since = time.monotonic()
+                    log.warning("Redis at %s: %s; retrying", redacted(self.url), exc)
+
+    async def _read_workers(self) -> None:
+        info = await self.queue.info()
+        before = len(self._farm.workers)
+        self._farm = _Farm([_worker(key, data) for key, data in info["workers"].items()],
+                           time.time())
+        if len(self._farm.workers) != before:
+            log.info("%d worker(s) live", len(self._farm.workers))
+            self._events.put_nowait(None)  # the dispatcher may have new slots
+
+    async def _look(self) -> None:
+        if not self._inflight:
+            return
+        keys = list(self._inflight)
+        for key, job in zip(keys, await self.queue.jobs(keys), strict=True):
+            flight = self._inflight[key]
+            if job is None:  # Redis lost it (a restart without persistence)
+                self._end(key, [WorkEvent(WorkKind.STOPPED, i) for i in flight.job_ids])
+                log.warning("jobs %s: gone from Redis; back in line", key)
+                continue
+            status = job.status.value
+            if status in ("active", "aborting", "complete", "failed") and not flight.started:
+                flight.started = True
+                for job_id in flight.job_ids:
+                    self._events.put_nowait(WorkEvent(WorkKind.STARTED, job_id))
+            meta = job.meta or {}
+            if meta.get("step", 0) > flight.step:
+                flight.step = meta["step"]
+                for job_id in flight.job_ids:
+                    self._events.put_nowait(WorkEvent(WorkKind.PROGRESS, job_id,
+                                                      step=meta["step"], total=meta["total"]))
+            if meta.get("phase") == "encoding" and not flight.encoding:
+                flight.encoding = True
+                for job_id in flight.job_ids:
+                    self._events.put_nowait(WorkEvent(WorkKind.ENCODING, job_id))
+            if status == "complete":
+                self._end(key, await self._collect(flight, job.result or {}))
+            elif status == "failed":
+                detail = (job.error or "").strip().splitlines()[-1:] or ["failed"]
+                self._end(key, [WorkEvent(WorkKind.FAILED, i, reason="internal_error",
+                                          detail=detail[0]) for i in flight.job_ids])
+            elif status == "aborted":
+                lost = (job.error or "") == SWEPT and not flight.cancelled
+                kind = WorkKind.LOST if lost else WorkKind.STOPPED
+                self._end(key, [WorkEvent(kind, i, detail=job.error) for i in flight.job_ids])
+
+    async def _collect(self, flight: _InFlight, result: dict[str, Any]) -> list[WorkEvent]:
+        """Each job's end from the worker's result; finished videos fetched to disk."""
+        events = []
+        for spec in flight.specs:
+            outcome = result.get(spec.job_id) or {"done": False, "reason": "internal_error",
+                                                  "detail": "no result from the worker"}
+            if outcome.get("done"):
+                video, poster = await self.queue.redis.mget(video_key(spec.job_id),
+                                                            poster_key(spec.job_id))
+                if video is None or poster is None:
+                    outcome = {"done": False, "reason": "video_lost",
+                               "detail": "the worker's video expired before it was fetched"}
+                else:
+                    await asyncio.to_thread(_store, spec.output, video, poster)
+            events.append(outcome_from_wire(spec.job_id, outcome, spec.output))
+        return events
+
+    def _end(self, key: str, events: list[WorkEvent]) -> None:
+        del self._inflight[key]
+        for event in events:
+            self._events.put_nowait(event)
+        self._events.put_nowait(None)  # a slot is free
+        asyncio.create_task(self._forget(key))
+
+    async def _forget(self, key: str) -> None:
+        """Results are removed once the bot has them (the MP4 is on its disk now)."""
+        ids = key.split("+")
+        with contextlib.suppress(Exception):
+            await self.queue.redis.delete(*[k for i in ids for k in (
+                photo_key(i), video_key(i), poster_key(i), _index_key(i))],
+                self.queue.job_id(key))
+
+
+def _index_key(job_id: str) -> str:
+    return f"i2v:batch-of:{job_id}"
+
+
+def _store(output: Path, video: bytes, poster: bytes) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(output.with_suffix(".jpg"), poster)
+    write_atomic(output, video)
+
+
+def _worker(key: str, data: dict[str, Any]) -> WorkerInfo:
+    meta = data.get("metadata") or {}
+    stats = data.get("stats") or {}
+    return WorkerInfo(name=meta.get("host", key), gpu=meta.get("gpu", "?"),
+                      models=tuple(meta.get("models", ())), busy=bool(meta.get("busy")),
+                      jobs_done=int(stats.get("complete", 0)),
+                      jobs_failed=int(stats.get("failed", 0)),
+                      free_memory_gib=meta.get("free_memory_gib"))

@@ -1,0 +1,154 @@
+"""`i2vbot worker`: a GPU process that takes jobs from SAQ on Redis and renders them.
+
+It loads the model once, then runs one batch at a time: the photos come from Redis, the
+engine runs on a thread, every denoising step is published (`job.update`, which is also the
+heartbeat), and the MP4 and its poster go back to Redis for the bot to fetch. An abort from
+the bot reaches the job through SAQ's abort poll (about a second) and stops the engine
+between two steps. Nothing here decides order, credits or who may: the bot does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from bot.executors.wire import (
+    BLOB_TTL_S,
+    FUNCTION,
+    QUEUE,
+    SWEPT,
+    outcome_to_wire,
+    photo_key,
+    poster_key,
+    spec_from_wire,
+    video_key,
+)
+from engine.work import RenderSpec, WorkEvent, WorkKind
+
+log = logging.getLogger(__name__)
+
+SWEEP_EVERY_S = 5  # every worker sweeps: a dead peer's job is found without the bot
+
+
+class Renderer(Protocol):
+    def load(self) -> None: ...
+
+    def describe(self) -> str: ...
+
+    def run(self, specs: list[RenderSpec], emit: Callable[[WorkEvent], None],
+            should_stop: Callable[[], bool]) -> None: ...
+
+
+def machine_info(renderer: Renderer, model: str) -> dict[str, Any]:
+    """What the worker announces: host, GPU, free memory and the models it has loaded."""
+    gpu, free = "cpu", None
+    with contextlib.suppress(Exception):
+        import torch
+
+        if torch.cuda.is_available():
+            gpu = torch.cuda.get_device_name()
+            free = round(torch.cuda.mem_get_info()[0] / 2**30, 1)
+    return {"host": f"{socket.gethostname()} pid {os.getpid()}", "gpu": gpu,
+            "free_memory_gib": free, "models": [model], "engine": renderer.describe(),
+            "busy": None}
+
+
+async def render(ctx: dict[str, Any], *, jobs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The SAQ function: one batch of jobs, from the photos in Redis to the MP4s in Redis."""
+    job, renderer, redis = ctx["job"], ctx["renderer"], ctx["worker"].queue.redis
+    meta: dict[str, Any] = ctx["metadata"]
+    meta["busy"] = job.key
+    try:
+        with tempfile.TemporaryDirectory(prefix="i2v-worker-") as folder:
+            specs = [spec_from_wire(data, Path(folder)) for data in jobs]
+            for spec, photo in zip(specs, await redis.mget([photo_key(s.job_id)
+                                                           for s in specs]), strict=True):
+                if photo is not None:  # a missing photo is the engine's "input_missing"
+                    spec.photo.write_bytes(photo)
+            outcomes = await _run(job, renderer, specs, ctx["heartbeat_s"])
+            async with redis.pipeline(transaction=True) as pipe:
+                for spec in specs:
+                    if outcomes.get(spec.job_id, {}).get("done"):
+                        pipe.setex(video_key(spec.job_id), BLOB_TTL_S, spec.output.read_bytes())
+                        pipe.setex(poster_key(spec.job_id), BLOB_TTL_S,
+                                   spec.output.with_suffix(".jpg").read_bytes())
+                await pipe.execute()
+            return outcomes
+    finally:
+        meta["busy"] = None
+
+
+async def _run(job: Any, renderer: Renderer, specs: list[RenderSpec],
+               heartbeat_s: int) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    events: asyncio.Queue[WorkEvent | None] = asyncio.Queue()
+    stop = threading.Event()
+
+    def emit(event: WorkEvent) -> None:
+        loop.call_soon_threadsafe(events.put_nowait, event)
+
+    async def engine() -> None:
+        try:
+            await asyncio.to_thread(renderer.run, specs, emit, stop.is_set)
+        finally:
+            events.put_nowait(None)
+
+    async def heartbeat() -> None:  # the VAE decode and the encoding send no steps
+        while True:
+            await asyncio.sleep(max(1, heartbeat_s // 3))
+            await job.update()
+
+    outcomes: dict[str, Any] = {}
+    progress: dict[str, Any] = {}
+    running = asyncio.create_task(engine())
+    beating = asyncio.create_task(heartbeat())
+    try:
+        while (event := await events.get()) is not None:
+            if event.kind is WorkKind.PROGRESS:
+                progress = {"phase": "denoising", "step": event.step, "total": event.total}
+                await job.update(progress=event.step / max(1, event.total), meta=progress)
+            elif event.kind is WorkKind.ENCODING:
+                await job.update(meta={**progress, "phase": "encoding"})
+            elif event.kind in (WorkKind.DONE, WorkKind.FAILED):
+                outcomes[event.job_id] = outcome_to_wire(event)
+    except asyncio.CancelledError:  # the bot aborted the job: stop after this step
+        stop.set()
+        await running
+        raise
+    finally:
+        beating.cancel()
+    await running
+    return outcomes
+
+
+def worker(url: str, make_renderer: Callable[[], Renderer], model: str, *, heartbeat_s: int,
+           timers: dict[str, int] | None = None) -> Any:
+    """A SAQ worker for one GPU (one batch at a time), ready to `start()`."""
+    from saq import Queue, Worker
+
+    queue = Queue.from_url(url, name=QUEUE, swept_error_message=SWEPT)
+    metadata: dict[str, Any] = {}
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        renderer = await asyncio.to_thread(_loaded, make_renderer)
+        ctx.update(renderer=renderer, metadata=metadata, heartbeat_s=heartbeat_s)
+        metadata.update(machine_info(renderer, model))
+        log.info("worker ready: %s", metadata["engine"])
+
+    return Worker(queue, functions=[(FUNCTION, render)], concurrency=1, startup=startup,
+                  metadata=metadata, shutdown_grace_period_s=2,
+                  timers={"sweep": SWEEP_EVERY_S, "worker_info": 2, **(timers or {})})
+
+
+def _loaded(make_renderer: Callable[[], Renderer]) -> Renderer:
+    renderer = make_renderer()
+    renderer.load()
+    return renderer

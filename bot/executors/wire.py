@@ -1,0 +1,84 @@
+"""What travels through Redis between the bot and its `i2vbot worker` processes.
+
+A SAQ job holds only small JSON (the specs' parameters, progress, the results' metadata), so
+that the per-step progress updates stay cheap. Photos and videos travel beside it, as
+bytes under keys of their own that expire by themselves; the bot deletes them as soon as it
+has stored a result, and no machine needs a shared filesystem.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from engine.params import GenParams
+from engine.work import RenderedVideo, RenderSpec, WorkEvent, WorkKind
+
+QUEUE = "i2v"
+FUNCTION = "render"
+BLOB_TTL_S = 2 * 86400  # photos and videos not picked up in two days are dropped
+SWEPT = "worker lost (no heartbeat)"  # the error SAQ's sweep gives a dead worker's job
+CANCELLED = "cancelled"
+
+
+def photo_key(job_id: str) -> str:
+    return f"i2v:photo:{job_id}"
+
+
+def video_key(job_id: str) -> str:
+    return f"i2v:video:{job_id}"
+
+
+def poster_key(job_id: str) -> str:
+    return f"i2v:poster:{job_id}"
+
+
+def batch_key(job_ids: list[str]) -> str:
+    """The SAQ job key of a batch: its jobs' ids, in the order they were claimed."""
+    return "+".join(job_ids)
+
+
+def job_ids(key: str) -> list[str]:
+    return key.split("+")
+
+
+# Bot -> worker
+
+def spec_to_wire(spec: RenderSpec) -> dict[str, Any]:
+    return {"job_id": spec.job_id, "params": dataclasses.asdict(spec.params),
+            "max_bytes": spec.max_bytes}
+
+
+def spec_from_wire(data: dict[str, Any], folder: Path) -> RenderSpec:
+    """The spec as the worker runs it: its photo and its output in the worker's own folder."""
+    job_id = data["job_id"]
+    return RenderSpec(job_id=job_id, params=GenParams(**data["params"]),
+                      photo=folder / f"{job_id}.img", output=folder / f"{job_id}.mp4",
+                      max_bytes=data["max_bytes"])
+
+
+# Worker -> bot
+
+def outcome_to_wire(event: WorkEvent) -> dict[str, Any]:
+    """A job's end (DONE or FAILED) as JSON; the MP4 and poster bytes travel beside it."""
+    if event.kind is WorkKind.DONE and event.video is not None:
+        video = event.video
+        return {"done": True, "width": video.width, "height": video.height,
+                "frames": video.frames, "fps": video.fps, "duration": video.duration,
+                "size_bytes": video.size_bytes, "params": dataclasses.asdict(video.params),
+                "lowered_from": video.lowered_from}
+    return {"done": False, "reason": event.reason or "internal_error",
+            "reason_params": dict(event.reason_params), "detail": event.detail}
+
+
+def outcome_from_wire(job_id: str, data: dict[str, Any], output: Path) -> WorkEvent:
+    """The event for a job's end; a DONE's files must already be at `output`."""
+    if data.get("done"):
+        return WorkEvent(WorkKind.DONE, job_id, video=RenderedVideo(
+            path=output, poster=output.with_suffix(".jpg"), width=data["width"],
+            height=data["height"], frames=data["frames"], fps=data["fps"],
+            duration=data["duration"], size_bytes=data["size_bytes"],
+            params=GenParams(**data["params"]), lowered_from=data["lowered_from"]))
+    return WorkEvent(WorkKind.FAILED, job_id, reason=data["reason"],
+                     reason_params=data.get("reason_params") or {}, detail=data.get("detail"))

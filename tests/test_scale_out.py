@@ -1,0 +1,222 @@
+"""Many GPUs: the bot with `i2vbot worker` processes on a real Redis server, the tiny model.
+
+A worker killed mid-job, a cancel of a job running on a worker, a bot restarted while its
+workers run, and the fair order with two workers. Needs Redis on 127.0.0.1:6379 (skipped
+with a reason otherwise; CI requires it)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from adapters.app import App
+from bot.models import ChatRef, EventKind, JobRequest, Person
+from tests.core.conftest import END, FAST, Recorder, make_settings
+from tests.images import make_photo
+from tests.services import redis_url
+
+ROOT = Path(__file__).resolve().parents[1]
+HEARTBEAT_S = 3
+
+pytestmark = pytest.mark.slow
+
+
+class Farm:
+    """`i2vbot worker` processes, started and killed by the test."""
+
+    def __init__(self, url: str, model: Path, folder: Path) -> None:
+        self.url, self.model, self.folder = url, model, folder
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self, count: int = 1) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("I2V_")}
+        env.update(I2V_REDIS_URL=self.url, I2V_MODEL=str(self.model),
+                   I2V_DATA_DIR=str(self.folder), I2V_DEVICE="cpu",
+                   I2V_WORKER_HEARTBEAT_S=str(HEARTBEAT_S), PYTHONPATH=str(ROOT),
+                   OMP_NUM_THREADS="1")  # two workers share this machine's two cores
+        for _ in range(count):
+            self.procs.append(subprocess.Popen(
+                [sys.executable, "-m", "adapters.cli", "worker"], env=env, cwd=self.folder,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+
+    def kill(self, pid: int) -> None:
+        os.killpg(pid, signal.SIGKILL)
+
+    def ensure(self, count: int) -> None:
+        """Top the farm up to `count` live processes (a test may have killed one)."""
+        self.procs = [proc for proc in self.procs if proc.poll() is None]
+        self.start(count - len(self.procs))
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def workers(tmp_path_factory, tiny_model_dir) -> Iterator[Farm]:
+    """Two workers for the whole module: each loads the model once, as in production."""
+    farm = Farm(redis_url(), tiny_model_dir, tmp_path_factory.mktemp("farm"))
+    yield farm
+    farm.stop()
+
+
+@pytest.fixture
+def farm(workers) -> Farm:
+    workers.ensure(2)
+    return workers
+
+
+async def bot(farm: Farm, data: Path, recorder: Recorder, **values: object) -> App:
+    settings = make_settings(data, I2V_REDIS_URL=farm.url, I2V_WORKER_HEARTBEAT_S=HEARTBEAT_S,
+                             **values)
+    app = await App.build(settings)
+    app.events.register("cli", recorder)
+    await app.start()
+    return app
+
+
+async def workers_live(app: App, count: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while len(app.executor.workers()) < count:
+        assert time.monotonic() < deadline, "the workers never came up"
+        await asyncio.sleep(0.2)
+
+
+def request(user: str, caption: str) -> JobRequest:
+    return JobRequest(Person("cli", user), ChatRef("cli", user), make_photo(160, 128), caption)
+
+
+@pytest.fixture
+async def recorder() -> AsyncIterator[Recorder]:
+    yield Recorder()
+
+
+async def test_jobs_run_on_workers_and_nothing_stays_in_redis(farm, tmp_path, recorder):
+    app = await bot(farm, tmp_path / "data", recorder)
+    try:
+        await workers_live(app, 2)
+        jobs = [await app.core.submit(request(f"u{i}", f"waves {FAST}")) for i in range(3)]
+        for job in jobs:
+            done = await recorder.wait_for(job.id, END, timeout=120)
+            assert done.kind is EventKind.DONE, done.reason
+            assert done.result.path.exists() and done.result.frames == 8
+            await app.core.delivered(job.id)
+        assert {w.gpu for w in app.executor.workers()} == {"cpu"}
+        assert sum(w.jobs_done for w in app.executor.workers()) >= 0
+        await asyncio.sleep(0.5)  # results are removed once fetched
+        import redis.asyncio as aioredis
+
+        client = aioredis.from_url(farm.url)
+        assert await client.keys("i2v:*") == []
+        await client.aclose()
+    finally:
+        await app.close()
+
+
+async def test_a_worker_killed_mid_job_is_replaced_and_the_video_arrives_once(
+        farm, tmp_path, recorder):
+    app = await bot(farm, tmp_path / "data", recorder)
+    try:
+        await workers_live(app, 2)
+        job = await app.core.submit(request("ann", f"a cat turning {FAST} --steps 100"))
+        await recorder.wait_for(job.id, [EventKind.PROGRESS], timeout=120)
+        busy = next(w for w in app.executor.workers() if w.busy) if any(
+            w.busy for w in app.executor.workers()) else None
+        deadline = time.monotonic() + 10
+        while busy is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            busy = next((w for w in app.executor.workers() if w.busy), None)
+        finished_first = EventKind.DONE in recorder.kinds(job.id)
+        if busy is not None:
+            farm.kill(int(busy.name.rsplit(" ", 1)[1]))
+        done = await recorder.wait_for(job.id, END, timeout=180)
+        assert done.kind is EventKind.DONE, done.reason
+        stored = await app.store.get_job(job.id)
+        if not finished_first and busy is not None:  # the kill came mid-job
+            assert stored.attempts == 2 and stored.note.key == "restarted"
+        assert recorder.kinds(job.id).count(EventKind.DONE) == 1
+        assert await app.store.job_ledger_sum(job.id) == -job.cost  # charged once
+    finally:
+        await app.close()
+
+
+async def test_cancelling_a_job_on_a_worker_stops_it_and_refunds_it(farm, tmp_path, recorder):
+    app = await bot(farm, tmp_path / "data", recorder)
+    try:
+        await workers_live(app, 1)
+        job = await app.core.submit(request("ann", f"a dog running {FAST} --steps 100"))
+        await recorder.wait_for(job.id, [EventKind.PROGRESS], timeout=120)
+        await app.core.cancel(Person("cli", "ann"), job.id)
+        end = await recorder.wait_for(job.id, END, timeout=60)
+        assert end.kind is EventKind.CANCELLED
+        steps = [e.step for e in recorder.events if e.job.id == job.id
+                 and e.kind is EventKind.PROGRESS]
+        assert max(steps) < 100
+        assert await app.store.job_ledger_sum(job.id) == 0
+        nxt = await app.core.submit(request("bob", f"a kite {FAST}"))  # the worker is free
+        assert (await recorder.wait_for(nxt.id, END, timeout=120)).kind is EventKind.DONE
+    finally:
+        await app.close()
+
+
+async def test_a_bot_restarted_while_its_workers_run_gets_the_video_once(farm, tmp_path):
+    first = Recorder()
+    app = await bot(farm, tmp_path / "data", first)
+    await workers_live(app, 1)
+    job = await app.core.submit(request("ann", f"a boat sailing {FAST} --steps 60"))
+    await first.wait_for(job.id, [EventKind.STARTED], timeout=120)
+    await app.close()  # the bot goes; the worker goes on
+    assert (await _status(tmp_path, job.id)) == "running"
+
+    second = Recorder()
+    app = await bot(farm, tmp_path / "data", second)
+    try:
+        done = await second.wait_for(job.id, END, timeout=180)
+        assert done.kind is EventKind.DONE and done.result.path.exists()
+        assert done.job.attempts == 1  # reattached, not run again
+        assert EventKind.DONE not in first.kinds(job.id)
+    finally:
+        await app.close()
+
+
+async def test_two_workers_serve_people_in_turn(farm, tmp_path, recorder):
+    app = await bot(farm, tmp_path / "data", recorder)
+    try:
+        await workers_live(app, 2)
+        await app.lifecycle.set_paused(True)
+        burst = [await app.core.submit(request("ann", f"waves {FAST} --steps 20"))
+                 for _ in range(5)]
+        await app.lifecycle.set_paused(False)
+        await recorder.wait_for(burst[1].id, [EventKind.STARTED], timeout=120)
+        single = await app.core.submit(request("bob", f"a bird {FAST} --steps 20"))
+        for job in [*burst, single]:
+            assert (await recorder.wait_for(job.id, END, timeout=240)).kind is EventKind.DONE
+        order = recorder.started_order()
+        # Bob's job takes the first worker that frees up: at most Ann's two running jobs
+        # go before it, never her whole burst.
+        assert order.index(single.id) <= 2, order
+    finally:
+        await app.close()
+
+
+async def _status(tmp_path: Path, job_id: str) -> str:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "data" / "i2vbot.sqlite3") as db:
+        return db.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()[0]
+
+
