@@ -135,6 +135,10 @@ class App:
                 "(a Hub id, a local folder, or 'tiny' to try the bot); `i2vbot doctor` shows "
                 "what is there.") from exc
         log.info("engine ready: %s", self.executor.describe())
+        if self.settings.metrics_port is not None:
+            from bot.metrics import Metrics
+
+            Metrics(self.lifecycle).serve(self.settings.metrics_port)
         await self.lifecycle.run()
         self._started = True
         self._tasks.append(asyncio.create_task(self._prune_every(PRUNE_EVERY_S),

@@ -159,7 +159,34 @@ async def doctor(settings: Settings) -> int:
                         ("DISCORD_BOT_TOKEN", settings.discord_token)):
         print(f"{name}: {'set' if value else 'not set'}")
     print(f"admins: {', '.join(settings.admins) or 'none (set I2V_ADMINS)'}")
+    await _doctor_workers(settings)
     return 0
+
+
+async def _doctor_workers(settings: Settings) -> None:
+    if settings.redis_url is None:
+        print("workers: this process's GPU (I2V_REDIS_URL is not set)")
+        return
+    from bot.executors.base import ExecutorUnavailable
+    from bot.executors.remote import RemoteExecutor, redacted
+
+    url = settings.redis_url.get_secret_value()
+    remote = RemoteExecutor(url, heartbeat_s=settings.worker_heartbeat_s,
+                            timeout_s=settings.job_timeout_s)
+    try:
+        await remote.start()
+    except ExecutorUnavailable as exc:
+        print(f"workers: {exc}")
+        return
+    try:
+        workers = remote.workers()
+        print(f"workers: {len(workers)} live through {redacted(url)}")
+        for w in workers:
+            free = f", {w.free_memory_gib} GiB free" if w.free_memory_gib is not None else ""
+            print(f"  {w.name}: {w.gpu}{free}, {'busy' if w.busy else 'idle'}, "
+                  f"{w.jobs_done} done, {w.jobs_failed} failed, models {', '.join(w.models)}")
+    finally:
+        await remote.stop()
 
 
 class Parser(argparse.ArgumentParser):

@@ -201,6 +201,12 @@ class AdminCommands:
             paused=text("queue_paused", lang) if self.core.lifecycle.paused else "",
             top=", ".join(f"{w} ({u.jobs})" for w, u in zip(who, top, strict=True))
             or text("admin_stats_none", lang),
+            workers="; ".join(text("admin_worker", lang, name=w.name, gpu=w.gpu, done=w.jobs_done,
+                                   failed=w.jobs_failed,
+                                   state=text("admin_worker_busy" if w.busy
+                                              else "admin_worker_idle", lang))
+                              for w in self.core.lifecycle.executor.workers())
+            or text("admin_stats_none", lang),
             now=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
 
 

@@ -68,5 +68,6 @@ def quiet_libraries() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"(diffusers|transformers)")
     warnings.filterwarnings("ignore", category=UserWarning, module=r"(diffusers|transformers)")
-    for name in ("discord.client", "discord.voice_state", "discord.player"):
+    # SAQ warns at every worker stop that its housekeeping tasks needed cancelling.
+    for name in ("discord.client", "discord.voice_state", "discord.player", "saq"):
         logging.getLogger(name).setLevel(logging.ERROR)

@@ -220,3 +220,23 @@ async def _status(tmp_path: Path, job_id: str) -> str:
         return db.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()[0]
 
 
+
+
+async def test_doctor_and_the_admins_stats_list_the_workers(farm, tmp_path, recorder,
+                                                            monkeypatch, capsys):
+    from adapters.cli import main
+
+    app = await bot(farm, tmp_path / "data", recorder, I2V_ADMINS="cli:boss")
+    try:
+        await workers_live(app, 2)
+        stats = await app.admin.run(Person("cli", "boss"), "stats", [])
+        assert stats.count("(cpu, idle, ") == 2, stats
+    finally:
+        await app.close()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("I2V_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("I2V_REDIS_URL", farm.url)
+    assert await asyncio.to_thread(main, ["doctor"]) == 0  # its own event loop
+    out = capsys.readouterr().out
+    assert f"workers: 2 live through {farm.url}" in out
+    assert out.count(": cpu, idle, ") == 2

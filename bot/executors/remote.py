@@ -42,7 +42,7 @@ from engine.work import RenderSpec, WorkEvent, WorkKind
 
 log = logging.getLogger(__name__)
 
-POLL_S = 0.05  # how often in-flight jobs are looked at (one MGET): the gap between jobs
+POLL_S = 0.02  # how often in-flight jobs are looked at (one MGET): the gap between jobs
 WORKERS_EVERY_S = 2.0  # how often the list of live workers is read
 SWEEP_EVERY_S = 5.0  # how often the bot sweeps jobs whose worker stopped its heartbeat
 

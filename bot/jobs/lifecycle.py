@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bot.errors import UserError
 from bot.events import EventBus
@@ -38,6 +38,14 @@ PAUSED_FLAG = "queue_paused"
 ANNOUNCE_PER_SECOND = 10.0  # re-announcing places after a restart leaves room for live traffic
 
 Clock = Callable[[], float]
+
+
+class Watcher(Protocol):
+    """Told of every start and end (the metrics)."""
+
+    def started(self, job: Job) -> None: ...
+
+    def ended(self, job: Job) -> None: ...
 
 
 @dataclass
@@ -67,6 +75,7 @@ class Lifecycle:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._recovered: list[str] = []  # jobs waiting since before this start
+        self.watchers: list[Watcher] = []
 
     # Start and stop
 
@@ -220,6 +229,8 @@ class Lifecycle:
                    for job, owner in started]
         for item in claimed:
             self._running[item.job.id] = item
+            for watcher in self.watchers:
+                watcher.started(item.job)
             log.info("job %s user %s: started (attempt %d, batch of %d)", item.job.id,
                      item.job.user_id, item.job.attempts, len(claimed))
         await self.executor.submit([self._spec(item.job) for item in claimed])
@@ -296,6 +307,8 @@ class Lifecycle:
                                           finished_at=self.clock(), output_path=video.path,
                                           params=video.params, note=note)
         self._seconds_per_cost = await self.store.recent_run_seconds_per_cost()
+        for watcher in self.watchers:
+            watcher.ended(job)
         log.info("job %s user %s: done in %.1f s -> %s", job.id, job.user_id,
                  job.run_seconds or 0, video.path)
         self._emit(EventKind.DONE, job, result=result)
@@ -327,6 +340,8 @@ class Lifecycle:
             await self.quotas.refund(job, status.value)
         log.info("job %s user %s: %s%s", job.id, job.user_id, status,
                  f" ({reason.key})" if reason else "")
+        for watcher in self.watchers:
+            watcher.ended(job)
         if announce:
             kind = EventKind.CANCELLED if status is JobStatus.CANCELLED else EventKind.FAILED
             self._emit(kind, job, reason=reason)

@@ -206,6 +206,10 @@ EN: dict[str, str] = {
     "admin_resumed": "Queue resumed.",
     "admin_cancelled": "Job {job}: {status}.",
     "admin_stats": "Today: {counts}\nGPU time: {gpu_minutes} min; failures: {failures}\n"
-                   "Queue: {active} active{paused}\nTop users: {top}\nAs of {now}",
+                   "Queue: {active} active{paused}\nTop users: {top}\nWorkers: {workers}\n"
+                   "As of {now}",
+    "admin_worker": "{name} ({gpu}, {state}, {done} done, {failed} failed)",
+    "admin_worker_busy": "busy",
+    "admin_worker_idle": "idle",
     "admin_stats_none": "none",
 }
