@@ -195,8 +195,14 @@ async def test_the_tiny_model_makes_the_video_the_page_plays(browser, web_settin
         handle = await video.element_handle()
         await page.wait_for_function("v => v.readyState >= 2 && v.duration > 0", arg=handle)
         assert "192x128" in await card(page, job_id).locator(".params").inner_text()
-        if os.environ.get("I2V_SCREENSHOT"):
-            await video.evaluate("v => { v.pause(); v.currentTime = 0; }")
+        if os.environ.get("I2V_SCREENSHOT"):  # a still frame, every player settled
+            await video.evaluate("""v => new Promise(seeked => {
+                v.pause();
+                v.addEventListener("seeked", seeked, {once: true});
+                v.currentTime = v.duration / 2;
+            })""")
+            await page.wait_for_function("""() => [...document.querySelectorAll("video")]
+                .every(v => !v.seeking && (v.preload === "none" || v.readyState >= 2))""")
             await page.screenshot(path=ROOT / os.environ["I2V_SCREENSHOT"], full_page=True)
     finally:
         await context.close()
