@@ -203,6 +203,9 @@ async def test_the_tiny_model_makes_the_video_the_page_plays(browser, web_settin
             })""")
             await page.wait_for_function("""() => [...document.querySelectorAll("video")]
                 .every(v => !v.seeking && (v.preload === "none" || v.readyState >= 2))""")
+            # Cosmetic, only for the picture: Chromium's players show a loading animation
+            # for their first moments, whatever the state of the video.
+            await page.wait_for_timeout(3000)
             await page.screenshot(path=ROOT / os.environ["I2V_SCREENSHOT"], full_page=True)
     finally:
         await context.close()
