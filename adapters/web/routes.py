@@ -142,7 +142,10 @@ class Routes:
             job = await self.core.cancel(person, request.match_info["job"])
         except UserError as exc:
             return refusal(exc, lang)
-        return web.json_response({"job": job.id, "text": text("cancelling", lang, job=job.id)})
+        # A waiting job is cancelled now (its event says so); a running one after its step.
+        stopping = job.status is JobStatus.RUNNING
+        return web.json_response({"job": job.id, "text": text("cancelling", lang, job=job.id)
+                                  if stopping else None})
 
     async def again(self, request: web.Request) -> web.Response:
         person, chat, lang = self.who(request)

@@ -8,7 +8,7 @@ import logging
 import aiohttp
 import pytest
 
-from adapters.web.access import COOKIE
+from adapters.web.access import COOKIE, Sessions, load_key
 from tests.core.conftest import make_settings
 from tests.images import make_photo
 from tests.web.conftest import close, serve_page
@@ -109,3 +109,18 @@ async def test_a_photo_over_the_limit_is_refused_with_the_limit(served, monkeypa
             assert response.status == 400
             error = (await response.json())["error"]
     assert error.startswith("This file is ") and "MiB; the limit is 0.095 MiB." in error
+
+
+async def test_a_web_id_in_i2v_admins_is_an_admin(tmp_path, gpu):
+    data = tmp_path / "data"
+    session, cookie = Sessions(load_key(data, None)).new()  # the browser's id, known ahead
+    served = await serve_page(make_settings(data, I2V_WEB_PORT=0,
+                                            I2V_ADMINS=f"web:{session}"), gpu)
+    try:
+        async with browser_session(cookies={COOKIE: cookie}) as browser:
+            async with browser.get(served.url) as response:
+                page = await response.text()
+        assert f"This browser is web:{session} (admin)." in page
+        assert "You have no credit limit (admin)." in page
+    finally:
+        await close(served)

@@ -114,7 +114,8 @@ function card(jobId) {
   progress.hidden = true;
   const cancel = button(labels.cancel, async () => {
     const answer = await post(`/api/jobs/${jobId}/cancel`);
-    if (answer) status.textContent = answer.text;
+    // A running job stops after its step: say so, unless its end has been shown already.
+    if (answer && answer.text && !element.dataset.final) status.textContent = answer.text;
   });
   cancel.className = "cancel";
   cancel.hidden = true;
@@ -170,6 +171,7 @@ async function refreshHistory() {
 function show(event) {
   const element = card(event.job);
   element.dataset.kind = event.kind;
+  if (event.final) element.dataset.final = "1";
   element.querySelector(".status").textContent = event.text;
   const progress = element.querySelector("progress");
   progress.hidden = event.kind !== "progress";
