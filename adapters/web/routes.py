@@ -45,14 +45,14 @@ FINISHED = (JobStatus.DONE, JobStatus.DELIVERED)
 def language_of(request: web.Request) -> str:
     """The page's language: a ?lang= switch, then the remembered choice, then the
     browser's first language."""
-    chosen = request.query.get("lang") or request.cookies.get(LANG_COOKIE)
-    if chosen in LANGUAGES:
-        return chosen
+    for chosen in (request.query.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if chosen in LANGUAGES:
+            return chosen
     return language(request.headers.get("Accept-Language", "").split(",")[0].strip())
 
 
-def refusal(error: UserError, lang: str, status: int = 400) -> web.Response:
-    return web.json_response({"error": error_text(error, lang)}, status=status)
+def refusal(error: UserError, lang: str) -> web.Response:
+    return web.json_response({"error": error_text(error, lang)}, status=400)
 
 
 class VideoFile(web.FileResponse):

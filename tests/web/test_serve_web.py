@@ -102,12 +102,6 @@ def test_a_password_never_reaches_the_terminal_or_the_log(tmp_path, monkeypatch,
     assert logs and all(password not in log.read_text() for log in logs)
 
 
-def test_with_the_page_off_and_no_token_serve_says_what_to_set(tmp_path, monkeypatch, capfd):
-    env(monkeypatch, tmp_path, I2V_WEB="off")
-    assert main(["serve"]) == 2
-    assert "I2V_WEB=auto for the web page" in capfd.readouterr().err
-
-
 @pytest.mark.parametrize("value", ["maybe", "70000"])
 def test_bad_web_settings_are_named(tmp_path, monkeypatch, capfd, value):
     name = "I2V_WEB" if value == "maybe" else "I2V_WEB_PORT"
