@@ -51,12 +51,13 @@ def load_key(data_dir: Path, password: str | None) -> bytes:
     """The cookie-signing key: a random secret kept in the data folder, mixed with the
     password."""
     path = data_dir / KEY_FILE
-    try:
-        secret = path.read_bytes()
-    except FileNotFoundError:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        secret = secrets.token_bytes(32)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:  # readable by this user only, and never replaced: that would sign everyone out
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = path.read_bytes()
+    else:
+        secret = secrets.token_bytes(32)
         with os.fdopen(fd, "wb") as file:
             file.write(secret)
     return hmac.new(secret, b"password:" + (password or "").encode(), hashlib.sha256).digest()
@@ -74,7 +75,8 @@ class Sessions:
     def verify(self, cookie: str | None) -> str | None:
         """The session id a cookie carries, or None when it is missing or forged."""
         session, _, signature = (cookie or "").partition(".")
-        if not session or not hmac.compare_digest(signature, self._sign(session)):
+        if not session or not hmac.compare_digest(signature.encode(),
+                                                  self._sign(session).encode()):
             return None
         return session
 

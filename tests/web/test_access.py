@@ -124,3 +124,4 @@ async def test_a_web_id_in_i2v_admins_is_an_admin(tmp_path, gpu):
         assert "You have no credit limit (admin)." in page
     finally:
         await close(served)
+

@@ -1,5 +1,6 @@
-"""The live events of the web page, without a browser: who gets which event, what a page
-opened mid-job sees first, and what a page that does not read loses."""
+"""The web page's parts without a server or a browser: who gets which live event, what a
+page opened mid-job sees first, what a page that does not read loses; how the form's fields
+become overrides; which cookies are believed."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.web.access import Sessions, load_key
 from adapters.web.form import overrides
 from adapters.web.live import PAGE_BACKLOG, LiveEvents
 from bot.errors import UserError
@@ -63,3 +65,13 @@ def test_advanced_fields_equal_to_the_preset_leave_the_caption_flags_alone():
     with pytest.raises(UserError) as refused:
         overrides({**same, "steps": "many"}, preview)
     assert str(refused.value) == "steps needs 10-100 (got many)."
+
+
+def test_a_cookie_is_believed_only_with_its_own_signature(tmp_path):
+    sessions = Sessions(load_key(tmp_path, None))
+    session, cookie = sessions.new()
+    assert sessions.verify(cookie) == session
+    assert load_key(tmp_path, None) == sessions.key  # the same key after a restart
+    assert Sessions(load_key(tmp_path, "a password")).verify(cookie) is None
+    for bad in (None, "", session, f"{session}.", f"{session}.{'0' * 32}", "é.ü"):
+        assert sessions.verify(bad) is None
