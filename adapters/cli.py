@@ -209,7 +209,8 @@ def parser() -> argparse.ArgumentParser:
     p = Parser(prog="i2vbot", description="Animate photos with I2VGen-XL "
                "from Telegram, Discord or the terminal.")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run every chat platform whose token is set")
+    sub.add_parser("serve", help="run every chat platform whose token is set, and the "
+                   "web page (by default when there is none)")
     a = sub.add_parser("animate", help="make one video from a photo and a caption")
     a.add_argument("photo", type=Path)
     a.add_argument("caption", help='prompt and flags in one quoted argument, e.g. '

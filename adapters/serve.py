@@ -1,4 +1,5 @@
-"""`i2vbot serve`: every configured platform in one process, one queue, one GPU engine.
+"""`i2vbot serve`: every configured platform in one process, one queue, one GPU engine; the
+web page too, when enabled (by default when no chat token is set).
 
 If a configured platform cannot start (a refused token, an unreachable server), `serve`
 stops with one line per platform and a non-zero exit code rather than run half the bot
@@ -40,6 +41,9 @@ def configured(settings: Settings, app: App) -> list[Adapter]:
     if settings.discord_token:
         from adapters.discord_bot import DiscordAdapter
         adapters.append(DiscordAdapter(settings, app))
+    if settings.web_enabled:
+        from adapters.web import WebAdapter
+        adapters.append(WebAdapter(settings, app))
     return adapters
 
 
@@ -54,10 +58,10 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 async def serve(settings: Settings, stop: asyncio.Event | None = None,
                 build_adapters: Callable[[Settings, App], list[Adapter]] = configured) -> int:
     """Run every configured platform until SIGINT/SIGTERM (or until `stop` is set)."""
-    if not (settings.telegram_token or settings.discord_token):
-        print("No chat platform is configured. Set TELEGRAM_BOT_TOKEN and/or "
-              "DISCORD_BOT_TOKEN in the environment or in .env (see .env.example), "
-              "or try `i2vbot animate PHOTO \"CAPTION\"`.", file=sys.stderr)
+    if not (settings.telegram_token or settings.discord_token or settings.web_enabled):
+        print("Nothing to serve: I2V_WEB=off and no chat platform is configured. Set "
+              "TELEGRAM_BOT_TOKEN and/or DISCORD_BOT_TOKEN in the environment or in .env "
+              "(see .env.example), or I2V_WEB=auto for the web page.", file=sys.stderr)
         return 2
     if stop is None:
         stop = asyncio.Event()

@@ -23,13 +23,16 @@ ADMIN_ID = {"telegram": r"\d+", "discord": r"\d+", "web": r"[\w.-]+", "cli": r"[
 # What a bad value should have looked like, said when it is refused (pydantic's own words
 # are for developers).
 EXPECTED = {
-    "I2V_ADMINS": "use telegram:<numeric id> or discord:<numeric id>, comma separated "
-                  "(your Telegram id: ask @userinfobot; Discord: Developer Mode, right "
-                  "click your name, Copy User ID)",
+    "I2V_ADMINS": "use telegram:<numeric id>, discord:<numeric id> or web:<id>, comma "
+                  "separated (your Telegram id: ask @userinfobot; Discord: Developer Mode, "
+                  "right click your name, Copy User ID; the web page shows yours at the "
+                  "bottom)",
     "I2V_DTYPE": "use one of auto, bf16, fp16, fp32",
     "I2V_ATTENTION": "use one of sdpa, flash, cudnn, efficient, math",
     "I2V_DEFAULT_PRESET": f"use one of {', '.join(PRESETS)}",
     "DISCORD_SYNC_COMMANDS": "use one of auto, always, never",
+    "I2V_WEB": "use one of auto (the page runs when no chat token is set), on, off",
+    "I2V_WEB_PORT": "use a port number from 1 to 65535 (0: any free port)",
     "I2V_RESET_HOUR_UTC": "use a whole hour from 0 to 23",
     "I2V_MAX_BATCH": "use a whole number from 1 to 8",
     "TELEGRAM_MAX_ALBUM": "use a whole number from 1 to 10",
@@ -92,6 +95,13 @@ class Settings(BaseSettings):
     job_timeout_s: int = Field(3600, ge=60, alias="I2V_JOB_TIMEOUT_S")
     metrics_port: int | None = Field(None, ge=1, le=65535, alias="I2V_METRICS_PORT")
 
+    # The web page: `auto` runs it when no chat token is set, `on` beside the chats too.
+    web: Literal["auto", "on", "off"] = Field("auto", alias="I2V_WEB")
+    web_host: str = Field("127.0.0.1", alias="I2V_WEB_HOST")
+    web_port: int = Field(7860, ge=0, le=65535, alias="I2V_WEB_PORT")  # 0: any free port
+    # Required to bind anywhere but the loopback interface.
+    web_password: SecretStr | None = Field(None, alias="I2V_WEB_PASSWORD")
+
     # People, quotas and fairness
     admins: CommaList = Field(default_factory=list, alias="I2V_ADMINS")
     daily_credits: float = Field(10.0, ge=0, alias="I2V_DAILY_CREDITS")
@@ -125,6 +135,14 @@ class Settings(BaseSettings):
         if value not in PRESETS:
             raise ValueError(f"I2V_DEFAULT_PRESET must be one of {', '.join(PRESETS)}")
         return value
+
+    @property
+    def web_enabled(self) -> bool:
+        """Whether `serve` runs the web page: always when asked, and by default when there
+        is no chat to serve, so that a fresh install shows something."""
+        if self.web == "auto":
+            return not (self.telegram_token or self.discord_token)
+        return self.web == "on"
 
     @property
     def db_path(self) -> Path:

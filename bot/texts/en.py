@@ -212,4 +212,57 @@ EN: dict[str, str] = {
     "admin_worker_busy": "busy",
     "admin_worker_idle": "idle",
     "admin_stats_none": "none",
+    # The web page.
+    "web_title": "i2v-bot: photo to video",
+    "web_intro": "Upload a photo, describe the motion, and get a short video made by "
+                 "I2VGen-XL on this server.",
+    "web_switch_language": "中文",
+    "web_photo_hint": "Drop a photo here, paste one (Ctrl+V), or click to choose. JPEG, PNG "
+                      "or WebP, at least 128 px on the short side, up to {limit_mib} MiB.",
+    "web_prompt": "Prompt: describe the motion",
+    "web_prompt_placeholder": "a cat turning its head slowly to the right in soft daylight",
+    "web_negative": "Negative prompt: what to avoid",
+    "web_negative_placeholder": "blurry, distorted, static",
+    "web_preset": "Preset",
+    "web_preset_option": "{name} · {cost} · {description}",
+    "web_advanced": "Advanced parameters",
+    "web_resolution": "Resolution",
+    "web_frames": "Frames ({lo}-{hi})",
+    "web_fps": "Frames per second ({lo}-{hi})",
+    "web_steps": "Inference steps ({lo}-{hi})",
+    "web_guidance": "Guidance scale ({lo}-{hi})",
+    "web_seed": "Seed",
+    "web_seed_random": "empty: random",
+    "web_generate": "🚀 Generate video",
+    "web_uploading": "Uploading…",
+    "web_tips_title": "Prompt tips",
+    "web_tips": "Subject + action + direction/speed + ambience: “A cat turning its head "
+                "slowly to the right in soft daylight”.\n"
+                "Write in English, with present progressive verbs (“turning”, “waving”) and "
+                "at most about three actions.\n"
+                "One clear subject works best (a portrait, a pet, a landscape); screenshots "
+                "and posters do not.\n"
+                "Start with the preview preset to check that the motion happens, then "
+                "re-roll or ask for better quality.\n"
+                "Guidance 9 to start, 11 if nothing moves; if the end of the clip drifts, "
+                "use fewer frames (16 instead of 24).",
+    "web_output": "Video",
+    "web_output_empty": "Your video appears here: its place in line and its progress while "
+                        "it waits and runs, then the player.",
+    "web_download": "⬇ Download MP4",
+    "web_history": "Your recent videos",
+    "web_you_are": "This browser is {user}{admin}. Its videos and credits are its own.",
+    "web_admin_mark": " (admin)",
+    "web_need_photo": "Choose a photo first: drop it on the box, paste it, or click the box.",
+    "web_need_prompt": "Describe the motion in the prompt, e.g. “a woman smiling and waving "
+                       "slowly”.",
+    "web_need_session": "Your session has ended: reload the page.",
+    "web_other_site": "This request did not come from this page and was refused.",
+    "web_network_error": "The server could not be reached. Is `i2vbot serve` still running?",
+    "web_reconnecting": "Connection to the server lost; reconnecting…",
+    "web_video_gone": "This video is no longer on the server.",
+    "web_login_title": "This page needs a password",
+    "web_password": "Password",
+    "web_login": "Enter",
+    "web_wrong_password": "Wrong password.",
 }

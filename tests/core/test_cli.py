@@ -78,10 +78,11 @@ def test_doctor_reports_without_revealing_tokens(env, monkeypatch, capsys):
     assert logs and all(secret not in p.read_text() for p in logs)
 
 
-def test_serve_without_tokens_says_which_variables_to_set(env, capsys):
+def test_serve_with_nothing_to_serve_says_which_variables_to_set(env, monkeypatch, capsys):
+    monkeypatch.setenv("I2V_WEB", "off")  # without a token the web page runs otherwise
     assert main(["serve"]) == 2
     err = capsys.readouterr().err
-    assert "TELEGRAM_BOT_TOKEN" in err and "DISCORD_BOT_TOKEN" in err
+    assert "TELEGRAM_BOT_TOKEN" in err and "DISCORD_BOT_TOKEN" in err and "I2V_WEB=auto" in err
 
 
 def test_bad_settings_are_reported_by_name(env, monkeypatch, capsys):

@@ -1,0 +1,104 @@
+"""The page's form as the core's JobRequest: the photo checked as in the chats (type, size),
+the prompt read with the same caption rules, the preset and the advanced parameters as
+typed overrides.
+
+An advanced field equal to the chosen preset's value is not an override, so a flag typed
+into the prompt (`--frames 8`) still counts; a field the person changed wins over it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+from aiohttp.hdrs import CONTENT_TYPE
+
+from bot.errors import UserError
+from bot.models import ChatRef, JobRequest, Person
+from bot.photos import check_upload
+from bot.views import mib
+from engine.params import FPS, FRAMES, GUIDANCE, PRESETS, RESOLUTIONS, SEED, STEPS, Preset
+
+UPLOAD_LIMIT = 20 * 2**20  # bytes of one photo, as Telegram's bots get
+FIELD_LIMIT = 16 * 1024  # bytes of one text field: a long caption fits several times
+CHUNK = 64 * 1024
+TEXT_FIELDS = ("prompt", "negative", "preset", "resolution", "frames", "fps", "steps",
+               "guidance", "seed")
+NUMBERS: dict[str, tuple[type, tuple[float, float]]] = {
+    "frames": (int, FRAMES), "fps": (int, FPS), "steps": (int, STEPS),
+    "guidance": (float, GUIDANCE)}
+
+
+async def read_job_request(request: web.Request, person: Person, chat: ChatRef,
+                           default_preset: str) -> JobRequest:
+    fields: dict[str, str] = {}
+    image: bytes | None = None
+    reader = await request.multipart()
+    async for part in reader:
+        if not isinstance(part, BodyPartReader):
+            continue
+        if part.name == "photo" and part.filename:  # an empty file input sends no name
+            check_upload(part.filename, part.headers.get(CONTENT_TYPE), None, UPLOAD_LIMIT)
+            image = await _read(part, UPLOAD_LIMIT, request.content_length)
+        elif part.name in TEXT_FIELDS:
+            raw = await _read(part, FIELD_LIMIT, None)
+            fields[part.name] = raw.decode("utf-8", errors="replace").strip()
+    if image is None:
+        raise UserError("web_need_photo")
+    prompt = fields.get("prompt", "")
+    if not prompt:
+        raise UserError("web_need_prompt")
+    name = (fields.get("preset") or default_preset).lower()
+    preset = PRESETS.get(name)
+    if preset is None:
+        raise UserError("bad_preset", name=name, choices=", ".join(PRESETS))
+    return JobRequest(person=person, chat=chat, image=image, caption=prompt,
+                      preset=preset.name, seed=_seed(fields.get("seed", "")),
+                      overrides=overrides(fields, preset))
+
+
+def overrides(fields: Mapping[str, str], preset: Preset) -> dict[str, Any]:
+    """The advanced fields that differ from the preset, typed."""
+    changed: dict[str, Any] = {}
+    if fields.get("negative"):
+        changed["negative_prompt"] = fields["negative"]
+    resolution = fields.get("resolution", "")
+    if resolution and resolution != preset.resolution:
+        if resolution not in RESOLUTIONS:
+            raise UserError("bad_resolution", choices=", ".join(RESOLUTIONS))
+        changed["resolution"] = resolution
+    for name, (kind, (lo, hi)) in NUMBERS.items():
+        raw = fields.get(name, "")
+        if not raw:
+            continue
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise UserError("bad_flag_value", flag=name, expected=f"{lo:g}-{hi:g}",
+                            value=raw) from None
+        if value != getattr(preset, name):
+            changed[name] = value
+    return changed
+
+
+def _seed(raw: str) -> int | None:
+    if not raw:
+        return None  # a new random seed
+    try:
+        return int(raw)
+    except ValueError:
+        raise UserError("bad_flag_value", flag="seed", expected=f"{SEED[0]}-{SEED[1]}",
+                        value=raw) from None
+
+
+async def _read(part: BodyPartReader, limit: int, declared: int | None) -> bytes:
+    data = bytearray()
+    while chunk := await part.read_chunk(CHUNK):
+        data += chunk
+        if len(data) > limit:
+            size = max(len(data), declared or 0)
+            if part.name == "photo":
+                raise UserError("photo_too_big", size_mib=mib(size), limit_mib=mib(limit))
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
+    return bytes(data)

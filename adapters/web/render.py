@@ -1,0 +1,148 @@
+"""The web page's HTML and its live events as JSON, in the catalogue's words.
+
+Everything shown is built here, on the server, from the same views the chats use (status
+line, result caption, quota, history); the page's script only puts text into place. Every
+value goes through `html.escape` (or JSON for the script), so a prompt can never become
+markup.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from bot.captions import MAX_CAPTION_CHARS
+from bot.models import EventKind, Job, JobEvent, VideoResult
+from bot.quotas import PRESET_COSTS
+from bot.texts import LANGUAGES, text
+from bot.views import cost, history_reply, result_caption, status_line, status_name
+from engine.params import FPS, FRAMES, GUIDANCE, PRESETS, RESOLUTIONS, SEED, STEPS
+
+TEMPLATES = Path(__file__).parent / "templates"
+# The catalogue's texts the templates show as they are.
+PAGE_TEXTS = ("web_title", "web_intro", "web_switch_language", "web_prompt",
+              "web_prompt_placeholder", "web_negative", "web_negative_placeholder",
+              "web_preset", "web_advanced", "web_resolution", "web_seed", "web_seed_random",
+              "web_generate", "web_tips_title", "web_output", "web_output_empty",
+              "web_history")
+LOGIN_TEXTS = ("web_title", "web_login_title", "web_password", "web_login")
+# The texts the page's script needs, by the names it uses.
+SCRIPT_TEXTS = {"download": "web_download", "cancel": "button_cancel",
+                "reroll": "button_reroll", "better": "button_better",
+                "uploading": "web_uploading", "generate": "web_generate",
+                "network": "web_network_error", "reconnecting": "web_reconnecting"}
+# The advanced fields' labels and the original app's ranges (the seed's label has none).
+RANGES = {"web_frames": ("frames", FRAMES), "web_fps": ("fps", FPS),
+          "web_steps": ("steps", STEPS), "web_guidance": ("guidance", GUIDANCE),
+          "": ("seed", SEED)}
+LIVE = (EventKind.QUEUED, EventKind.STARTED, EventKind.PROGRESS)
+
+
+@cache
+def _template(name: str) -> Template:
+    return Template((TEMPLATES / name).read_text(encoding="utf-8"))
+
+
+def _texts(keys: tuple[str, ...], lang: str) -> dict[str, str]:
+    return {key: html.escape(text(key, lang)) for key in keys}
+
+
+def _json(value: object) -> str:
+    """JSON safe inside a <script> element."""
+    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
+
+
+def page(lang: str, session: str, admin: bool, default_preset: str, history_html: str,
+         upload_limit_mib: str) -> str:
+    values: dict[str, str] = {
+        **_texts(PAGE_TEXTS, lang),
+        "lang": "zh-CN" if lang == "zh" else "en",
+        "other_lang": next(other for other in LANGUAGES if other != lang),
+        "web_photo_hint": html.escape(text("web_photo_hint", lang,
+                                           limit_mib=upload_limit_mib)),
+        "caption_limit": str(MAX_CAPTION_CHARS),
+        "preset_options": preset_options(lang, default_preset),
+        "resolution_options": "".join(f'<option value="{r}">{r}</option>'
+                                      for r in RESOLUTIONS),
+        "tips": "".join(f"<li>{html.escape(line)}</li>"
+                        for line in text("web_tips", lang).splitlines()),
+        "history": history_html,
+        "you_are": html.escape(text("web_you_are", lang, user=f"web:{session}",
+                                    admin=text("web_admin_mark", lang) if admin else "")),
+        "labels": _json({name: text(key, lang) for name, key in SCRIPT_TEXTS.items()}),
+        "presets": _json({p.name: {"resolution": p.resolution, "frames": p.frames,
+                                   "fps": p.fps, "steps": p.steps, "guidance": p.guidance}
+                          for p in PRESETS.values()}),
+    }
+    for key, (name, (lo, hi)) in RANGES.items():
+        values[f"{name}_lo"], values[f"{name}_hi"] = f"{lo:g}", f"{hi:g}"
+        if key:
+            values[key] = html.escape(text(key, lang, lo=f"{lo:g}", hi=f"{hi:g}"))
+    return _template("page.html").substitute(values)
+
+
+def preset_options(lang: str, selected: str) -> str:
+    options = []
+    for p in PRESETS.values():
+        label = text("web_preset_option", lang, name=p.name,
+                     cost=cost(PRESET_COSTS[p.name], lang),
+                     description=text(f"preset_about_{p.name}", lang))
+        chosen = " selected" if p.name == selected else ""
+        options.append(f'<option value="{p.name}"{chosen}>{html.escape(label)}</option>')
+    return "".join(options)
+
+
+def history(entries: list[tuple[Job, VideoResult | None]], quota: str, lang: str) -> str:
+    """The person's recent jobs, newest first: finished ones with their player."""
+    items = [f'<p id="quota">{html.escape(quota)}</p>']
+    if not entries:
+        items.append(f'<p class="empty">{html.escape(history_reply([], lang))}</p>')
+        return "".join(items)
+    items.append('<ol class="history">')
+    for job, result in entries:
+        attrs = f'data-job="{job.id}" data-status="{job.status.value}"'
+        if result is None:
+            line = text("history_line", lang, job=job.id, status=status_name(job.status, lang),
+                        preset=job.params.preset, seed=job.seed, prompt=job.params.prompt)
+            items.append(f'<li {attrs}><p class="params">{html.escape(line)}</p></li>')
+            continue
+        urls = video_urls(job.id)
+        caption = html.escape(result_caption(job, result, lang))
+        items.append(
+            f'<li {attrs}><video controls preload="none" poster="{urls["poster"]}" '
+            f'src="{urls["video"]}" width="{result.width}" height="{result.height}"></video>'
+            f'<div><p class="params">{caption}</p><a class="download" download '
+            f'href="{urls["download"]}">{html.escape(text("web_download", lang))}</a></div>'
+            f'</li>')
+    items.append("</ol>")
+    return "".join(items)
+
+
+def login(lang: str, message: str = "") -> str:
+    return _template("login.html").substitute(
+        **_texts(LOGIN_TEXTS, lang), lang="zh-CN" if lang == "zh" else "en",
+        message=html.escape(message))
+
+
+def video_urls(job_id: str) -> dict[str, str]:
+    return {"video": f"/videos/{job_id}.mp4", "download": f"/videos/{job_id}.mp4?download=1",
+            "poster": f"/videos/{job_id}.jpg"}
+
+
+def event_json(event: JobEvent, lang: str) -> dict[str, Any]:
+    """One job event as the page shows it, in the page's language."""
+    event = replace(event, language=lang)
+    payload: dict[str, Any] = {
+        "job": event.job.id, "kind": event.kind.value, "text": status_line(event),
+        "step": event.step, "total": event.total_steps, "position": event.position,
+        "final": event.kind.final, "cancellable": event.kind in LIVE}
+    if event.kind is EventKind.DONE and event.result is not None:
+        payload["result"] = {**video_urls(event.job.id),
+                             "caption": result_caption(event.job, event.result, lang),
+                             "width": event.result.width, "height": event.result.height}
+    return payload

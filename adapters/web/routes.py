@@ -1,0 +1,219 @@
+"""What the page asks the server: the page itself, a job from the form, cancel, re-roll,
+the live events of the person's jobs, their history, and their videos.
+
+Every request is a person (`web:<session>`, set by the guard in `server.py`) talking to the
+same core as the chats; refusals are the catalogue's sentences in the page's language.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
+
+from adapters.web import render
+from adapters.web.access import (
+    LANG_COOKIE,
+    PLATFORM,
+    SESSION,
+    Sessions,
+    password_matches,
+    set_session_cookie,
+)
+from adapters.web.form import UPLOAD_LIMIT, read_job_request
+from adapters.web.live import LiveEvents
+from bot.errors import UserError
+from bot.models import ChatRef, JobStatus, Person, Role
+from bot.outputs import Outputs
+from bot.service import Core
+from bot.texts import LANGUAGES, error_text, language, text
+from bot.views import mib, quota_reply
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_S = 15.0  # a comment line this often tells a dead connection from a quiet one
+HISTORY_LENGTH = 10
+FINISHED = (JobStatus.DONE, JobStatus.DELIVERED)
+
+
+def language_of(request: web.Request) -> str:
+    """The page's language: a ?lang= switch, then the remembered choice, then the
+    browser's first language."""
+    for chosen in (request.query.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if chosen in LANGUAGES:
+            return chosen
+    return language(request.headers.get("Accept-Language", "").split(",")[0].strip())
+
+
+def refusal(error: UserError, lang: str) -> web.Response:
+    return web.json_response({"error": error_text(error, lang)}, status=400)
+
+
+class VideoFile(web.FileResponse):
+    """A video that says when it has been sent: only then is its job delivered. A browser
+    that drops the connection midway (a seek) is not counted; its next request is."""
+
+    def __init__(self, path: Path, sent: Callable[[], Awaitable[None]],
+                 headers: dict[str, str]) -> None:
+        super().__init__(path, headers=headers)
+        self._sent = sent
+
+    async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
+        writer = await super().prepare(request)  # writes the file, or the range asked for
+        if self.status in (200, 206):
+            await self._sent()
+        return writer
+
+
+class Routes:
+    def __init__(self, core: Core, outputs: Outputs, live: LiveEvents, sessions: Sessions,
+                 default_preset: str, password: str | None) -> None:
+        self.core = core
+        self.outputs = outputs
+        self.live = live
+        self.sessions = sessions
+        self.default_preset = default_preset
+        self.password = password
+
+    def register(self, app: web.Application) -> None:
+        app.router.add_get("/", self.page)
+        app.router.add_get("/history", self.history)
+        app.router.add_post("/api/jobs", self.submit)
+        app.router.add_post("/api/jobs/{job}/cancel", self.cancel)
+        app.router.add_post("/api/jobs/{job}/again", self.again)
+        app.router.add_get("/api/events", self.events)
+        app.router.add_get("/videos/{job}.{kind:mp4|jpg}", self.video)
+        if self.password is not None:
+            app.router.add_get("/login", self.login_page)
+            app.router.add_post("/login", self.login)
+
+    @staticmethod
+    def who(request: web.Request) -> tuple[Person, ChatRef, str]:
+        session, lang = request[SESSION], language_of(request)
+        return (Person(PLATFORM, session, language=lang),
+                ChatRef(PLATFORM, chat_id=session, language=lang), lang)
+
+    # The page
+
+    async def page(self, request: web.Request) -> web.Response:
+        person, _, lang = self.who(request)
+        user = await self.core.user(person)
+        body = render.page(lang, person.platform_id, user.role is Role.ADMIN,
+                           user.default_preset or self.default_preset,
+                           await self._history(person, lang), mib(UPLOAD_LIMIT))
+        response = web.Response(text=body, content_type="text/html")
+        if request.query.get("lang") in LANGUAGES:
+            response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax")
+        return response
+
+    async def history(self, request: web.Request) -> web.Response:
+        person, _, lang = self.who(request)
+        return web.Response(text=await self._history(person, lang), content_type="text/html")
+
+    async def _history(self, person: Person, lang: str) -> str:
+        jobs = await self.core.history(person, HISTORY_LENGTH)
+        entries = [(job, await asyncio.to_thread(self.outputs.result_of, job)
+                    if job.status in FINISHED else None) for job in jobs]
+        quota = quota_reply(await self.core.balance(person), lang)
+        return render.history(entries, quota, lang)
+
+    # Jobs
+
+    async def submit(self, request: web.Request) -> web.Response:
+        person, chat, lang = self.who(request)
+        try:
+            job_request = await read_job_request(request, person, chat, self.default_preset)
+            job = await self.core.submit(job_request)
+        except UserError as exc:
+            log.info("user web:%s: refused: %s", person.platform_id, exc)
+            return refusal(exc, lang)
+        log.info("job %s user web:%s: submitted from the page", job.id, person.platform_id)
+        return web.json_response({"job": job.id})
+
+    async def cancel(self, request: web.Request) -> web.Response:
+        person, _, lang = self.who(request)
+        try:
+            job = await self.core.cancel(person, request.match_info["job"])
+        except UserError as exc:
+            return refusal(exc, lang)
+        # A waiting job is cancelled now (its event says so); a running one after its step.
+        stopping = job.status is JobStatus.RUNNING
+        return web.json_response({"job": job.id, "text": text("cancelling", lang, job=job.id)
+                                  if stopping else None})
+
+    async def again(self, request: web.Request) -> web.Response:
+        person, chat, lang = self.who(request)
+        better = (await request.post()).get("better") == "1"
+        try:
+            job = await self.core.again(person, request.match_info["job"], better=better,
+                                        chat=chat)
+        except UserError as exc:
+            return refusal(exc, lang)
+        return web.json_response({"job": job.id})
+
+    # Live events: Server-Sent Events, which the browser reconnects by itself
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        session, lang = request[SESSION], language_of(request)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
+                                               "Cache-Control": "no-cache"})
+        await response.prepare(request)
+        with contextlib.suppress(ConnectionError), self.live.subscribe(session) as queue:
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
+                except TimeoutError:
+                    await response.write(b": still here\n\n")
+                    continue
+                if event is None:  # the server is stopping
+                    break
+                data = json.dumps(render.event_json(event, lang), ensure_ascii=False)
+                await response.write(f"data: {data}\n\n".encode())
+        return response
+
+    # Videos, only to the person who asked for them
+
+    async def video(self, request: web.Request) -> web.StreamResponse:
+        person, _, lang = self.who(request)
+        try:
+            job = await self.core.own_job(person, request.match_info["job"])
+        except UserError:
+            raise web.HTTPNotFound(text=text("web_video_gone", lang)) from None
+        result = await asyncio.to_thread(self.outputs.result_of, job)
+        if result is None:
+            raise web.HTTPNotFound(text=text("web_video_gone", lang))
+        if request.match_info["kind"] == "jpg":
+            return web.FileResponse(result.poster)
+        async def sent() -> None:
+            if job.status is JobStatus.DONE:  # the person has it now
+                await self.core.delivered(job.id)
+
+        return VideoFile(result.path, sent, headers={
+            "Content-Type": "video/mp4",
+            **({"Content-Disposition": f'attachment; filename="i2v-{job.id}.mp4"'}
+               if request.query.get("download") else {})})
+
+    # The password, where the page is open to the network
+
+    async def login_page(self, request: web.Request) -> web.Response:
+        return web.Response(text=render.login(language_of(request)), content_type="text/html")
+
+    async def login(self, request: web.Request) -> web.Response:
+        """Checked in constant time; neither the password nor a guess is ever logged."""
+        lang = language_of(request)
+        given = str((await request.post()).get("password", ""))
+        if self.password is None or not password_matches(given, self.password):
+            log.warning("web: a wrong password from %s", request.remote)
+            return web.Response(text=render.login(lang, text("web_wrong_password", lang)),
+                                content_type="text/html", status=401)
+        session, cookie = self.sessions.new()
+        log.info("user web:%s: signed in from %s", session, request.remote)
+        response = web.Response(status=303, headers={"Location": "/"})
+        set_session_cookie(response, cookie)
+        return response
