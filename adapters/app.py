@@ -80,7 +80,8 @@ def policy(settings: Settings) -> Policy:
     return Policy(admins=frozenset(settings.admins), default_preset=settings.default_preset,
                   max_jobs_per_user=settings.max_jobs_per_user, max_queue=settings.max_queue,
                   allowlist_mode=settings.allowlist_mode,
-                  blocked_words=tuple(settings.blocked_words))
+                  blocked_words=tuple(settings.blocked_words), loop_mode=settings.loop_mode,
+                  max_extensions=settings.max_extensions)
 
 
 @dataclass

@@ -13,6 +13,7 @@ import getpass
 import logging
 import shutil
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -72,6 +73,9 @@ class TerminalNotifier:
         print(status_line(event), file=sys.stderr)
 
 
+Start = Callable[[App, Person, ChatRef], Awaitable[Job]]
+
+
 async def animate(settings: Settings, photo: Path, caption: str, out: Path | None) -> int:
     try:
         data = photo.read_bytes()
@@ -79,6 +83,24 @@ async def animate(settings: Settings, photo: Path, caption: str, out: Path | Non
         print(f"Cannot read {photo}: {exc.strerror}. Give the path of a JPEG, PNG or WebP "
               "photo.", file=sys.stderr)
         return 2
+
+    def start(app: App, person: Person, chat: ChatRef) -> Awaitable[Job]:
+        return app.core.submit(JobRequest(person=person, chat=chat, image=data,
+                                          caption=caption))
+
+    return await make(settings, start, out)
+
+
+async def extend(settings: Settings, job_id: str, caption: str | None, out: Path | None) -> int:
+    def start(app: App, person: Person, chat: ChatRef) -> Awaitable[Job]:
+        return app.core.extend(person, job_id, caption, chat)
+
+    return await make(settings, start, out)
+
+
+async def make(settings: Settings, start: Start, out: Path | None) -> int:
+    """One video through the chat path: the job is checked and queued before the model
+    loads (a typo is answered at once), then made, then copied where it was asked for."""
     app = await App.build(settings)
     notifier = TerminalNotifier(app)
     app.events.register(PLATFORM, notifier)
@@ -87,9 +109,8 @@ async def animate(settings: Settings, photo: Path, caption: str, out: Path | Non
         await app.load()
         user = getpass.getuser()
         try:
-            job = await app.core.submit(JobRequest(
-                person=Person(PLATFORM, user, name=user), chat=ChatRef(PLATFORM, chat_id=user),
-                image=data, caption=caption))
+            job = await start(app, Person(PLATFORM, user, name=user),
+                              ChatRef(PLATFORM, chat_id=user))
         except UserError as exc:
             print(error_text(exc), file=sys.stderr)
             return 2
@@ -105,7 +126,7 @@ async def animate(settings: Settings, photo: Path, caption: str, out: Path | Non
             shutil.copyfile(video, out)
             video = out
         await app.core.delivered(job.id)  # the video is where the person asked for it
-        print(f"Video: {video} (made in {duration(event.job.run_seconds)})\n"
+        print(f"Video: {video} (job {job.id}, made in {duration(event.job.run_seconds)})\n"
               f"Parameters: {event.result.params_path}")
         return 0
     except (KeyboardInterrupt, asyncio.CancelledError):
@@ -195,7 +216,7 @@ class Parser(argparse.ArgumentParser):
     animating = False
 
     def parse_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def,override]
-        self.animating = bool(args) and args[0] == "animate"
+        self.animating = bool(args) and args[0] in ("animate", "extend")
         return super().parse_args(args, namespace)
 
     def error(self, message: str) -> NoReturn:
@@ -216,6 +237,10 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("caption", help='prompt and flags in one quoted argument, e.g. '
                    '"a cat turning --seed 7"')
     a.add_argument("-o", "--output", type=Path, help="also copy the MP4 here")
+    e = sub.add_parser("extend", help="continue one of your videos from its last frame")
+    e.add_argument("job", help="the job id, printed with the video")
+    e.add_argument("caption", nargs="?", help="a new prompt and flags (default: the same)")
+    e.add_argument("-o", "--output", type=Path, help="also copy the MP4 here")
     sub.add_parser("presets", help="list the quality presets and their cost")
     sub.add_parser("doctor", help="check the GPU, ffmpeg, model, database and tokens")
     sub.add_parser("sync-commands", help="register the Discord slash commands now")
@@ -248,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "animate":
             return asyncio.run(animate(settings, args.photo, args.caption, args.output))
+        if args.command == "extend":
+            return asyncio.run(extend(settings, args.job, args.caption, args.output))
         if args.command == "serve":
             return asyncio.run(serve(settings))
         if args.command == "doctor":
@@ -258,8 +285,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sync-commands":
             from adapters.discord_bot import sync_commands
             return asyncio.run(sync_commands(settings))
-    except KeyboardInterrupt:  # `animate` has said what it cancelled
-        if args.command != "animate":
+    except KeyboardInterrupt:  # `animate` and `extend` have said what they cancelled
+        if args.command not in ("animate", "extend"):
             print("Interrupted.", file=sys.stderr)
         return INTERRUPTED
     except (ModelLoadError, StoreError) as exc:

@@ -36,7 +36,11 @@ FLAG_HELP = {
     "--neg": "words to avoid, e.g. --neg blurry, distorted",
     "--size": "WIDTHxHEIGHT in multiples of 64, e.g. 640x384",
     "--res": "/".join(RESOLUTIONS),
+    "--loop": "nothing: a video that loops seamlessly",
+    "--smooth": "nothing: smoother motion at a higher frame rate",
+    "--extend": "the job id of your video to continue, e.g. --extend abc234",
 }
+SWITCHES = {"--loop": "loop", "--smooth": "smooth"}  # flags without a value
 ALIASES = {"--gs": "--guidance", "--negative": "--neg", "--resolution": "--res"}
 INT_FLAGS = {"--seed": "seed", "--frames": "frames", "--fps": "fps", "--steps": "steps"}
 
@@ -49,6 +53,9 @@ class ParsedCaption:
     prompt: str
     preset: str | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
+    loop: bool = False
+    smooth: bool = False
+    extend: str | None = None  # the job whose video to continue
 
 
 def parse_caption(caption: str | None) -> ParsedCaption:
@@ -60,6 +67,8 @@ def parse_caption(caption: str | None) -> ParsedCaption:
     prompt_words: list[str] = []
     preset: str | None = None
     overrides: dict[str, Any] = {}
+    switches: set[str] = set()
+    extend: str | None = None
     tokens = text.split()
     i = 0
     while i < len(tokens):
@@ -72,6 +81,11 @@ def parse_caption(caption: str | None) -> ParsedCaption:
         flag = ALIASES.get(flag.lower(), flag.lower())
         if flag not in FLAG_HELP:
             raise UserError("unknown_flag", flag=flag, options=", ".join(FLAG_HELP))
+        if flag in SWITCHES:
+            if eq:
+                raise _bad_value(flag, value)
+            switches.add(SWITCHES[flag])
+            continue
         if flag == "--neg":
             words = [value] if eq and value else []
             while i < len(tokens) and not tokens[i].startswith("--"):
@@ -88,9 +102,12 @@ def parse_caption(caption: str | None) -> ParsedCaption:
             if value.lower() not in PRESETS:
                 raise _bad_value(flag, value)
             preset = value.lower()
+        elif flag == "--extend":
+            extend = value.strip().lstrip("#").lower()
         else:
             overrides.update(_parse_value(flag, value))
-    return ParsedCaption(" ".join(prompt_words), preset, overrides)
+    return ParsedCaption(" ".join(prompt_words), preset, overrides, loop="loop" in switches,
+                         smooth="smooth" in switches, extend=extend)
 
 
 def _parse_value(flag: str, value: str) -> dict[str, Any]:

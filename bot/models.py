@@ -114,6 +114,7 @@ class JobRequest:
     preset: str | None = None  # a preset forced by a button or an option
     seed: int | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)  # typed options (Discord)
+    extends: str | None = None  # the job whose video this one continues
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,8 @@ class Job:
     error: str | None = None
     note: Note | None = None
     delivered_at: float | None = None
+    extends: str | None = None  # the job whose video this one continues
+    extension: int = 0  # 0: a video of its own; n: the n-th extension of one
 
     @property
     def seed(self) -> int:

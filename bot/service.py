@@ -24,9 +24,10 @@ from bot.models import ChatRef, Job, JobRequest, JobStatus, Person, Role, User
 from bot.outputs import Outputs
 from bot.quotas import Balance, Quotas, job_cost
 from bot.store import Store, new_job_id
+from engine.effects import last_frame_png
 from engine.errors import Rejected
 from engine.images import check_photo
-from engine.params import PRESETS, SEED, GenParams, next_preset
+from engine.params import PRESETS, SEED, GenParams, next_preset, smooth_fps
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ class Policy:
     max_queue: int = 50
     allowlist_mode: bool = False
     blocked_words: tuple[str, ...] = ()
+    loop_mode: str = "pingpong"
+    max_extensions: int = 4
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,16 @@ class Core:
             raise UserError("need_caption")
 
     async def submit(self, request: JobRequest) -> Job:
+        parsed = parse_caption(request.caption)
+        if parsed.extend and request.extends is None:  # "--extend JOB": no photo needed
+            return await self.extend(request.person, parsed.extend, request.caption,
+                                     request.chat)
         user = await self.user(request.person)
         await self.check_access(user, request.chat.chat_id)
+        extension = 0
+        if request.extends is not None:
+            previous = await self.store.get_job(request.extends)
+            extension = previous.extension + 1 if previous else 1
         with refusals():
             params = self._params(request, user)
             # The nominal pixel budget sets the cost, not the photo's shape.
@@ -119,7 +130,7 @@ class Core:
             job = Job(id=job_id, user_id=user.id, platform=request.person.platform, chat=chat,
                       status=JobStatus.QUEUED, caption=request.caption, params=params,
                       cost=cost, input_path=self.outputs.input_path(job_id), attempts=0,
-                      created_at=time.time())
+                      created_at=time.time(), extends=request.extends, extension=extension)
             await self.store.insert_job(job)
             await self.quotas.reserve(user, job.id, cost)
             self.outputs.save_input(job.id, request.image)
@@ -143,7 +154,11 @@ class Core:
         overrides = {**parsed.overrides, **request.overrides}
         if request.seed is not None:
             overrides["seed"] = request.seed
+        if parsed.loop:
+            overrides["loop"] = self.policy.loop_mode
         params = GenParams.from_preset(preset, parsed.prompt, **overrides)
+        if parsed.smooth and params.smooth_fps is None:
+            params = replace(params, smooth_fps=smooth_fps(params.fps)).validated()
         if params.seed is None:
             params = replace(params, seed=random.randint(*SEED))
         return params
@@ -198,6 +213,31 @@ class Core:
             raise UserError("input_missing") from None
         return await self.submit(JobRequest(person=person, chat=chat or job.chat, image=image,
                                             caption=job.caption, preset=preset, seed=seed))
+
+    async def extend(self, person: Person, job_id: str, caption: str | None = None,
+                     chat: ChatRef | None = None) -> Job:
+        """Continue a finished video: its last frame becomes the next photo, with the same
+        settings and the same prompt (or a new one in `caption`); the result is the joined
+        video. Costs like a new video and waits its turn like one."""
+        job = await self.own_job(person, job_id)
+        if job.status not in (JobStatus.DONE, JobStatus.DELIVERED) or job.output_path is None \
+                or not job.output_path.exists():
+            raise UserError("not_extendable", job=job.id)
+        if job.extension >= self.policy.max_extensions:
+            raise UserError("extend_limit", limit=self.policy.max_extensions)
+        parsed = parse_caption(caption)
+        if parsed.smooth and not job.params.smooth_fps:  # clips at two frame rates cannot join
+            raise UserError("extend_smooth")
+        frame = await asyncio.to_thread(last_frame_png, job.output_path)
+        if not parsed.prompt.strip():  # only flags, or nothing: the same prompt
+            caption = f"{job.params.prompt} {caption or ''}".strip()
+        p = job.params
+        same = {"width": p.width, "height": p.height, "frames": p.frames, "fps": p.fps,
+                "steps": p.steps, "guidance": p.guidance, "smooth_fps": p.smooth_fps,
+                "negative_prompt": p.negative_prompt}
+        return await self.submit(JobRequest(person=person, chat=chat or job.chat, image=frame,
+                                            caption=caption or "", preset=p.preset,
+                                            overrides=same, extends=job.id))
 
     async def delivered(self, job_id: str) -> None:
         await self.lifecycle.delivered(job_id)

@@ -113,6 +113,11 @@ class Settings(BaseSettings):
     allowlist_mode: bool = Field(False, alias="I2V_ALLOWLIST_MODE")
     blocked_words: CommaList = Field(default_factory=list, alias="I2V_BLOCKED_WORDS")
 
+    # Beyond one clip: --loop makes a video loop seamlessly (ping-pong or a crossfade of its
+    # end into its start); "extend" continues a video up to this many times.
+    loop_mode: Literal["pingpong", "crossfade"] = Field("pingpong", alias="I2V_LOOP_MODE")
+    max_extensions: int = Field(4, ge=0, le=20, alias="I2V_MAX_EXTENSIONS")
+
     @field_validator("admins", "blocked_words", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:

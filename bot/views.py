@@ -73,8 +73,14 @@ def result_caption(job: Job, result: VideoResult, lang: str = "en", limit: int =
     if rest + len(prompt) > limit:
         prompt = prompt[: max(0, limit - rest - 1)] + "…"
     caption = text("result", lang, prompt=prompt, **fields)
-    if job.note:
-        caption = (caption + "\n" + note_text(job.note, lang))[:limit]
+    extras = [text("result_loop", lang)] if p.loop else []
+    if p.smooth_fps:
+        extras.append(text("result_smooth", lang, fps=p.smooth_fps))
+    if job.extension:
+        extras.append(text("result_extension", lang, number=job.extension))
+    for line in (" · ".join(extras), note_text(job.note, lang)):
+        if line:
+            caption = (caption + "\n" + line)[:limit]
     return caption
 
 

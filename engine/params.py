@@ -22,6 +22,13 @@ SIDE = (128, 2048)  # an explicit --size: each side, multiple of 64
 MAX_ASPECT = 4.0  # wider than 4:1 (or taller) is cropped down to 4:1
 MAX_PROMPT_CHARS = 1000
 MULTIPLE = 64
+LOOP_MODES = ("pingpong", "crossfade")
+SMOOTH_MAX_FPS = 30
+
+
+def smooth_fps(fps: int) -> int:
+    """The frame rate `--smooth` raises a clip to: three times, at most 30."""
+    return min(SMOOTH_MAX_FPS, 3 * fps)
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,9 @@ class GenParams:
     seed: int | None = None
     width: int | None = None
     height: int | None = None
+    # Done to the frames after the model (engine/effects.py): no GPU time.
+    loop: str | None = None  # "pingpong" or "crossfade": a video that loops seamlessly
+    smooth_fps: int | None = None  # motion-interpolated up to this frame rate
 
     @classmethod
     def from_preset(cls, name: str, prompt: str, **overrides: object) -> GenParams:
@@ -100,6 +110,10 @@ class GenParams:
             raise InternalValueError("width and height go together")
         if self.width is not None and self.height is not None:
             check_size(self.width, self.height)
+        if self.loop is not None and self.loop not in LOOP_MODES:
+            raise InternalValueError(f"loop must be one of {LOOP_MODES}, not {self.loop!r}")
+        if self.smooth_fps is not None:
+            check_range("smooth_fps", self.smooth_fps, (self.fps + 1, 60))
         if not self.prompt.strip():
             raise Rejected("empty_prompt",
                             "Please describe the motion, e.g. 'a cat turning its head slowly'.")

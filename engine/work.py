@@ -25,6 +25,7 @@ class RenderSpec:
     photo: Path
     output: Path
     max_bytes: int | None = None  # the platform's upload limit: the MP4 is made to fit
+    extends: Path | None = None  # the video this clip continues (joined before the MP4)
 
 
 @dataclass(frozen=True)

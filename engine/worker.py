@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from PIL import Image
 
+from engine.effects import finish
 from engine.errors import GenerationCancelled, GenerationFailed, Rejected
 from engine.generator import Clip, Engine, VideoJob
 from engine.images import load_photo
@@ -82,8 +83,8 @@ class BatchRenderer:
     @staticmethod
     def _encode(spec: RenderSpec, clip: Clip) -> WorkEvent:
         try:
-            video = encode_mp4(clip.frames, clip.params.fps, spec.output,
-                               max_bytes=spec.max_bytes)
+            frames, fps = finish(clip.frames, clip.params, spec.extends)
+            video = encode_mp4(frames, fps, spec.output, max_bytes=spec.max_bytes)
         except Rejected as exc:
             return _failed(spec, exc)
         except Exception as exc:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.executors.base import WorkerInfo
+from engine.effects import finish
 from engine.errors import Rejected
 from engine.video import encode_mp4
 from engine.work import RenderedVideo, RenderSpec, WorkEvent, WorkKind
@@ -202,8 +203,9 @@ class FakeExecutor:
         params = spec.params
         width, height = params.width or 128, params.height or 128
         frames = solid_frames(params.frames, width, height, params.seed or 0)
-        try:
-            video = encode_mp4(frames, params.fps, spec.output, max_bytes=spec.max_bytes)
+        try:  # smoothed, joined and looped as a real worker does
+            frames, fps = finish(frames, params, spec.extends)
+            video = encode_mp4(frames, fps, spec.output, max_bytes=spec.max_bytes)
         except Rejected as exc:  # as the real worker reports it
             return WorkEvent(WorkKind.FAILED, spec.job_id, reason=exc.code,
                              reason_params=exc.params, detail=str(exc))

@@ -22,11 +22,12 @@ log = logging.getLogger(__name__)
 
 ACTIONS = {"reroll": ("button_reroll", discord.ButtonStyle.primary),
            "better": ("button_better", discord.ButtonStyle.success),
+           "extend": ("button_extend", discord.ButtonStyle.secondary),
            "cancel": ("button_cancel", discord.ButtonStyle.danger)}
 
 
 class JobButton(discord.ui.DynamicItem[discord.ui.Button],
-                template=r"i2v:(?P<action>reroll|better|cancel):(?P<job>[A-Za-z0-9_-]+)"):
+                template=r"i2v:(?P<action>reroll|better|extend|cancel):(?P<job>[A-Za-z0-9_-]+)"):
     def __init__(self, action: str, job_id: str, lang_code: str = "en") -> None:
         key, style = ACTIONS[action]
         super().__init__(discord.ui.Button(label=text(key, lang_code), style=style,
@@ -45,6 +46,8 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button],
             if self.action == "cancel":
                 job = await core.cancel(person_of(interaction), self.job_id)
                 await private(interaction, text("cancelling", lang(interaction), job=job.id))
+            elif self.action == "extend":
+                await jobs.extend(core, interaction, self.job_id)
             else:
                 await jobs.again(core, interaction, self.job_id, self.action == "better")
         except UserError as exc:

@@ -81,6 +81,13 @@ class AnimateCog(commands.Cog):
                            preset=preset.value if preset else None, seed=seed,
                            overrides={k: v for k, v in typed.items() if v is not None})
 
+    @app_commands.command(name="extend", description="Continue one of your videos")
+    @app_commands.describe(job="the job id of the video (its buttons' ⏩ does the same)",
+                           prompt="a new prompt for the continuation (default: the same)")
+    async def extend(self, interaction: discord.Interaction, job: str,
+                     prompt: Prompt | None = None) -> None:
+        await jobs.extend(self.core, interaction, job.strip().lstrip("#"), prompt)
+
     async def animate_message(self, interaction: discord.Interaction,
                               message: discord.Message) -> None:
         attachment = jobs.first_image(message)

@@ -61,3 +61,13 @@ async def again(core: Core, interaction: discord.Interaction, job_id: str,
     job = await core.again(person, job_id, better=better, chat=chat_of(interaction))
     log.info("job %s user %s: %s of job %s", job.id, person.key,
              "better quality" if better else "re-roll", job_id)
+
+
+async def extend(core: Core, interaction: discord.Interaction, job_id: str,
+                 prompt: str | None = None) -> None:
+    """Continue a finished video from its last frame (the same prompt, or a new one)."""
+    person = person_of(interaction)
+    await core.own_job(person, job_id)  # strangers are refused before anything shows
+    await defer_public(interaction)
+    job = await core.extend(person, job_id, prompt, chat_of(interaction))
+    log.info("job %s user %s: extension of job %s", job.id, person.key, job_id)

@@ -100,8 +100,8 @@ class DiscordNotifier:
             else:
                 content = result_caption(job, result, lang, limit=MESSAGE_LIMIT - 40)
                 video = result.path
-                actions = ("reroll", "better") if next_preset(job.params.preset) else ("reroll",)
-                view = job_view(job.id, lang, *actions)
+                better = ("better",) if next_preset(job.params.preset) else ()
+                view = job_view(job.id, lang, "reroll", *better, "extend")
         else:
             content = status_line(event)
         sent = False

@@ -1,4 +1,5 @@
-"""Inline buttons: re-roll (new seed), better quality (same seed, next preset), cancel.
+"""Inline buttons: re-roll (new seed), better quality (same seed, next preset), extend (the
+video continued from its last frame), cancel.
 
 Only the person who asked may press them; every query is answered at once so the button
 stops spinning, with a short alert for strangers and refusals.
@@ -7,16 +8,17 @@ stops spinning, with a short alert for strangers and refusals.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 
-from telegram import CallbackQuery, ReplyParameters, Update
-from telegram.error import TelegramError
+from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
-from adapters.telegram_bot.deps import Deps, chat_ref
+from adapters.telegram_bot.deps import Deps
+from adapters.telegram_bot.followups import follow_up
 from adapters.telegram_bot.keyboards import parse
 from adapters.telegram_bot.people import lang_of, person_of
 from bot.errors import UserError
-from bot.models import ChatRef, Person
+from bot.models import ChatRef, Job
 from bot.texts import error_text, text
 from engine.params import next_preset
 
@@ -62,36 +64,14 @@ class Buttons:
             await query.answer(text("top_preset", lang), show_alert=True)
             return
         await query.answer()
-        await self._again(query, person, job.id, job.chat, better, lang)
-
-    async def _again(self, query: CallbackQuery, person: Person, job_id: str,
-                     old_chat: ChatRef, better: bool, lang: str) -> None:
-        message = query.message
-        if message is None:
+        if query.message is None:
             return
-        # A new status message under the message whose button was pressed.
-        status = await query.get_bot().send_message(
-            message.chat.id, text("downloading", lang),
-            reply_parameters=ReplyParameters(message.message_id,
-                                             allow_sending_without_reply=True))
-        chat = chat_ref(self.deps, message.chat, status.message_id,
-                        int(old_chat.reply_to) if old_chat.reply_to else message.message_id,
-                        query.from_user.language_code,
-                        int(old_chat.thread_id) if old_chat.thread_id else None)
-        try:
-            new = await self.core.again(person, job_id, better=better, chat=chat)
-        except Exception as exc:  # the status must not keep saying "checking the photo"
-            if isinstance(exc, UserError):
-                answer = error_text(exc, lang)
-            else:
-                log.exception("job %s user %s: the new job could not be queued", job_id,
-                              person.key)
-                answer = text("internal_error", lang)
-            try:
-                await status.edit_text(answer)
-            except TelegramError as edit_error:
-                log.warning("job %s: refusal not shown: %s", job_id, edit_error)
-            return
-        log.info("job %s user %s: %s of job %s", new.id, person.key,
-                 "better quality" if better else "re-roll", job_id)
-
+        if action == "extend":
+            def start(chat: ChatRef) -> Awaitable[Job]:
+                return self.core.extend(person, job.id, chat=chat)
+        else:
+            def start(chat: ChatRef) -> Awaitable[Job]:
+                return self.core.again(person, job.id, better=better, chat=chat)
+        await follow_up(self.deps, query.message, person, query.from_user.language_code, lang,
+                        start, {"extend": "extension", "better": "better quality"}.get(
+                            action, "re-roll"))

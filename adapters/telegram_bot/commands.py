@@ -4,22 +4,27 @@ are the core's shared views; this module only sends them."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 
 from telegram import BotCommand, Message, Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from adapters.telegram_bot.deps import Deps
 from adapters.telegram_bot.errors import answers_user_errors
+from adapters.telegram_bot.followups import follow_up
+from adapters.telegram_bot.keyboards import job_of
 from adapters.telegram_bot.limits import shorten
 from adapters.telegram_bot.people import lang_of, person_of
 from bot.admin import admin_help
-from bot.models import JobStatus, Person
+from bot.errors import UserError
+from bot.models import ChatRef, Job, JobStatus, Person
 from bot.texts import text
 from bot.views import help_reply, history_reply, presets_reply, queue_reply, quota_reply
 
 log = logging.getLogger(__name__)
 
-MENU = ("animate", "help", "presets", "preset", "quota", "queue", "cancel", "history")
+MENU = ("animate", "extend", "help", "presets", "preset", "quota", "queue", "cancel",
+        "history")
 
 
 def command_menu(lang: str) -> list[BotCommand]:
@@ -36,7 +41,7 @@ class Commands:
                                ("presets", self.presets), ("preset", self.preset),
                                ("quota", self.quota), ("queue", self.queue),
                                ("cancel", self.cancel), ("history", self.history),
-                               ("admin", self.admin)):
+                               ("extend", self.extend), ("admin", self.admin)):
             application.add_handler(CommandHandler(name, callback,
                                                    filters=filters.UpdateType.MESSAGE))
 
@@ -98,6 +103,26 @@ class Commands:
     async def history(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, person, lang = self._who(update)
         await message.reply_text(shorten(history_reply(await self.core.history(person), lang)))
+
+    @answers_user_errors
+    async def extend(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """`/extend JOB [new prompt]`, or `/extend [new prompt]` as a reply to the video."""
+        message, person, lang = self._who(update)
+        args = list(context.args or [])
+        replied = message.reply_to_message
+        job_id = job_of(replied.reply_markup.to_dict()) if replied and replied.reply_markup \
+            else None
+        if job_id is None:
+            if not args:
+                raise UserError("extend_usage")
+            job_id = args.pop(0)
+        prompt = " ".join(args) or None
+
+        def start(chat: ChatRef) -> Awaitable[Job]:
+            return self.core.extend(person, job_id, prompt, chat)
+
+        await follow_up(self.deps, message, person, update.effective_user.language_code
+                        if update.effective_user else None, lang, start, "extension")
 
     @answers_user_errors
     async def admin(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

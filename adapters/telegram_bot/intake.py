@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable
 
 from telegram import Message, Update
 from telegram.constants import ChatType
@@ -14,9 +15,11 @@ from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandl
 from adapters.telegram_bot.albums import Albums
 from adapters.telegram_bot.deps import Deps, chat_ref
 from adapters.telegram_bot.errors import answers_user_errors
+from adapters.telegram_bot.followups import follow_up
+from adapters.telegram_bot.keyboards import job_of
 from adapters.telegram_bot.people import lang_of, person_of
 from bot.errors import UserError
-from bot.models import JobRequest
+from bot.models import ChatRef, Job, JobRequest
 from bot.photos import check_upload, is_upload_ok
 from bot.texts import error_text, text
 from bot.views import mib
@@ -80,9 +83,23 @@ class Intake:
 
     @answers_user_errors
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A sticker, a video, plain text... in a private chat: say what to send."""
-        if update.effective_message is not None:
+        """Text replying to one of the bot's videos continues it with that prompt; a sticker,
+        a video, other text... in a private chat: say what to send."""
+        message = update.effective_message
+        if message is None:
+            return
+        replied = message.reply_to_message
+        job_id = job_of(replied.reply_markup.to_dict()) if replied is not None and \
+            replied.video is not None and replied.reply_markup is not None else None
+        if job_id is None or message.from_user is None or not message.text:
             raise UserError("need_photo")
+        person, prompt = person_of(message.from_user), message.text
+
+        def start(chat: ChatRef) -> Awaitable[Job]:
+            return self.deps.core.extend(person, job_id, prompt, chat)
+
+        await follow_up(self.deps, message, person, message.from_user.language_code,
+                        lang_of(message.from_user), start, "extension")
 
     # The path from a message to a job
 

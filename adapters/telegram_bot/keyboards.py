@@ -1,4 +1,5 @@
-"""Inline buttons: cancel on the status message, re-roll and better quality on the video."""
+"""Inline buttons: cancel on the status message; re-roll, better quality and extend on the
+video."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from bot.models import Job
 from bot.texts import text
 from engine.params import next_preset
 
-ACTIONS = ("reroll", "better", "cancel")
+ACTIONS = ("reroll", "better", "extend", "cancel")
 
 
 def status_keyboard(job: Job, lang: str) -> InlineKeyboardMarkup:
@@ -21,7 +22,18 @@ def result_keyboard(job: Job, lang: str) -> InlineKeyboardMarkup:
     if next_preset(job.params.preset) is not None:
         row.append(InlineKeyboardButton(text("button_better", lang),
                                         callback_data=f"better:{job.id}"))
+    row.append(InlineKeyboardButton(text("button_extend", lang), callback_data=f"extend:{job.id}"))
     return InlineKeyboardMarkup([row])
+
+
+def job_of(markup: dict | None) -> str | None:
+    """The job id in a result message's buttons (a reply to a video names its job)."""
+    for row in (markup or {}).get("inline_keyboard", []):
+        for button in row:
+            parsed = parse(button.get("callback_data"))
+            if parsed is not None:
+                return parsed[1]
+    return None
 
 
 def parse(data: str | None) -> tuple[str, str] | None:

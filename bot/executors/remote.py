@@ -31,6 +31,7 @@ from bot.executors.wire import (
     QUEUE,
     SWEPT,
     batch_key,
+    extends_key,
     outcome_from_wire,
     photo_key,
     poster_key,
@@ -127,6 +128,8 @@ class RemoteExecutor:
             for spec in specs:
                 pipe.setex(photo_key(spec.job_id), BLOB_TTL_S, spec.photo.read_bytes())
                 pipe.setex(_index_key(spec.job_id), BLOB_TTL_S, key)
+                if spec.extends is not None:
+                    pipe.setex(extends_key(spec.job_id), BLOB_TTL_S, spec.extends.read_bytes())
             await pipe.execute()
         self._inflight[key] = _InFlight(list(specs))
         await self.queue.enqueue(Job(
@@ -272,7 +275,7 @@ class RemoteExecutor:
         ids = key.split("+")
         with contextlib.suppress(Exception):
             await self.queue.redis.delete(*[k for i in ids for k in (
-                photo_key(i), video_key(i), poster_key(i), _index_key(i))],
+                photo_key(i), video_key(i), poster_key(i), extends_key(i), _index_key(i))],
                 self.queue.job_id(key))
 
 

@@ -25,6 +25,7 @@ from bot.executors.wire import (
     FUNCTION,
     QUEUE,
     SWEPT,
+    extends_key,
     outcome_to_wire,
     photo_key,
     poster_key,
@@ -73,6 +74,10 @@ async def render(ctx: dict[str, Any], *, jobs: list[dict[str, Any]]) -> dict[str
                                                            for s in specs]), strict=True):
                 if photo is not None:  # a missing photo is the engine's "input_missing"
                     spec.photo.write_bytes(photo)
+                if spec.extends is not None:
+                    before = await redis.get(extends_key(spec.job_id))
+                    if before is not None:
+                        spec.extends.write_bytes(before)
             outcomes = await _run(job, renderer, specs, ctx["heartbeat_s"])
             async with redis.pipeline(transaction=True) as pipe:
                 for spec in specs:

@@ -34,6 +34,11 @@ def poster_key(job_id: str) -> str:
     return f"i2v:poster:{job_id}"
 
 
+def extends_key(job_id: str) -> str:
+    """The video an extension continues (joined on the worker)."""
+    return f"i2v:extends:{job_id}"
+
+
 def batch_key(job_ids: list[str]) -> str:
     """The SAQ job key of a batch: its jobs' ids, in the order they were claimed."""
     return "+".join(job_ids)
@@ -47,7 +52,7 @@ def job_ids(key: str) -> list[str]:
 
 def spec_to_wire(spec: RenderSpec) -> dict[str, Any]:
     return {"job_id": spec.job_id, "params": dataclasses.asdict(spec.params),
-            "max_bytes": spec.max_bytes}
+            "max_bytes": spec.max_bytes, "extends": spec.extends is not None}
 
 
 def spec_from_wire(data: dict[str, Any], folder: Path) -> RenderSpec:
@@ -55,7 +60,8 @@ def spec_from_wire(data: dict[str, Any], folder: Path) -> RenderSpec:
     job_id = data["job_id"]
     return RenderSpec(job_id=job_id, params=GenParams(**data["params"]),
                       photo=folder / f"{job_id}.img", output=folder / f"{job_id}.mp4",
-                      max_bytes=data["max_bytes"])
+                      max_bytes=data["max_bytes"],
+                      extends=folder / f"{job_id}.before.mp4" if data.get("extends") else None)
 
 
 # Worker -> bot

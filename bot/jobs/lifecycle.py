@@ -233,11 +233,16 @@ class Lifecycle:
                 watcher.started(item.job)
             log.info("job %s user %s: started (attempt %d, batch of %d)", item.job.id,
                      item.job.user_id, item.job.attempts, len(claimed))
-        await self.executor.submit([self._spec(item.job) for item in claimed])
+        await self.executor.submit([await self._spec(item.job) for item in claimed])
 
-    def _spec(self, job: Job) -> RenderSpec:
+    async def _spec(self, job: Job) -> RenderSpec:
+        extends = None
+        if job.extends is not None:
+            previous = await self.store.get_job(job.extends)
+            extends = previous.output_path if previous else None
         return RenderSpec(job_id=job.id, params=job.params, photo=job.input_path,
-                          output=self.outputs.video_path(job), max_bytes=job.chat.upload_limit)
+                          output=self.outputs.video_path(job), max_bytes=job.chat.upload_limit,
+                          extends=extends)
 
     async def _consume(self) -> None:
         while True:
@@ -370,7 +375,7 @@ class Lifecycle:
         """Jobs a previous process left running: still running (or finished) on a remote
         worker, they are watched again; else they were cut off and are tried once more."""
         running = await self.store.jobs_with_status(JobStatus.RUNNING)
-        kept = set(await self.executor.reattach([self._spec(job) for job in running]))
+        kept = set(await self.executor.reattach([await self._spec(job) for job in running]))
         for job in running:
             owner = await self.store.get_user(job.user_id)
             assert owner is not None

@@ -115,6 +115,11 @@ MIGRATIONS: list[str] = [
     WHERE note IS NOT NULL;
     CREATE INDEX ledger_job ON ledger (job_id);
     """,
+    # 5: extensions: a job may continue another job's video.
+    """
+    ALTER TABLE jobs ADD COLUMN extends TEXT REFERENCES jobs (id);
+    ALTER TABLE jobs ADD COLUMN extension INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -30,7 +30,8 @@ def job_from(row: aiosqlite.Row) -> Job:
                finished_at=row["finished_at"],
                output_path=Path(row["output_path"]) if row["output_path"] else None,
                error=row["error"], note=note_from(row["note"]),
-               delivered_at=row["delivered_at"])
+               delivered_at=row["delivered_at"], extends=row["extends"],
+               extension=row["extension"])
 
 
 def params_from(text: str) -> GenParams:

@@ -234,11 +234,12 @@ class Store:
         async with self.transaction():
             await self.db.execute(
                 """INSERT INTO jobs (id, user_id, platform, chat, status, caption, params,
-                                     seed, input_path, attempts, created_at, cost)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                     seed, input_path, attempts, created_at, cost, extends,
+                                     extension)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (job.id, job.user_id, job.platform, column(job.chat), job.status.value,
                  job.caption, column(job.params), job.seed, str(job.input_path),
-                 job.attempts, job.created_at, job.cost))
+                 job.attempts, job.created_at, job.cost, job.extends, job.extension))
             await self._transition(job.id, job.status, job.created_at)
 
     async def job_id_taken(self, job_id: str) -> bool:

@@ -22,10 +22,13 @@ Options in the caption (they override the preset):
 --steps N  ({STEPS[0]}-{STEPS[1]})   --guidance X or --gs X  ({GUIDANCE[0]}-{GUIDANCE[1]}; 9 is a good start,
   raise to 11 if nothing moves)
 --neg words to avoid   --res 256p|512p|768p|1024p   --size 640x384
+--loop  a video that loops seamlessly   --smooth  smoother motion (3x the frame rate)
+--extend JOB  continue one of your videos (or press ⏩ under it; a reply with a new
+  prompt to the video continues it with that prompt)
 
 Tips: start with --preset preview to check the motion, then re-roll or ask for better
 quality. If the end of a clip drifts, use fewer frames.
-Commands: /presets /preset NAME /quota /queue /cancel [job] /history"""
+Commands: /presets /preset NAME /quota /queue /cancel [job] /history /extend JOB [prompt]"""
 
 EN: dict[str, str] = {
     # A job's status message, edited as it moves.
@@ -42,6 +45,9 @@ EN: dict[str, str] = {
     "result": "🎬 {prompt}\npreset {preset} · seed {seed} · {width}x{height} · {frames} frames @ "
               "{fps} fps · {steps} steps · guidance {guidance} · took {seconds} · "
               "{cost} · job {job}",
+    "result_loop": "🔁 loops",
+    "result_smooth": "smoothed to {fps} fps",
+    "result_extension": "extension {number}",
     "credit_one": "1 credit",
     "credit_many": "{amount} credits",
     # Notes and failure reasons of a job.
@@ -81,6 +87,12 @@ EN: dict[str, str] = {
     "not_cancellable": "Job {job} is already {status}.",
     "not_yours": "Only the person who asked for this video can use its buttons.",
     "top_preset": "This is already the best preset.",
+    "not_extendable": "Job {job} has no finished video to continue (yet, or any more).",
+    "extend_usage": "Usage: /extend JOB [new prompt], or reply /extend to one of your videos.",
+    "extend_smooth": "An extension keeps the frame rate of the video it continues: use "
+                     "--smooth on a new video.",
+    "extend_limit": "This video was extended {limit} times already, the most allowed. Start "
+                    "a new one from a photo.",
     "unknown_flag": "Unknown option {flag}. Options: {options}.",
     "bad_flag_value": "{flag} needs {expected} (got {value}).",
     "caption_too_long": "The caption is {length} characters; the limit is {limit}. Shorten it.",
@@ -139,6 +151,7 @@ EN: dict[str, str] = {
     "button_reroll": "🎲 Re-roll",
     "button_better": "✨ Better quality",
     "button_cancel": "✖ Cancel",
+    "button_extend": "⏩ Extend",
     "help": HELP,
     "album_limit": "Only the first {limit} photos of an album are animated.",
     "album_none": "None of the files in this album is a photo I can use.",
@@ -156,6 +169,7 @@ EN: dict[str, str] = {
     "tg_cmd_queue": "the queue and your place in it",
     "tg_cmd_cancel": "cancel your video: /cancel [job]",
     "tg_cmd_history": "your recent videos and their seeds",
+    "tg_cmd_extend": "continue a video: /extend JOB [new prompt]",
     # Discord only.
     "dc_no_image_in_message": "That message has no image attachment to animate.",
     "dc_dms_off": "This bot works in servers only; use /animate in a channel.",

@@ -17,9 +17,11 @@ HELP = f"""发送一张照片，并在说明里描述动作，机器人会回复
 --frames N（{FRAMES[0]}-{FRAMES[1]}）  --fps N（{FPS[0]}-{FPS[1]}）  --steps N（{STEPS[0]}-{STEPS[1]}）
 --guidance X 或 --gs X（{GUIDANCE[0]}-{GUIDANCE[1]}，建议 9，动作不明显可提到 11）
 --neg 不想要的内容  --res 256p|512p|768p|1024p  --size 640x384
+--loop 无缝循环的视频  --smooth 更流畅（帧率提高到 3 倍）
+--extend 任务  接着生成你的某个视频（或点视频下的 ⏩；用新提示词回复该视频也可续写）
 
 技巧：先用 --preset preview 快速验证动作，再换种子或提高画质；结尾失真时减少帧数。
-命令：/presets /preset 名称 /quota /queue /cancel [任务] /history"""
+命令：/presets /preset 名称 /quota /queue /cancel [任务] /history /extend 任务 [提示词]"""
 
 ZH: dict[str, str] = {
     "queued": "⏳ 已排队：第 {position} 位，约需等待 {eta}。任务 {job}，消耗 {cost}。",
@@ -34,6 +36,9 @@ ZH: dict[str, str] = {
     "cancelling": "正在取消任务 {job}…",
     "result": "🎬 {prompt}\n预设 {preset} · 种子 {seed} · {width}x{height} · {frames} 帧 @ {fps} fps"
               " · {steps} 步 · 引导系数 {guidance} · 用时 {seconds} · 消耗 {cost} · 任务 {job}",
+    "result_loop": "🔁 循环",
+    "result_smooth": "已补帧到 {fps} fps",
+    "result_extension": "第 {number} 次续写",
     "credit_one": "1 点",
     "credit_many": "{amount} 点",
     "restarted": "生成时机器人重启了，已重新生成一次。",
@@ -64,6 +69,10 @@ ZH: dict[str, str] = {
     "not_cancellable": "任务 {job} 已经是 {status} 状态。",
     "not_yours": "只有发起请求的人才能使用这些按钮。",
     "top_preset": "已经是最高画质预设。",
+    "not_extendable": "任务 {job} 没有可以续写的完成视频（尚未完成或已被清理）。",
+    "extend_usage": "用法：/extend 任务 [新提示词]，或用 /extend 回复你的某个视频。",
+    "extend_smooth": "续写会沿用原视频的帧率：请在新视频上使用 --smooth。",
+    "extend_limit": "这个视频已续写 {limit} 次，达到上限。请用照片开始新的视频。",
     "unknown_flag": "未知选项 {flag}。可用选项：{options}。",
     "bad_flag_value": "{flag} 需要 {expected}（收到 {value}）。",
     "caption_too_long": "说明有 {length} 个字符，上限为 {limit}，请缩短。",
@@ -114,6 +123,7 @@ ZH: dict[str, str] = {
     "button_reroll": "🎲 换个种子",
     "button_better": "✨ 更高画质",
     "button_cancel": "✖ 取消",
+    "button_extend": "⏩ 续写",
     "help": HELP,
     "album_limit": "相册中只会处理前 {limit} 张照片。",
     "album_none": "这个相册里没有可用的照片。",
@@ -128,6 +138,7 @@ ZH: dict[str, str] = {
     "tg_cmd_queue": "队列与你的位置",
     "tg_cmd_cancel": "取消视频：/cancel [任务]",
     "tg_cmd_history": "最近的视频及其种子",
+    "tg_cmd_extend": "续写视频：/extend 任务 [新提示词]",
     "dc_no_image_in_message": "这条消息没有可以生成视频的图片附件。",
     "dc_dms_off": "此机器人只能在服务器中使用，请在频道里使用 /animate。",
     "dc_modal_title": "生成视频",

@@ -171,3 +171,19 @@ async def test_a_video_of_an_earlier_interrupted_run_is_reported_and_counted_del
     finally:
         await app.close()
     assert f"An earlier job {old.id} finished: " in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_extend_continues_a_video_from_the_terminal(env, tmp_path, capsys):
+    photo = tmp_path / "cat.jpg"
+    photo.write_bytes(make_photo(192, 128))
+    assert main(["animate", str(photo), "a cat --frames 8 --steps 10 --res 256p --seed 2"]) == 0
+    job_id = capsys.readouterr().out.split("(job ")[1].split(",")[0]
+    assert main(["extend", job_id, "the cat walking away --smooth"]) == 2
+    assert "use --smooth on a new video" in capsys.readouterr().err
+    out = tmp_path / "longer.mp4"
+    assert main(["extend", job_id, "the cat walking away", "-o", str(out)]) == 0
+    frames, fps = read_video(out)
+    assert fps == 8 and frames.shape[0] == 8 + 7
+    assert main(["extend", "nosuch"]) == 2
+    assert "No job nosuch of yours" in capsys.readouterr().err

@@ -99,3 +99,24 @@ async def test_the_context_menu_asks_for_a_prompt_and_animates_the_image(bot, fa
                            "target_id": plain["id"],
                            "resolved": {"messages": {plain["id"]: plain}}})
     assert "no image" in ephemeral_text(await send(fake, menu))
+
+
+async def test_extend_by_button_and_by_command(bot, fake, tmp_path):
+    image = fake.add_attachment("cat.jpg", make_photo(160, 128), "image/jpeg")
+    first = interaction(2, animate_data(image, f"a cat turning {FAST}"))
+    await send(fake, first)
+    video = await followup(fake, first, files=True)
+    assert any(i.startswith("i2v:extend:") for i in custom_ids(video))
+    extend = press(video, "extend")
+    assert (await send(fake, extend)).json["type"] == 5
+    second = await followup(fake, extend, files=True)
+    check_video(second, tmp_path, frames=15)
+    assert "extension 1" in second.content
+    job_id = next(i for i in custom_ids(second) if i.startswith("i2v:extend:")).split(":")[2]
+    command = interaction(2, {"id": str(snowflake()), "name": "extend", "type": 1, "options": [
+        {"name": "job", "type": 3, "value": job_id},
+        {"name": "prompt", "type": 3, "value": "the cat yawning"}]})
+    assert (await send(fake, command)).json["type"] == 5
+    third = await followup(fake, command, files=True)
+    check_video(third, tmp_path, frames=22)
+    assert third.content.startswith("🎬 the cat yawning")

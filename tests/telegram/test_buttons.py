@@ -69,3 +69,37 @@ async def test_cancel_stops_a_queued_and_a_running_job(tg):
     job = await tg.app.store.get_job(job_id)
     assert job.status is JobStatus.CANCELLED and job.output_path is None
     assert not ann.videos()
+
+
+async def test_a_video_is_extended_by_its_button_by_extend_and_by_a_reply(tg):
+    ann, eve = tg.person(24), tg.person(25)
+    await ann.photo(f"a balloon rising --seed 3 {FAST}")
+    first = await ann.wait_video()
+    job_id = _job_id(first)
+    buttons = [b["callback_data"] for row in first.fields["reply_markup"]["inline_keyboard"]
+               for b in row]
+    assert f"extend:{job_id}" in buttons
+    answer = await eve.answer(await eve.press(first.result["result"], f"extend:{job_id}"))
+    assert answer.fields["show_alert"] is True  # only the owner
+
+    await ann.answer(await ann.press(first.result["result"], f"extend:{job_id}"))
+    second = await ann.wait_video(2)
+    await ann.text("/extend", reply_to=second.result["result"])  # a reply names the video
+    third = await ann.wait_video(3)
+    await ann.text("the balloon drifting away to the left", reply_to=third.result["result"])
+    fourth = await ann.wait_video(4)
+    await ann.text(f"/extend {_job_id(fourth)} the balloon landing")
+    fifth = await ann.wait_video(5)
+
+    store = tg.app.store
+    jobs = [await store.get_job(_job_id(v)) for v in (first, second, third, fourth, fifth)]
+    assert [j.extension for j in jobs] == [0, 1, 2, 3, 4]
+    assert [j.extends for j in jobs[1:]] == [j.id for j in jobs[:-1]]
+    assert jobs[3].params.prompt == "the balloon drifting away to the left"
+    assert jobs[4].params.prompt == "the balloon landing"
+    assert "extension 4" in fifth.fields["caption"]
+    assert fifth.fields["duration"] == 5  # 8 + 4 x 7 frames at 8 fps: 4.5 s, rounded up
+    await ann.text(f"/extend {jobs[4].id}")  # the default limit is 4
+    await ann.wait_text("extended 4 times already")
+    await ann.text("/extend")
+    await ann.wait_text("Usage: /extend JOB [new prompt]")
