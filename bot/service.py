@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from bot.captions import parse_caption
 from bot.errors import UserError
 from bot.jobs.lifecycle import Lifecycle
-from bot.models import ChatRef, Job, JobRequest, JobStatus, Person, Role, User
+from bot.models import ChatRef, Job, JobEvent, JobRequest, JobStatus, Person, Role, User
 from bot.outputs import Outputs
 from bot.quotas import Balance, Quotas, job_cost
 from bot.store import Store, new_job_id
@@ -121,26 +121,41 @@ class Core:
             cost = job_cost(params)
             size = await asyncio.to_thread(check_photo, request.image)
             params = params.sized_for(*size)
-        chat = replace(request.chat, language=request.chat.language or request.person.language)
-        async with self.store.transaction():
-            self._check_limits(user)
-            job_id = new_job_id()
-            while await self.store.job_id_taken(job_id):
-                job_id = new_job_id()
-            job = Job(id=job_id, user_id=user.id, platform=request.person.platform, chat=chat,
-                      status=JobStatus.QUEUED, caption=request.caption, params=params,
-                      cost=cost, input_path=self.outputs.input_path(job_id), attempts=0,
-                      created_at=time.time(), extends=request.extends, extension=extension)
-            await self.store.insert_job(job)
-            await self.quotas.reserve(user, job.id, cost)
-            self.outputs.save_input(job.id, request.image)
-            # Last: nothing may fail after the job joins the line.
-            queued = self.lifecycle.enqueue(job, user.role.privileged, user.last_served_at)
+        queued = await self._store_and_enqueue(request, user, params, cost, extension)
+        job = queued.job
         log.info("job %s user %s: queued %dx%d %d frames %d steps seed %d cost %d", job.id,
                  user.key, params.width, params.height, params.frames, params.steps,
                  params.seed, cost)
         self.lifecycle.publish(queued)
         return job
+
+    async def _store_and_enqueue(self, request: JobRequest, user: User, params: GenParams,
+                                 cost: int, extension: int) -> JobEvent:
+        """The job, its reservation and its photo, in one transaction; the job joins the
+        line last, inside it, so that the limits of the next submission count it."""
+        chat = replace(request.chat, language=request.chat.language or request.person.language)
+        queued: JobEvent | None = None
+        try:
+            async with self.store.transaction():
+                self._check_limits(user)
+                job_id = new_job_id()
+                while await self.store.job_id_taken(job_id):
+                    job_id = new_job_id()
+                job = Job(id=job_id, user_id=user.id, platform=request.person.platform,
+                          chat=chat, status=JobStatus.QUEUED, caption=request.caption,
+                          params=params, cost=cost, input_path=self.outputs.input_path(job_id),
+                          attempts=0, created_at=time.time(), extends=request.extends,
+                          extension=extension)
+                await self.store.insert_job(job)
+                await self.quotas.reserve(user, job.id, cost)
+                self.outputs.save_input(job.id, request.image)
+                queued = self.lifecycle.enqueue(job, user.role.privileged, user.last_served_at)
+        except BaseException:
+            if queued is not None:  # the commit failed: the line must not keep the job
+                self.lifecycle.scheduler.remove(queued.job.id)
+            raise
+        assert queued is not None
+        return queued
 
     def _params(self, request: JobRequest, user: User) -> GenParams:
         parsed = parse_caption(request.caption)

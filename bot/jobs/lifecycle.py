@@ -69,6 +69,7 @@ class Lifecycle:
         self.scheduler = FairQueue()
         self.paused = False
         self._running: dict[str, _Running] = {}
+        self._claiming: set[str] = set()  # taken from the line, not yet with the executor
         self._cancelling: set[str] = set()
         self._seconds_per_cost: float | None = None
         self._wake = asyncio.Event()
@@ -174,6 +175,9 @@ class Lifecycle:
         job as it stands (cancelled, or still running until its worker stops)."""
         if self.scheduler.remove(job.id) is not None:
             return await self._end(job, JobStatus.CANCELLED)
+        if job.id in self._claiming:  # stopped as soon as the executor has it
+            self._cancelling.add(job.id)
+            return job
         if job.id in self._running:
             self._cancelling.add(job.id)
             await self.executor.cancel(job.id)
@@ -224,16 +228,23 @@ class Lifecycle:
     async def _claim(self) -> None:
         now = self.clock()
         entries = self.scheduler.pop_batch(self.max_batch, served=now)
-        started = await self.store.start_jobs([e.job_id for e in entries], now)
-        claimed = [_Running(job, owner.role.privileged, owner.last_served_at)
-                   for job, owner in started]
-        for item in claimed:
-            self._running[item.job.id] = item
-            for watcher in self.watchers:
-                watcher.started(item.job)
-            log.info("job %s user %s: started (attempt %d, batch of %d)", item.job.id,
-                     item.job.user_id, item.job.attempts, len(claimed))
-        await self.executor.submit([await self._spec(item.job) for item in claimed])
+        self._claiming = {entry.job_id for entry in entries}
+        try:
+            started = await self.store.start_jobs([e.job_id for e in entries], now)
+            claimed = [_Running(job, owner.role.privileged, owner.last_served_at)
+                       for job, owner in started]
+            for item in claimed:
+                self._running[item.job.id] = item
+                for watcher in self.watchers:
+                    watcher.started(item.job)
+                log.info("job %s user %s: started (attempt %d, batch of %d)", item.job.id,
+                         item.job.user_id, item.job.attempts, len(claimed))
+            await self.executor.submit([await self._spec(item.job) for item in claimed])
+        finally:
+            self._claiming = set()
+        for item in claimed:  # cancelled while it was being claimed
+            if item.job.id in self._cancelling:
+                await self.executor.cancel(item.job.id)
 
     async def _spec(self, job: Job) -> RenderSpec:
         extends = None

@@ -375,3 +375,28 @@ async def test_a_process_killed_during_a_job_loses_nothing(tmp_path, tiny_model_
     assert end.kind is EventKind.DONE, end.reason
     assert end.job.seed == 3 and end.result.path.exists() and end.result.frames == 8
     assert end.job.attempts in (1, 2)
+
+
+async def test_a_cancel_while_the_job_is_being_claimed_stops_it_on_the_gpu(app, gpu, recorder,
+                                                                          monkeypatch):
+    import asyncio
+
+    claiming, release = asyncio.Event(), asyncio.Event()
+    start_jobs = app.store.start_jobs
+
+    async def slow_start(job_ids, now):  # the claim's transaction is in flight
+        claiming.set()
+        await release.wait()
+        return await start_jobs(job_ids, now)
+
+    monkeypatch.setattr(app.store, "start_jobs", slow_start)
+    await app.lifecycle.set_paused(True)
+    job = await app.core.submit(request())
+    gpu.hold(job.id, step=1)
+    await app.lifecycle.set_paused(False)
+    await claiming.wait()
+    await app.core.cancel(request().person, job.id)
+    release.set()
+    end = await recorder.wait_for(job.id, END)
+    assert end.kind is EventKind.CANCELLED
+    assert await app.store.job_ledger_sum(job.id) == 0
