@@ -26,10 +26,13 @@ def make_old_database(path, version):
     db.execute(f"PRAGMA user_version = {version}")
     db.execute("INSERT INTO users (platform, platform_id, name, created_at) "
                "VALUES ('telegram', '42', 'Ann', ?)", (time.time(),))
+    chat = TELEGRAM_CHAT if version < 4 else json.dumps(  # schema 4 stores the core's ChatRef
+        {"platform": "telegram", "chat_id": "555", "status_message": "7",
+         "upload_limit": 50 * 2**20, "language": "en"})
     db.execute(
         "INSERT INTO jobs (id, user_id, platform, chat, status, caption, params, seed, "
         "input_path, created_at) VALUES ('abc234', 1, 'telegram', ?, 'queued', 'waves', "
-        "'{\"prompt\": \"waves\", \"seed\": 5}', 5, 'x.img', ?)", (TELEGRAM_CHAT, time.time()))
+        "'{\"prompt\": \"waves\", \"seed\": 5}', 5, 'x.img', ?)", (chat, time.time()))
     db.commit()
     db.close()
 
