@@ -137,12 +137,12 @@ async def test_a_worker_killed_mid_job_is_replaced_and_the_video_arrives_once(
         await workers_live(app, 2)
         job = await app.core.submit(request("ann", f"a cat turning {FAST} --steps 100"))
         await recorder.wait_for(job.id, [EventKind.PROGRESS], timeout=120)
-        busy = next(w for w in app.executor.workers() if w.busy) if any(
-            w.busy for w in app.executor.workers()) else None
-        deadline = time.monotonic() + 10
-        while busy is None and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-            busy = next((w for w in app.executor.workers() if w.busy), None)
+        busy = None  # the worker that announces it runs this job (every 2 s)
+        deadline = time.monotonic() + 15
+        while busy is None and time.monotonic() < deadline \
+                and EventKind.DONE not in recorder.kinds(job.id):
+            await asyncio.sleep(0.1)
+            busy = next((w for w in app.executor.workers() if w.running == job.id), None)
         finished_first = EventKind.DONE in recorder.kinds(job.id)
         if busy is not None:
             farm.kill(int(busy.name.rsplit(" ", 1)[1]))
@@ -233,7 +233,7 @@ async def test_doctor_and_the_admins_stats_list_the_workers(farm, tmp_path, reco
     try:
         await workers_live(app, 2)
         stats = await app.admin.run(Person("cli", "boss"), "stats", [])
-        assert stats.count("(cpu, idle, ") == 2, stats
+        assert stats.count(" (cpu, ") == 2, stats  # busy or idle: two live workers
     finally:
         await app.close()
     monkeypatch.chdir(tmp_path)
@@ -242,4 +242,4 @@ async def test_doctor_and_the_admins_stats_list_the_workers(farm, tmp_path, reco
     assert await asyncio.to_thread(main, ["doctor"]) == 0  # its own event loop
     out = capsys.readouterr().out
     assert f"workers: 2 live through {farm.url}" in out
-    assert out.count(": cpu, idle, ") == 2
+    assert out.count(": cpu, ") == 2

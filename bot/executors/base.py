@@ -30,6 +30,7 @@ class WorkerInfo:
     jobs_done: int
     jobs_failed: int
     free_memory_gib: float | None = None
+    running: str | None = None  # the job (or batch) it runs now
 
 
 class Executor(Protocol):

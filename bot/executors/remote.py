@@ -296,4 +296,4 @@ def _worker(key: str, data: dict[str, Any]) -> WorkerInfo:
                       models=tuple(meta.get("models", ())), busy=bool(meta.get("busy")),
                       jobs_done=int(stats.get("complete", 0)),
                       jobs_failed=int(stats.get("failed", 0)),
-                      free_memory_gib=meta.get("free_memory_gib"))
+                      free_memory_gib=meta.get("free_memory_gib"), running=meta.get("busy"))

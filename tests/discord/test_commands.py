@@ -78,7 +78,7 @@ async def test_refused_reroll_and_better_at_the_top_preset_say_why(bot, fake):
     video = await followup(fake, payload, files=True)
     [job] = await bot.app.core.history(Person("discord", str(USER)))
     assert job.params.preset == "max"
-    assert [i.split(":")[1] for i in custom_ids(video)] == ["reroll"]  # no "better" here
+    assert [i.split(":")[1] for i in custom_ids(video)] == ["reroll", "extend"]  # no "better"
     old_button = button_press(f"i2v:better:{job.id}")  # e.g. under an older version's video
     assert ephemeral_text(await send(fake, old_button)) == "This is already the best preset."
     job.input_path.unlink()

@@ -69,7 +69,7 @@ async def test_refused_reroll_and_better_at_the_top_preset_say_why(tg):
     assert job.params.preset == "max"
     buttons = [b["callback_data"] for row in top.fields["reply_markup"]["inline_keyboard"]
                for b in row]
-    assert buttons == [f"reroll:{job.id}"]  # no "better" under the best preset
+    assert buttons == [f"reroll:{job.id}", f"extend:{job.id}"]  # no "better" at the top
     answer = await ann.answer(await ann.press(top.result["result"], f"better:{job.id}"))
     assert answer.fields["show_alert"] is True and "already the best preset" in \
         answer.fields["text"]

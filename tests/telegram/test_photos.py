@@ -36,7 +36,7 @@ async def test_a_private_photo_with_a_caption_comes_back_as_a_video(engine_tg, t
     buttons = [b["callback_data"] for row in fields["reply_markup"]["inline_keyboard"]
                for b in row]
     job_id = buttons[0].split(":")[1]
-    assert buttons == [f"reroll:{job_id}", f"better:{job_id}"]
+    assert buttons == [f"reroll:{job_id}", f"better:{job_id}", f"extend:{job_id}"]
     # One status message, edited in place from "checking" to queued, progress, encoding, done.
     status = tg.api.of("sendMessage", chat_id=10)
     assert len(status) == 1 and "checking" in status[0].fields["text"]
