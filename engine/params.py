@@ -70,6 +70,8 @@ class GenParams:
     seed: int | None = None
     width: int | None = None
     height: int | None = None
+    # The speed mode (engine/fast.py): about a third of the compute, a different video.
+    fast: bool = False
 
     @classmethod
     def from_preset(cls, name: str, prompt: str, **overrides: object) -> GenParams:
