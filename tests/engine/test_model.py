@@ -104,3 +104,15 @@ def test_synthetic_model_has_the_released_architecture() -> None:
     assert round(counts["unet"] / 1e9, 2) == 1.42
     assert round(counts["vae"] / 1e6) == 84
     assert round(counts["image_encoder"] / 1e6) == 632
+
+
+def test_random_models_in_memory_hold_the_saved_weights(tiny_model_dir: Path) -> None:
+    from safetensors.torch import load_file
+
+    from engine.random_models import tiny_components
+
+    saved = load_file(tiny_model_dir / UNET)
+    built = tiny_components()["unet"].state_dict()  # type: ignore[attr-defined]
+    assert saved.keys() == built.keys()
+    assert all(torch.equal(saved[k], built[k]) for k in saved)
+    assert "in memory" in model_status(EngineConfig(model="synthetic"))
