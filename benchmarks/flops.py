@@ -27,7 +27,6 @@ from engine.fast import Shortcuts, StepKind
 from engine.step_cuts import step_cuts
 
 PROMPT_TOKENS = 77
-CLIP_SIDE = 224  # the image encoder's input, whatever the video's size
 PROMPTS_PER_VIDEO = 2  # the prompt and the negative prompt, encoded for every video
 
 
@@ -120,7 +119,8 @@ def encoder_flops(parts: dict[str, Any], shape: Shape) -> int:
         ids = torch.zeros(1, PROMPT_TOKENS, dtype=torch.long, device=device)
         for _ in range(PROMPTS_PER_VIDEO):
             text(ids, output_hidden_states=True)
-        image(torch.zeros(1, 3, CLIP_SIDE, CLIP_SIDE, device=device, dtype=image.dtype))
+        side = image.config.image_size  # 224 for the real model, whatever the video's size
+        image(torch.zeros(1, 3, side, side, device=device, dtype=image.dtype))
         vae.encode(torch.zeros(1, 3, shape.height, shape.width, device=device,
                                dtype=vae.dtype))
     return int(counter.get_total_flops())

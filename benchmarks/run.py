@@ -141,8 +141,12 @@ def _run_group(group: list[Item], shapes: dict[str, Shape], options: RunOptions,
             result.rows.append(_skipped(label, item, budget, first, options, reserve))
         return
     progress(f"loading {label}")
+    # A compiled row warms up on this group's shapes only, not on the engine's default list.
+    base = replace(options.base, compile_warmup=tuple(
+        (shapes[i.preset].width, shapes[i.preset].height, shapes[i.preset].frames)
+        for i in group))
     try:
-        runner = variant.runner(options.base)
+        runner = variant.runner(base)
     except Exception as exc:  # noqa: BLE001 - any failure is a row, the run goes on
         logger.exception("%s failed to load", label)
         result.rows += [Row(label, item.preset, "failed", f"load: {_why(exc)}")

@@ -30,13 +30,13 @@ def preset_shape(preset: str, aspect: float = 1.0) -> Shape:
 
 
 # Stand-ins for the presets with the tiny model on a CPU: same order of cost, seconds each.
-# Enough steps that the speed mode's plan has every kind of step (engine/fast.py).
 CPU_SHAPES = {
-    "preview": Shape("preview", 128, 128, 8, 8, 6, 9.0),
-    "standard": Shape("standard", 128, 128, 8, 8, 10, 9.0),
-    "high": Shape("high", 192, 192, 8, 12, 10, 9.0),
-    "max": Shape("max", 256, 256, 8, 12, 10, 9.0),
+    "preview": Shape("preview", 128, 128, 8, 8, 4, 9.0),
+    "standard": Shape("standard", 128, 128, 8, 8, 4, 9.0),
+    "high": Shape("high", 192, 192, 8, 12, 6, 9.0),
+    "max": Shape("max", 256, 256, 8, 12, 6, 9.0),
 }
 
-# The dry run's: the smallest that still gives every cut each of its kinds of step.
+# The dry run's: the smallest that still gives every cut each of its kinds of step
+# (engine/fast.py plans them as fractions of the steps).
 DRY_SHAPES = {"standard": Shape("standard", 64, 64, 8, 8, 6, 9.0)}

@@ -47,8 +47,6 @@ def _variants() -> dict[str, Variant]:
         *(Variant(name, {"fast": cut}, fast=True, exact=False) for name, cut in CUTS.items()),
         Variant("fast", {"fast": FAST}, fast=True, exact=False),
         Variant("fast-bf16", {"fast": FAST, "dtype": "bf16"}, fast=True, exact=False),
-        Variant("fast-compile", {"fast": FAST, "compile_unet": True, "compile_mode": "default"},
-                fast=True, exact=False),
         # PSNR anchors: pure rounding (the stock pipeline in the other half precision), and
         # a video that merely shares the photo and prompt (another seed).
         Variant("stock-bf16", engine=None, stock_dtype="bf16", calibration=True),

@@ -35,6 +35,8 @@ class StepKind:
 
 @dataclass(frozen=True)
 class Shortcuts:
+    """Which cuts a run takes; with every field at its default (STOCK), none."""
+
     solver: str = "ddim"  # "ddim": the model's own scheduler; "dpm++": DPM-Solver++ (2M)
     step_fraction: float = 1.0  # the solver runs round(steps x this) steps
     guided_fraction: float = 1.0  # CFG on this first fraction of the steps, then cond only
@@ -50,10 +52,6 @@ class Shortcuts:
             raise ValueError("deep_cache_interval must be at least 1")
         if self.gate_fraction is not None and not 0 < self.gate_fraction < 1:
             raise ValueError("gate_fraction must be in (0, 1)")
-
-    @property
-    def stock(self) -> bool:
-        return self == STOCK
 
     def steps(self, requested: int) -> int:
         """Denoising steps actually run for a job that asked for `requested`."""

@@ -31,7 +31,7 @@ from engine.params import RESOLUTIONS, SEED, GenParams, size_for
 from engine.prompts import PromptEncoder
 from engine.solvers import solver_swapped
 from engine.speedups import attention_context
-from engine.step_cuts import step_cuts
+from engine.step_cuts import eager_unet, step_cuts
 
 logger = logging.getLogger(__name__)
 
@@ -196,25 +196,27 @@ class Engine:
         # The speed mode's cuts (engine/fast.py), or none: the solver may run fewer steps.
         shortcuts = self.config.fast if first.fast else STOCK
         steps = shortcuts.steps(first.steps)
-        hooks = self._hooks(pipe.unet, steps, on_step, cancelled)
-        pipe.image_generators = generators
-        try:
-            with (attention_context(self._loaded.attention),
-                  solver_swapped(pipe, shortcuts.solver),
-                  step_cuts(pipe.unet, shortcuts.plan(steps), doubled=first.guidance > 1)):
-                return self._call_pipeline(
-                    pipe, image=images, prompt_embeds=positive,
-                    negative_prompt_embeds=negative,
-                    height=first.height, width=first.width, num_frames=first.frames,
-                    target_fps=first.fps, num_inference_steps=steps,
-                    guidance_scale=first.guidance, generator=generators,
-                    num_videos_per_prompt=1,  # more pairs image latents with wrong prompts
-                    decode_chunk_size=self._decode_chunk(first, len(jobs)),
-                    clip_skip=None)
-        finally:
-            pipe.image_generators = None
-            for hook in hooks:
-                hook.remove()
+        plan = shortcuts.plan(steps)
+        with eager_unet(pipe, plan):
+            hooks = self._hooks(pipe.unet, steps, on_step, cancelled)
+            pipe.image_generators = generators
+            try:
+                with (attention_context(self._loaded.attention),
+                      solver_swapped(pipe, shortcuts.solver),
+                      step_cuts(pipe.unet, plan, doubled=first.guidance > 1)):
+                    return self._call_pipeline(
+                        pipe, image=images, prompt_embeds=positive,
+                        negative_prompt_embeds=negative,
+                        height=first.height, width=first.width, num_frames=first.frames,
+                        target_fps=first.fps, num_inference_steps=steps,
+                        guidance_scale=first.guidance, generator=generators,
+                        num_videos_per_prompt=1,  # more pairs image latents with wrong prompts
+                        decode_chunk_size=self._decode_chunk(first, len(jobs)),
+                        clip_skip=None)
+            finally:
+                pipe.image_generators = None
+                for hook in hooks:
+                    hook.remove()
 
     def _call_pipeline(self, pipe: Any, **kwargs: Any) -> np.ndarray:
         """The one place the pipeline runs: its latents, decoded by engine/decode.py into

@@ -54,7 +54,12 @@ def attention_context(backend: str) -> Iterator[None]:
     if backend == "sdpa":
         yield
         return
-    with sdpa_kernel([_BACKENDS[backend], SDPBackend.MATH], set_priority=True):
+    backends = [_BACKENDS[backend], SDPBackend.MATH]
+    try:
+        context = sdpa_kernel(backends, set_priority=True)
+    except TypeError:  # a torch without priorities (< 2.6): math is still allowed
+        context = sdpa_kernel(backends)
+    with context:
         yield
 
 

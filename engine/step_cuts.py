@@ -105,3 +105,19 @@ def step_cuts(unet: torch.nn.Module, plan: Sequence[StepKind],
             cuts._end_step()  # a step cut short (cancelled, out of memory) restores the UNet
             for hook in hooks:
                 hook.remove()
+
+
+@contextlib.contextmanager
+def eager_unet(pipe: Any, plan: Sequence[StepKind]) -> Iterator[None]:
+    """A call with cuts runs the uncompiled UNet: torch.compile traces a graph once and does
+    not see hooks added later (dynamo skips hook guards) nor forwards swapped per step."""
+    eager = getattr(pipe.unet, "_orig_mod", None)
+    if eager is None or all(kind == StepKind() for kind in plan):
+        yield
+        return
+    compiled = pipe.unet
+    pipe.unet = eager
+    try:
+        yield
+    finally:
+        pipe.unet = compiled

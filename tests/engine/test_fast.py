@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from diffusers import DDIMScheduler, DPMSolverMultistepScheduler, I2VGenXLPipeli
 from benchmarks.flops import unet_inputs
 from benchmarks.shapes import Shape
 from engine.attention_gate import cross_attention_layers
+from engine.config import EngineConfig
 from engine.decode import decode_frames
 from engine.errors import GenerationCancelled, GenerationFailed, InternalError
 from engine.fast import CUTS, FAST, STOCK, Shortcuts, StepKind
@@ -23,7 +25,7 @@ from engine.generator import Engine, VideoJob
 from engine.params import GenParams
 from engine.random_models import SCHEDULER, tiny_components
 from engine.solvers import dpm_solver, solver_swapped
-from engine.step_cuts import step_cuts
+from engine.step_cuts import eager_unet, step_cuts
 from tests.images import make_image
 
 SHAPE = Shape("standard", 64, 64, 8, 8, 10, 9.0)
@@ -247,3 +249,23 @@ def test_non_finite_frames_come_back_as_floats_to_be_refused(tiny_engine: Engine
     assert frames.dtype != np.uint8
     with pytest.raises(GenerationFailed):
         to_uint8(frames[0])
+
+
+@pytest.mark.parametrize("switches", [dict(fuse_qkv=True), dict(channels_last=True)])
+def test_speed_mode_composes_with_the_exact_speedups(tiny_engine: Engine, tiny_model_dir: Path,
+                                                     switches: dict[str, object]) -> None:
+    plain = tiny_engine.generate([fast_job()])[0].frames
+    engine = Engine(EngineConfig(model=str(tiny_model_dir), device="cpu", **switches))  # type: ignore[arg-type]
+    frames = engine.generate([fast_job()])[0].frames
+    assert np.abs(frames.astype(int) - plain.astype(int)).max() <= 1
+
+
+def test_a_compiled_unet_is_set_aside_for_a_call_with_cuts() -> None:
+    eager = torch.nn.Linear(1, 1)
+    compiled = SimpleNamespace(_orig_mod=eager)
+    pipe = SimpleNamespace(unet=compiled)
+    with eager_unet(pipe, [StepKind(), StepKind(full=False)]):
+        assert pipe.unet is eager  # hooks and swapped forwards reach the real modules
+    assert pipe.unet is compiled
+    with eager_unet(pipe, [StepKind()] * 3):
+        assert pipe.unet is compiled  # stock keeps the compiled graph
