@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.fast import FAST, Shortcuts
+
 DEFAULT_MODEL = "ali-vilab/i2vgen-xl"
 DTYPES = ("auto", "bf16", "fp16", "fp32")
 # "sdpa" lets torch pick the fastest scaled-dot-product kernel; the others force one.
@@ -21,13 +23,18 @@ class EngineConfig:
     device: str = "auto"
     dtype: str = "auto"
     cpu_offload: bool = False
-    models_dir: Path = Path("data/models")  # where "tiny" and "synthetic" are built
+    models_dir: Path = Path("data/models")  # where "tiny" is built ("synthetic": in memory)
     decode_chunk_size: int | None = None  # None: the engine picks from free memory
     cache_dir: Path | None = None  # Hugging Face cache override
     # Speed-ups, all off until a GPU benchmark (`i2vbot bench`) shows they help; see
     # engine/speedups.py for what each does.
     compile_unet: bool = False  # torch.compile the UNet, warmed up at load
+    # "max-autotune-no-cudagraphs" tries kernel variants (minutes); "default" does not.
+    compile_mode: str = "max-autotune-no-cudagraphs"
     compile_warmup: tuple[tuple[int, int, int], ...] = ((512, 512, 16),)  # (w, h, frames)
     channels_last: bool = False  # NHWC convolution weights in the UNet and VAE
     fuse_qkv: bool = False  # one matmul for q, k and v in every UNet attention
     attention: str = "sdpa"
+    # What a job that asks for the speed mode (GenParams.fast) runs; the benchmark swaps in
+    # one cut at a time here to measure each alone.
+    fast: Shortcuts = FAST

@@ -21,13 +21,17 @@ import torch
 from PIL import Image
 
 from engine.config import EngineConfig
+from engine.decode import decode_frames
 from engine.errors import GenerationCancelled, InternalError, OutOfGpuMemory
+from engine.fast import STOCK
 from engine.frames import to_uint8
 from engine.images import prepare_image
 from engine.loader import LoadedPipeline, load_pipeline, pick_device
 from engine.params import RESOLUTIONS, SEED, GenParams, batch_key, size_for
 from engine.prompts import PromptEncoder
+from engine.solvers import solver_swapped
 from engine.speedups import attention_context
+from engine.step_cuts import eager_unet, step_cuts
 
 logger = logging.getLogger(__name__)
 
@@ -187,27 +191,37 @@ class Engine:
         # Nothing should draw from the global RNG any more; seed it anyway so that a
         # future diffusers that does stays reproducible.
         torch.manual_seed(int(first.seed or 0))
-        hooks = self._hooks(pipe.unet, first.steps, on_step, cancelled)
-        pipe.image_generators = generators
-        try:
-            with attention_context(self._loaded.attention):
-                return self._call_pipeline(
-                    pipe, image=images, prompt_embeds=positive,
-                    negative_prompt_embeds=negative,
-                    height=first.height, width=first.width, num_frames=first.frames,
-                    target_fps=first.fps, num_inference_steps=first.steps,
-                    guidance_scale=first.guidance, generator=generators,
-                    num_videos_per_prompt=1,  # more pairs image latents with wrong prompts
-                    decode_chunk_size=self._decode_chunk(first, len(jobs)),
-                    output_type="np", clip_skip=None)
-        finally:
-            pipe.image_generators = None
-            for hook in hooks:
-                hook.remove()
+        # The speed mode's cuts (engine/fast.py), or none: the solver may run fewer steps.
+        shortcuts = self.config.fast if first.fast else STOCK
+        steps = shortcuts.steps(first.steps)
+        plan = shortcuts.plan(steps)
+        with eager_unet(pipe, plan):
+            hooks = self._hooks(pipe.unet, steps, on_step, cancelled)
+            pipe.image_generators = generators
+            try:
+                with (attention_context(self._loaded.attention),
+                      solver_swapped(pipe, shortcuts.solver),
+                      step_cuts(pipe.unet, plan, doubled=first.guidance > 1)):
+                    return self._call_pipeline(
+                        pipe, image=images, prompt_embeds=positive,
+                        negative_prompt_embeds=negative,
+                        height=first.height, width=first.width, num_frames=first.frames,
+                        target_fps=first.fps, num_inference_steps=steps,
+                        guidance_scale=first.guidance, generator=generators,
+                        num_videos_per_prompt=1,  # more pairs image latents with wrong prompts
+                        decode_chunk_size=self._decode_chunk(first, len(jobs)),
+                        clip_skip=None)
+            finally:
+                pipe.image_generators = None
+                for hook in hooks:
+                    hook.remove()
 
     def _call_pipeline(self, pipe: Any, **kwargs: Any) -> np.ndarray:
-        """The one place the pipeline runs (batch x frames x H x W x 3 floats in [0, 1])."""
-        return np.asarray(pipe(**kwargs).frames)
+        """The one place the pipeline runs: its latents, decoded by engine/decode.py into
+        batch x frames x H x W x 3 uint8 (floats only when they are not finite)."""
+        chunk = kwargs.pop("decode_chunk_size", None)
+        latents = pipe(**kwargs, output_type="latent").frames
+        return decode_frames(pipe, latents, chunk)
 
     @staticmethod
     def _hooks(unet: torch.nn.Module, total: int, on_step: OnStep | None,

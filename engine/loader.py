@@ -11,8 +11,8 @@ import torch
 
 from engine.config import DTYPES, EngineConfig
 from engine.errors import InternalError
+from engine.random_models import TINY_NAME, ensure_tiny_pipeline, random_pipeline
 from engine.speedups import apply_speedups, attention_backend
-from engine.tiny import SYNTHETIC_NAME, TINY_NAME, ensure_synthetic_pipeline, ensure_tiny_pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -59,12 +59,16 @@ def pick_dtype(name: str, device: torch.device) -> torch.dtype:
     return _DTYPES[name]
 
 
+SYNTHETIC_SOURCE = "synthetic (full size, random weights)"
+
+
 def resolve_source(config: EngineConfig) -> tuple[str, bool]:
-    """The folder or Hub id to load from, and whether it is a local folder."""
+    """The folder or Hub id to load from, and whether it is a local folder. "synthetic" has
+    none: it is built in memory (see load_pipeline)."""
     if config.model == "tiny":
         return str(ensure_tiny_pipeline(config.models_dir)), True
     if config.model == "synthetic":
-        return str(ensure_synthetic_pipeline(config.models_dir)), True
+        return SYNTHETIC_SOURCE, True
     path = Path(config.model).expanduser()
     if path.is_dir():
         if not (path / "model_index.json").is_file():
@@ -89,24 +93,16 @@ def load_pipeline(config: EngineConfig) -> LoadedPipeline:
     device = pick_device(config.device)
     dtype = pick_dtype(config.dtype, device)
     source, local = resolve_source(config)
-    kwargs: dict[str, Any] = {"dtype": dtype}
-    if config.cache_dir is not None:
-        kwargs["cache_dir"] = str(config.cache_dir)
-    if not local and dtype != torch.float32:
-        kwargs["variant"] = "fp16"  # half the download; cast to bf16 on load if asked
-    logger.info("loading %s on %s as %s", source, device, dtype)
-    try:
-        pipe = SeededI2VGenXLPipeline.from_pretrained(source, **kwargs)
-    except (OSError, ValueError) as e:
-        if local:
-            raise InternalError(f"the folder {source} does not hold a loadable pipeline "
-                                f"({type(e).__name__})") from e
-        raise InternalError(
-            "it is not on this machine yet and the Hugging Face Hub could not be reached. "
-            "Download it once with network access (the first run does that, about 4.6 GB), "
-            "or set the model to a local folder saved with save_pretrained") from e
+    offload = config.cpu_offload and device.type == "cuda"
+    if config.model == "synthetic":
+        # Made where it runs: seconds on a GPU, and nothing written to disk.
+        logger.info("building %s on %s as %s", source, device, dtype)
+        pipe = random_pipeline("synthetic", SeededI2VGenXLPipeline,
+                               "cpu" if offload else device, dtype)
+    else:
+        pipe = _from_pretrained(SeededI2VGenXLPipeline, config, source, local, dtype)
 
-    if config.cpu_offload and device.type == "cuda":
+    if offload:
         # Keeps only the running sub-model on the GPU: slower, but fits in ~8 GB less.
         pipe.enable_model_cpu_offload(device=device)
     else:
@@ -120,14 +116,35 @@ def load_pipeline(config: EngineConfig) -> LoadedPipeline:
                           attention=attention, speedups=tuple(speedups))
 
 
+def _from_pretrained(cls: Any, config: EngineConfig, source: str, local: bool,
+                     dtype: torch.dtype) -> Any:
+    kwargs: dict[str, Any] = {"dtype": dtype}
+    if config.cache_dir is not None:
+        kwargs["cache_dir"] = str(config.cache_dir)
+    if not local and dtype != torch.float32:
+        kwargs["variant"] = "fp16"  # half the download; cast to bf16 on load if asked
+    logger.info("loading %s as %s", source, dtype)
+    try:
+        return cls.from_pretrained(source, **kwargs)
+    except (OSError, ValueError) as e:
+        if local:
+            raise InternalError(f"the folder {source} does not hold a loadable pipeline "
+                                f"({type(e).__name__})") from e
+        raise InternalError(
+            "it is not on this machine yet and the Hugging Face Hub could not be reached. "
+            "Download it once with network access (the first run does that, about 4.6 GB), "
+            "or set the model to a local folder saved with save_pretrained") from e
+
+
 def model_status(config: EngineConfig) -> str:
     """One line for `doctor`: is the model on this machine? Never downloads."""
-    if config.model in ("tiny", "synthetic"):
-        name = TINY_NAME if config.model == "tiny" else SYNTHETIC_NAME
-        folder = Path(config.models_dir) / name
+    if config.model == "synthetic":
+        return "synthetic random-weight model, built in memory at each start (no download)"
+    if config.model == "tiny":
+        folder = Path(config.models_dir) / TINY_NAME
         if (folder / "model_index.json").is_file():
-            return f"{config.model} random-weight model built at {folder}"
-        return f"{config.model} random-weight model will be built at {folder} on first use"
+            return f"tiny random-weight model built at {folder}"
+        return f"tiny random-weight model will be built at {folder} on first use"
     path = Path(config.model).expanduser()
     if path.is_dir():
         found = (path / "model_index.json").is_file()

@@ -80,6 +80,8 @@ class GenParams:
     # Done to the frames after the model (engine/effects.py): no GPU time.
     loop: str | None = None  # "pingpong" or "crossfade": a video that loops seamlessly
     smooth_fps: int | None = None  # motion-interpolated up to this frame rate
+    # The speed mode (engine/fast.py): about a third of the compute, a different video.
+    fast: bool = False
 
     @classmethod
     def from_preset(cls, name: str, prompt: str, **overrides: object) -> GenParams:
@@ -135,7 +137,7 @@ class GenParams:
 def batch_key(params: GenParams) -> tuple[object, ...]:
     """Jobs with equal keys can share one pipeline call."""
     return (params.width, params.height, params.frames, params.steps, params.guidance,
-            params.fps)
+            params.fps, params.fast)
 
 
 class InternalValueError(ValueError):

@@ -4,7 +4,10 @@ What diffusers does already: every attention of the I2VGen-XL UNet runs `AttnPro
 i.e. `F.scaled_dot_product_attention`, which on CUDA in fp16/bf16 picks a flash or
 memory-efficient kernel by itself. (`ModelMixin.set_attention_backend` does not reach these
 processors in diffusers 0.42: they call torch directly.) So `attention` here only narrows
-torch's choice of SDPA kernel, e.g. to cuDNN's, which can beat flash on Hopper.
+torch's choice of SDPA kernel, e.g. to cuDNN's, which can beat flash on Hopper. The chosen
+kernel does not take every shape (the image-latent temporal encoder has heads of size 4, the
+spatial layers of size 5, 10 and 20): a layer it refuses runs the math kernel instead of
+failing the job with "No available kernel".
 
 All are off by default: none has GPU evidence yet. `i2vbot bench` measures each.
 """
@@ -27,9 +30,9 @@ logger = logging.getLogger(__name__)
 _BACKENDS = {"flash": SDPBackend.FLASH_ATTENTION, "cudnn": SDPBackend.CUDNN_ATTENTION,
              "efficient": SDPBackend.EFFICIENT_ATTENTION, "math": SDPBackend.MATH}
 _CUDA_ONLY = ("cudnn", "efficient")
-# Autotuned Triton kernels without CUDA graphs: graphs would pin one buffer set per shape
-# and clash with the per-step hooks that report progress and cancel.
-COMPILE_MODE = "max-autotune-no-cudagraphs"
+# No CUDA graphs ("-no-cudagraphs"): graphs would pin one buffer set per shape and clash
+# with the per-step hooks that report progress and cancel.
+COMPILE_MODES = ("default", "max-autotune-no-cudagraphs")
 
 
 def attention_backend(config: EngineConfig, device: torch.device) -> str:
@@ -45,11 +48,18 @@ def attention_backend(config: EngineConfig, device: torch.device) -> str:
 
 @contextlib.contextmanager
 def attention_context(backend: str) -> Iterator[None]:
-    """Around a pipeline call: restrict SDPA to one kernel, or leave torch's choice."""
+    """Around a pipeline call: prefer one kernel, or leave torch's choice. The math kernel
+    stays allowed after it, so that a layer whose shape the chosen kernel refuses falls back
+    for that layer alone (torch tries the list in order)."""
     if backend == "sdpa":
         yield
         return
-    with sdpa_kernel([_BACKENDS[backend]]):
+    backends = [_BACKENDS[backend], SDPBackend.MATH]
+    try:
+        context = sdpa_kernel(backends, set_priority=True)
+    except TypeError:  # a torch without priorities (< 2.6): math is still allowed
+        context = sdpa_kernel(backends)
+    with context:
         yield
 
 
@@ -82,8 +92,11 @@ def apply_speedups(pipe: Any, config: EngineConfig, device: torch.device) -> lis
         if config.cpu_offload and device.type == "cuda":
             logger.warning("compile_unet is skipped with cpu_offload: offload hooks move "
                            "weights between calls, which recompiles every time")
+        elif config.compile_mode not in COMPILE_MODES:
+            raise InternalError(f"Unknown compile mode '{config.compile_mode}': use one of "
+                                f"{', '.join(COMPILE_MODES)}.")
         else:
             # fullgraph=False: the UNet's forward has Python-side branches on its inputs.
-            pipe.unet = torch.compile(pipe.unet, mode=COMPILE_MODE)
-            done.append(f"torch.compile ({COMPILE_MODE})")
+            pipe.unet = torch.compile(pipe.unet, mode=config.compile_mode)
+            done.append(f"torch.compile ({config.compile_mode})")
     return done

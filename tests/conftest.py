@@ -10,7 +10,7 @@ import torch
 
 from engine.config import EngineConfig
 from engine.generator import Engine
-from engine.tiny import ensure_tiny_pipeline
+from engine.random_models import ensure_tiny_pipeline
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from engine.config import EngineConfig
 from engine.errors import InternalError
 from engine.generator import Engine
 from engine.loader import load_pipeline, model_status, pick_device, pick_dtype, resolve_source
-from engine.tiny import TINY_NAME, ensure_tiny_pipeline
+from engine.random_models import TINY_NAME, ensure_tiny_pipeline
 
 UNET = Path("unet/diffusion_pytorch_model.safetensors")
 
@@ -95,13 +95,24 @@ def test_devices_and_dtypes() -> None:
         pick_dtype("fp8", torch.device("cpu"))
 
 
-def test_synthetic_model_has_the_released_architecture(tmp_path: Path) -> None:
-    from engine.tiny import _synthetic_components
+def test_synthetic_model_has_the_released_architecture() -> None:
+    from engine.random_models import synthetic_components
 
-    with torch.device("meta"):  # shapes only: no 9 GB of random numbers
-        parts = _synthetic_components(tmp_path)
+    parts = synthetic_components("meta")  # shapes only: no 9 GB of random numbers
     counts = {name: sum(p.numel() for p in parts[name].parameters())  # type: ignore[attr-defined]
               for name in ("unet", "vae", "text_encoder", "image_encoder")}
     assert round(counts["unet"] / 1e9, 2) == 1.42
     assert round(counts["vae"] / 1e6) == 84
     assert round(counts["image_encoder"] / 1e6) == 632
+
+
+def test_random_models_in_memory_hold_the_saved_weights(tiny_model_dir: Path) -> None:
+    from safetensors.torch import load_file
+
+    from engine.random_models import tiny_components
+
+    saved = load_file(tiny_model_dir / UNET)
+    built = tiny_components()["unet"].state_dict()  # type: ignore[attr-defined]
+    assert saved.keys() == built.keys()
+    assert all(torch.equal(saved[k], built[k]) for k in saved)
+    assert "in memory" in model_status(EngineConfig(model="synthetic"))

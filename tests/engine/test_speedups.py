@@ -14,7 +14,7 @@ from engine.config import EngineConfig
 from engine.errors import InternalError
 from engine.generator import Engine, VideoJob
 from engine.params import GenParams
-from engine.speedups import attention_backend, to_channels_last
+from engine.speedups import attention_backend, attention_context, to_channels_last
 from tests.images import make_image
 
 PARAMS = GenParams(prompt="a cat turning its head", seed=3, width=64, height=64, frames=8,
@@ -76,3 +76,15 @@ def test_compiled_unet_keeps_the_frames(tiny_engine: Engine, tiny_model_dir: Pat
                            on_step=lambda s, t: steps.append(s))[0].frames
     assert steps == [1, 2]  # the progress hooks sit outside the compiled graph
     assert np.abs(fast.astype(int) - plain.astype(int)).max() <= 1
+
+
+def test_a_kernel_that_refuses_a_shape_falls_back_to_math_for_that_call() -> None:
+    import torch.nn.functional as F
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    q = torch.randn(2, 2, 16, 4)  # heads of size 4, as the image-latent temporal encoder's
+    with sdpa_kernel([SDPBackend.EFFICIENT_ATTENTION]), pytest.raises(RuntimeError):
+        F.scaled_dot_product_attention(q, q, q)  # no such kernel on a CPU: the old failure
+    with attention_context("efficient"):
+        out = F.scaled_dot_product_attention(q, q, q)
+    assert torch.allclose(out, F.scaled_dot_product_attention(q, q, q), atol=1e-6)

@@ -1,9 +1,9 @@
 """Random-weight I2VGen-XL pipelines built from configs, never downloaded.
 
 "tiny" is small enough for CPU tests (one denoising step at 64x64x8 in well under a
-second); "synthetic" has the real architecture for honest GPU benchmarks (compute does not
-depend on weight values). Both are saved with `save_pretrained` so they load through exactly
-the code path real weights take.
+second); it is saved with `save_pretrained` so that it loads through exactly the code path
+real weights take. "synthetic" has the real architecture for honest benchmarks (compute does
+not depend on weight values); it is built in memory directly on the device that runs it.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 
 logger = logging.getLogger(__name__)
 
 TINY_NAME = "tiny-i2vgen-xl"
-SYNTHETIC_NAME = "synthetic-i2vgen-xl"
 SEED = 0
 MAX_TOKENS = 77
 BOS, EOS = "<|startoftext|>", "<|endoftext|>"
@@ -110,10 +110,13 @@ def _tiny_components(scratch: Path) -> dict[str, object]:
                 scheduler=DDIMScheduler(**SCHEDULER))
 
 
-def _synthetic_components(scratch: Path) -> dict[str, object]:
+def synthetic_components(device: torch.device | str = "cpu",
+                         dtype: torch.dtype = torch.float32) -> dict[str, object]:
     """The released model's architecture (UNet 1.42 B parameters, SD 2.1 VAE, OpenCLIP
-    ViT-H/14 text and image towers) with random weights. The tokenizer is the byte-level
-    one: token ids only need to fall inside the vocabulary for timing."""
+    ViT-H/14 text and image towers) with random weights, made directly on `device`: no
+    download and no 9 GB file. Each part is seeded, so two builds on the same device hold the
+    same weights (the benchmark's stock and engine rows compare like with like). The tokenizer
+    is the byte-level one: token ids only need to fall inside the vocabulary for timing."""
     from diffusers import AutoencoderKL, DDIMScheduler, I2VGenXLUNet
     from transformers import (
         CLIPImageProcessor,
@@ -123,35 +126,61 @@ def _synthetic_components(scratch: Path) -> dict[str, object]:
         CLIPVisionModelWithProjection,
     )
 
-    tokenizer = byte_tokenizer(scratch)
-    torch.manual_seed(SEED)
-    text_encoder = CLIPTextModel(CLIPTextConfig(
-        vocab_size=49408, hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
-        num_attention_heads=16, max_position_embeddings=MAX_TOKENS, hidden_act="gelu",
-        projection_dim=1024, bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id))
-    image_encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
-        hidden_size=1280, intermediate_size=5120, num_hidden_layers=32, num_attention_heads=16,
-        image_size=224, patch_size=14, projection_dim=1024, hidden_act="gelu"))
-    feature_extractor = CLIPImageProcessor(crop_size=224, size=224)
-    unet = I2VGenXLUNet(sample_size=32)  # diffusers' defaults are the released config
-    vae = AutoencoderKL(
-        block_out_channels=(128, 256, 512, 512), layers_per_block=2, latent_channels=4,
-        down_block_types=["DownEncoderBlock2D"] * 4, up_block_types=["UpDecoderBlock2D"] * 4,
-        sample_size=768, scaling_factor=0.18215)
-    return dict(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
-                image_encoder=image_encoder, feature_extractor=feature_extractor,
-                scheduler=DDIMScheduler(**SCHEDULER))
+    with tempfile.TemporaryDirectory() as scratch:
+        tokenizer = byte_tokenizer(Path(scratch))
+    parts: dict[str, object] = {}
+    # Built in fp32 and cast after, so that every dtype rounds the same numbers.
+    with torch.device(device):
+        torch.manual_seed(SEED)
+        parts["text_encoder"] = CLIPTextModel(CLIPTextConfig(
+            vocab_size=49408, hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
+            num_attention_heads=16, max_position_embeddings=MAX_TOKENS, hidden_act="gelu",
+            projection_dim=1024, bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id))
+        torch.manual_seed(SEED)
+        parts["image_encoder"] = CLIPVisionModelWithProjection(CLIPVisionConfig(
+            hidden_size=1280, intermediate_size=5120, num_hidden_layers=32,
+            num_attention_heads=16, image_size=224, patch_size=14, projection_dim=1024,
+            hidden_act="gelu"))
+        torch.manual_seed(SEED)
+        parts["unet"] = I2VGenXLUNet(sample_size=32)  # diffusers' defaults: the released config
+        torch.manual_seed(SEED)
+        parts["vae"] = AutoencoderKL(
+            block_out_channels=(128, 256, 512, 512), layers_per_block=2, latent_channels=4,
+            down_block_types=["DownEncoderBlock2D"] * 4,
+            up_block_types=["UpDecoderBlock2D"] * 4, sample_size=768, scaling_factor=0.18215)
+    for name in ("text_encoder", "image_encoder", "unet", "vae"):
+        parts[name].to(dtype=dtype).eval()  # type: ignore[attr-defined]
+    return dict(parts, tokenizer=tokenizer, scheduler=DDIMScheduler(**SCHEDULER),
+                feature_extractor=CLIPImageProcessor(crop_size=224, size=224))
 
 
-def _build(path: Path, components: Callable[[Path], dict[str, object]],
-           dtype: torch.dtype = torch.float32) -> Path:
+def tiny_components(device: torch.device | str = "cpu",
+                    dtype: torch.dtype = torch.float32) -> dict[str, object]:
+    """The tiny model's parts in memory, on `device` (the same weights as the saved one)."""
+    with tempfile.TemporaryDirectory() as scratch, torch.device(device):
+        parts = _tiny_components(Path(scratch))
+    for name in ("text_encoder", "image_encoder", "unet", "vae"):
+        parts[name].to(dtype=dtype).eval()  # type: ignore[attr-defined]
+    return parts
+
+
+RANDOM_MODELS: dict[str, Callable[..., dict[str, object]]] = {
+    "tiny": tiny_components, "synthetic": synthetic_components}
+
+
+def random_pipeline(name: str, pipeline_class: Any, device: torch.device | str = "cpu",
+                    dtype: torch.dtype = torch.float32) -> Any:
+    """`pipeline_class` (I2VGenXLPipeline or a subclass) on the random "tiny" or "synthetic"
+    model, built in memory on `device`."""
+    return pipeline_class(**RANDOM_MODELS[name](device, dtype))
+
+
+def _build(path: Path, components: Callable[[Path], dict[str, object]]) -> Path:
     from diffusers import I2VGenXLPipeline
 
     with tempfile.TemporaryDirectory() as scratch:
         pipe = I2VGenXLPipeline(**components(Path(scratch)))  # type: ignore[arg-type]
-        if dtype != torch.float32:
-            pipe.to(dtype=dtype)
         pipe.save_pretrained(path)
     return path
 
@@ -159,11 +188,6 @@ def _build(path: Path, components: Callable[[Path], dict[str, object]],
 def build_tiny_pipeline(path: Path) -> Path:
     """Build the tiny pipeline into `path` (deterministic: the same weights every time)."""
     return _build(path, _tiny_components)
-
-
-def build_synthetic_pipeline(path: Path) -> Path:
-    # Saved in fp16: halves the 9 GB of disk; the loader casts to the dtype it runs in.
-    return _build(path, _synthetic_components, torch.float16)
 
 
 def _ensure(models_dir: Path, name: str, build: Callable[[Path], Path]) -> Path:
@@ -191,7 +215,3 @@ def _ensure(models_dir: Path, name: str, build: Callable[[Path], Path]) -> Path:
 
 def ensure_tiny_pipeline(models_dir: Path) -> Path:
     return _ensure(models_dir, TINY_NAME, build_tiny_pipeline)
-
-
-def ensure_synthetic_pipeline(models_dir: Path) -> Path:
-    return _ensure(models_dir, SYNTHETIC_NAME, build_synthetic_pipeline)

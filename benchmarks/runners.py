@@ -1,10 +1,9 @@
 """What the benchmark runs: the stock diffusers pipeline or this engine, one video shape at a
-time, with the time of each part, the peak GPU memory, and the UNet FLOPs of one step."""
+time, with the time of each part and the peak GPU memory."""
 
 from __future__ import annotations
 
 import contextlib
-import math
 import tempfile
 import time
 from collections.abc import Iterator
@@ -15,50 +14,38 @@ from typing import Any
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
-from torch.nn.attention import SDPBackend, sdpa_kernel
-from torch.utils.flop_counter import FlopCounterMode
 
+from benchmarks.shapes import Shape
 from engine.config import EngineConfig
 from engine.frames import to_uint8
 from engine.generator import Engine, VideoJob
+from engine.loader import pick_device
+from engine.params import GenParams
 from engine.prompts import PromptEncoder
-from engine.video import encode_mp4
+from engine.random_models import RANDOM_MODELS, random_pipeline
 
 PROMPT = "Papers were floating in the air on a table in the library"
 # The negative prompt of diffusers' I2VGenXLPipeline example.
 NEGATIVE = ("Distorted, discontinuous, Ugly, blurry, low resolution, motionless, static, "
             "disfigured, disconnected limbs, Ugly faces, incomplete arms")
-
-
-@dataclass(frozen=True)
-class Shape:
-    preset: str
-    width: int
-    height: int
-    frames: int
-    fps: int
-    steps: int
-    guidance: float
-
-    def label(self) -> str:
-        return f"{self.width}x{self.height}, {self.frames} frames, {self.steps} steps"
+_DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}
 
 
 @dataclass
 class Timing:
     """Seconds of one run (one pipeline call, however many videos it made)."""
 
-    encoders: float = 0.0  # prompt and image encoders, image latents, everything before step 1
+    encoders: float = 0.0  # prompt and image encoders, image latents: everything before step 1
     denoising: float = 0.0  # first UNet call to the end of the last
-    decode: float = 0.0  # VAE decode and conversion to frames
-    mp4: float = 0.0
+    decode: float = 0.0  # VAE decode and conversion to uint8 frames
+    mp4: float | None = None  # None: no ffmpeg on this machine (imageio-ffmpeg missing)
     unet_calls: int = 0
     peak_bytes: int | None = None  # CUDA only
     frames: list[np.ndarray] = field(default_factory=list, repr=False)
 
     @property
     def total(self) -> float:
-        return self.encoders + self.denoising + self.decode + self.mp4
+        return self.encoders + self.denoising + self.decode + (self.mp4 or 0.0)
 
 
 def photo(width: int, height: int) -> Image.Image:
@@ -79,25 +66,20 @@ def sync(device: torch.device) -> None:
 
 class UNetClock:
     """Marks the start of the first and the end of the last UNet call of a run with forward
-    hooks (the UNet runs once per step), synchronising CUDA only at those two points. The
-    first call's inputs are kept for counting FLOPs."""
+    hooks (the UNet runs once per step), synchronising CUDA only at those two points."""
 
-    def __init__(self, unet: torch.nn.Module, device: torch.device, steps: int,
-                 keep_inputs: bool = False) -> None:
-        self.device, self.steps, self.keep_inputs = device, steps, keep_inputs
+    def __init__(self, unet: torch.nn.Module, device: torch.device, steps: int) -> None:
+        self.device, self.steps = device, steps
         self.calls = 0
         self.first: float | None = None
         self.last: float | None = None
-        self.inputs: tuple[tuple[Any, ...], dict[str, Any]] | None = None
-        self._hooks = [unet.register_forward_pre_hook(self._before, with_kwargs=True),
+        self._hooks = [unet.register_forward_pre_hook(self._before),
                        unet.register_forward_hook(self._after)]
 
-    def _before(self, module: Any, args: Any, kwargs: Any) -> None:
+    def _before(self, module: Any, args: Any) -> None:
         if self.calls == 0:
             sync(self.device)
             self.first = time.perf_counter()
-            if self.keep_inputs:
-                self.inputs = (args, dict(kwargs))
 
     def _after(self, module: Any, args: Any, output: Any) -> None:
         self.calls += 1
@@ -111,11 +93,10 @@ class UNetClock:
 
 
 @contextlib.contextmanager
-def measured(unet: torch.nn.Module, device: torch.device, steps: int,
-             keep_inputs: bool = False) -> Iterator[UNetClock]:
+def measured(unet: torch.nn.Module, device: torch.device, steps: int) -> Iterator[UNetClock]:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    clock = UNetClock(unet, device, steps, keep_inputs)
+    clock = UNetClock(unet, device, steps)
     try:
         yield clock
     finally:
@@ -132,10 +113,16 @@ def split(timing: Timing, clock: UNetClock, start: float, end: float) -> Timing:
     return timing
 
 
-def encode_all(timing: Timing, fps: int, folder: Path) -> None:
+def encode_all(timing: Timing, fps: int) -> None:
+    """H.264 as the bot sends it; skipped (mp4 None) where imageio-ffmpeg is missing."""
+    try:
+        from engine.video import encode_mp4
+    except ImportError:
+        return
     start = time.perf_counter()
-    for i, frames in enumerate(timing.frames):
-        encode_mp4(frames, fps, folder / f"{i}.mp4")
+    with tempfile.TemporaryDirectory() as folder:
+        for i, frames in enumerate(timing.frames):
+            encode_mp4(frames, fps, Path(folder) / f"{i}.mp4")
     timing.mp4 = time.perf_counter() - start
 
 
@@ -145,28 +132,6 @@ def peak(timing: Timing, device: torch.device) -> Timing:
     return timing
 
 
-def unet_step_flops(unet: torch.nn.Module, clock: UNetClock) -> int:
-    """FLOPs of one UNet call with the inputs the pipeline gave it (both guidance halves).
-    On the CPU attention is counted through the math kernel: torch's counter has no formula
-    for the CPU flash kernel."""
-    if clock.inputs is None:
-        raise RuntimeError("no UNet inputs were kept")
-    args, kwargs = clock.inputs
-    unet = getattr(unet, "_orig_mod", unet)  # count the eager model, not a compiled wrapper
-    kernel = (contextlib.nullcontext() if clock.device.type == "cuda"
-              else sdpa_kernel([SDPBackend.MATH]))
-    counter = FlopCounterMode(display=False)
-    with torch.no_grad(), kernel, counter:
-        unet(*args, **kwargs)
-    return int(counter.get_total_flops())
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """Peak signal-to-noise ratio of two uint8 videos in dB; inf when identical."""
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return math.inf if mse == 0 else 10 * math.log10(255.0**2 / mse)
-
-
 class StockRunner:
     """diffusers' I2VGenXLPipeline called as its documentation's example does, except: it
     runs with a plain `.to(device)` rather than the example's `enable_model_cpu_offload()`
@@ -174,17 +139,21 @@ class StockRunner:
     baseline), and the prompts go in as embeddings when transformers >= 5.6 would crash on
     the example's `clip_skip=1` (encoded anew on every call, as the pipeline would)."""
 
-    name = "stock"
-
-    def __init__(self, folder: str, device: torch.device) -> None:
+    def __init__(self, name: str, model: str, device: str, dtype: str | None = None) -> None:
         from diffusers import I2VGenXLPipeline
 
-        self.device = device
-        self.dtype = torch.float16 if device.type == "cuda" else torch.float32
-        # The example's `torch_dtype=`, under the name diffusers 0.42 wants.
-        self.pipe = I2VGenXLPipeline.from_pretrained(folder, dtype=self.dtype)
-        self.pipe.to(device)
+        self.name = name
+        self.device = pick_device(device)
+        default = "fp16" if self.device.type == "cuda" else "fp32"  # the example's
+        self.dtype = _DTYPES[dtype or default]
+        start = time.perf_counter()
+        if model in RANDOM_MODELS:  # the same seeded weights as the engine builds
+            self.pipe = random_pipeline(model, I2VGenXLPipeline, self.device, self.dtype)
+        else:
+            self.pipe = I2VGenXLPipeline.from_pretrained(model, dtype=self.dtype)
+        self.pipe.to(self.device)
         self.pipe.set_progress_bar_config(disable=True)
+        self.load_seconds = time.perf_counter() - start
         self.prompt_embeds = not hasattr(self.pipe.text_encoder, "text_model")
 
     @property
@@ -194,10 +163,9 @@ class StockRunner:
     def describe(self) -> str:
         dtype = str(self.dtype).removeprefix("torch.")
         embeds = ", prompts as embeddings" if self.prompt_embeds else ""
-        return f"diffusers I2VGenXLPipeline, {dtype}, .to({self.device.type}){embeds}"
+        return f"diffusers I2VGenXLPipeline, DDIM, {dtype}, .to({self.device.type}){embeds}"
 
-    def run(self, shape: Shape, seeds: list[int], same_draws: bool = False,
-            keep_inputs: bool = False) -> tuple[Timing, UNetClock]:
+    def run(self, shape: Shape, seeds: list[int], same_draws: bool = False) -> Timing:
         """One video (the stock pipeline has no safe batching of different images).
         `same_draws` takes the first frame's VAE sample from the seed's CPU generator, as
         the engine does, instead of the device's global RNG: on a GPU this is what makes
@@ -206,7 +174,7 @@ class StockRunner:
             raise ValueError("the stock pipeline is measured one video at a time")
         timing = Timing()
         image = photo(shape.width, shape.height)
-        with measured(self.unet, self.device, shape.steps, keep_inputs) as clock:
+        with measured(self.unet, self.device, shape.steps) as clock:
             start = time.perf_counter()
             generator = torch.manual_seed(seeds[0])  # as the example
             kwargs: dict[str, Any] = dict(prompt=PROMPT, negative_prompt=NEGATIVE)
@@ -220,13 +188,12 @@ class StockRunner:
                     image=image, height=shape.height, width=shape.width,
                     num_frames=shape.frames, target_fps=shape.fps,
                     num_inference_steps=shape.steps, guidance_scale=shape.guidance,
-                    generator=generator, **kwargs).frames[0]
-            timing.frames = [to_uint8(np.stack([np.asarray(f) for f in frames]))]
+                    generator=generator, output_type="np", **kwargs).frames[0]
+            timing.frames = [to_uint8(np.asarray(frames))]
             sync(self.device)
             split(timing, clock, start, time.perf_counter())
-        with tempfile.TemporaryDirectory() as folder:
-            encode_all(timing, shape.fps, Path(folder))
-        return peak(timing, self.device), clock
+        encode_all(timing, shape.fps)
+        return peak(timing, self.device)
 
     @contextlib.contextmanager
     def _cpu_posterior(self, generator: torch.Generator) -> Iterator[None]:
@@ -244,12 +211,17 @@ class StockRunner:
         finally:
             del vae.encode  # back to the class's method
 
+    def close(self) -> None:
+        del self.pipe
+
 
 class EngineRunner:
-    """This project's engine, as configured; several jobs go in one `generate` call."""
+    """This project's engine; several jobs go in one `generate` call. `fast`: the jobs ask
+    for the speed mode, i.e. run `config.fast`."""
 
-    def __init__(self, name: str, config: EngineConfig) -> None:
+    def __init__(self, name: str, config: EngineConfig, fast: bool = False) -> None:
         self.name = name
+        self.fast = fast
         self.engine = Engine(config)
         start = time.perf_counter()
         self.engine.load()  # with compile_unet this includes compiling the warm-up shapes
@@ -260,29 +232,35 @@ class EngineRunner:
     def unet(self) -> torch.nn.Module:
         return self.engine.pipeline.unet
 
+    def steps(self, shape: Shape) -> int:
+        """UNet calls per video (the speed mode's solver may take fewer steps)."""
+        config = self.engine.config
+        return config.fast.steps(shape.steps) if self.fast else shape.steps
+
     def describe(self) -> str:
-        return self.engine.describe()
+        text = self.engine.describe()
+        return f"{text}, speed mode {self.engine.config.fast}" if self.fast else text
 
-    def run(self, shape: Shape, seeds: list[int], same_draws: bool = False,
-            keep_inputs: bool = False) -> tuple[Timing, UNetClock]:
-        from engine.params import GenParams
-
+    def run(self, shape: Shape, seeds: list[int], same_draws: bool = False) -> Timing:
         timing = Timing()
         jobs = [VideoJob(photo(shape.width, shape.height), GenParams(
             prompt=PROMPT, negative_prompt=NEGATIVE, preset=shape.preset, width=shape.width,
             height=shape.height, frames=shape.frames, fps=shape.fps, steps=shape.steps,
-            guidance=shape.guidance, seed=seed)) for seed in seeds]
-        with measured(self.unet, self.device, shape.steps, keep_inputs) as clock:
+            guidance=shape.guidance, seed=seed, fast=self.fast)) for seed in seeds]
+        with measured(self.unet, self.device, self.steps(shape)) as clock:
             start = time.perf_counter()
             clips = self.engine.generate(jobs)
-            if clips[0].lowered_from:  # the engine stepped down: not this row's shape
-                raise RuntimeError(f"ran lower than {clips[0].lowered_from}")
+            if clips[0].params.width != shape.width:  # stepped down a resolution (OOM)
+                raise RuntimeError(f"ran at {clips[0].params.width}x{clips[0].params.height} "
+                                   "instead: the GPU ran out of memory")
             sync(self.device)
             split(timing, clock, start, time.perf_counter())
         timing.frames = [clip.frames for clip in clips]
-        with tempfile.TemporaryDirectory() as folder:
-            encode_all(timing, shape.fps, Path(folder))
-        return peak(timing, self.device), clock
+        encode_all(timing, shape.fps)
+        return peak(timing, self.device)
 
     def close(self) -> None:
         del self.engine
+
+
+Runner = StockRunner | EngineRunner

@@ -1,0 +1,42 @@
+"""The video shapes the benchmarks run: the real presets on a GPU, scaled-down stand-ins on a
+CPU with the tiny model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.params import PRESETS, size_for
+
+
+@dataclass(frozen=True)
+class Shape:
+    preset: str
+    width: int
+    height: int
+    frames: int
+    fps: int
+    steps: int
+    guidance: float
+
+    def label(self) -> str:
+        return f"{self.width}x{self.height}, {self.frames} frames, {self.steps} steps"
+
+
+def preset_shape(preset: str, aspect: float = 1.0) -> Shape:
+    """A preset at its resolution's pixel budget (square by default: 512p is 512x512)."""
+    p = PRESETS[preset]
+    width, height = size_for(p.resolution, aspect)
+    return Shape(preset, width, height, p.frames, p.fps, p.steps, p.guidance)
+
+
+# Stand-ins for the presets with the tiny model on a CPU: same order of cost, seconds each.
+CPU_SHAPES = {
+    "preview": Shape("preview", 128, 128, 8, 8, 4, 9.0),
+    "standard": Shape("standard", 128, 128, 8, 8, 4, 9.0),
+    "high": Shape("high", 192, 192, 8, 12, 6, 9.0),
+    "max": Shape("max", 256, 256, 8, 12, 6, 9.0),
+}
+
+# The dry run's: the smallest that still gives every cut each of its kinds of step
+# (engine/fast.py plans them as fractions of the steps).
+DRY_SHAPES = {"standard": Shape("standard", 64, 64, 8, 8, 6, 9.0)}
