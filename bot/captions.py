@@ -38,9 +38,10 @@ FLAG_HELP = {
     "--res": "/".join(RESOLUTIONS),
     "--loop": "nothing: a video that loops seamlessly",
     "--smooth": "nothing: smoother motion at a higher frame rate",
+    "--fast": "nothing: about a quarter of the compute, a different video",
     "--extend": "the job id of your video to continue, e.g. --extend abc234",
 }
-SWITCHES = {"--loop": "loop", "--smooth": "smooth"}  # flags without a value
+SWITCHES = {"--loop": "loop", "--smooth": "smooth", "--fast": "fast"}  # flags without a value
 ALIASES = {"--gs": "--guidance", "--negative": "--neg", "--resolution": "--res"}
 INT_FLAGS = {"--seed": "seed", "--frames": "frames", "--fps": "fps", "--steps": "steps"}
 
@@ -55,6 +56,7 @@ class ParsedCaption:
     overrides: dict[str, Any] = field(default_factory=dict)
     loop: bool = False
     smooth: bool = False
+    fast: bool = False
     extend: str | None = None  # the job whose video to continue
 
 
@@ -107,7 +109,7 @@ def parse_caption(caption: str | None) -> ParsedCaption:
         else:
             overrides.update(_parse_value(flag, value))
     return ParsedCaption(" ".join(prompt_words), preset, overrides, loop="loop" in switches,
-                         smooth="smooth" in switches, extend=extend)
+                         smooth="smooth" in switches, fast="fast" in switches, extend=extend)
 
 
 def _parse_value(flag: str, value: str) -> dict[str, Any]:

@@ -34,9 +34,15 @@ def _work(params: GenParams) -> int:
 STANDARD_WORK = _work(GenParams.from_preset("standard", "x"))
 
 
+# The speed mode's share of the compute: 0.23 of the stock pipeline's FLOPs per standard
+# video (benchmarks/RESULTS.md, counted with torch's FlopCounterMode), priced at a quarter.
+FAST_SHARE = 0.25
+
+
 def job_cost(params: GenParams) -> int:
     """Cost in hundredths of a credit, at least 1."""
-    return max(1, math.ceil(100 * _work(params) / STANDARD_WORK))
+    work = _work(params) * (FAST_SHARE if params.fast else 1.0)
+    return max(1, math.ceil(100 * work / STANDARD_WORK))
 
 
 def credits(amount: int | None) -> str:

@@ -171,6 +171,8 @@ class Core:
             overrides["seed"] = request.seed
         if parsed.loop:
             overrides["loop"] = self.policy.loop_mode
+        if parsed.fast:
+            overrides["fast"] = True
         params = GenParams.from_preset(preset, parsed.prompt, **overrides)
         if parsed.smooth and params.smooth_fps is None:
             params = replace(params, smooth_fps=smooth_fps(params.fps)).validated()

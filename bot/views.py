@@ -73,7 +73,9 @@ def result_caption(job: Job, result: VideoResult, lang: str = "en", limit: int =
     if rest + len(prompt) > limit:
         prompt = prompt[: max(0, limit - rest - 1)] + "…"
     caption = text("result", lang, prompt=prompt, **fields)
-    extras = [text("result_loop", lang)] if p.loop else []
+    extras = [text("result_fast", lang)] if p.fast else []
+    if p.loop:
+        extras.append(text("result_loop", lang))
     if p.smooth_fps:
         extras.append(text("result_smooth", lang, fps=p.smooth_fps))
     if job.extension:

@@ -23,6 +23,7 @@ Options in the caption (they override the preset):
   raise to 11 if nothing moves)
 --neg words to avoid   --res 256p|512p|768p|1024p   --size 640x384
 --loop  a video that loops seamlessly   --smooth  smoother motion (3x the frame rate)
+--fast  about 4x faster, a quarter of the credits (a different, rougher video)
 --extend JOB  continue one of your videos (or press ⏩ under it; a reply with a new
   prompt to the video continues it with that prompt)
 
@@ -45,6 +46,7 @@ EN: dict[str, str] = {
     "result": "🎬 {prompt}\npreset {preset} · seed {seed} · {width}x{height} · {frames} frames @ "
               "{fps} fps · {steps} steps · guidance {guidance} · took {seconds} · "
               "{cost} · job {job}",
+    "result_fast": "⚡ speed mode",
     "result_loop": "🔁 loops",
     "result_smooth": "smoothed to {fps} fps",
     "result_extension": "extension {number}",

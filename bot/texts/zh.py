@@ -18,6 +18,7 @@ HELP = f"""发送一张照片，并在说明里描述动作，机器人会回复
 --guidance X 或 --gs X（{GUIDANCE[0]}-{GUIDANCE[1]}，建议 9，动作不明显可提到 11）
 --neg 不想要的内容  --res 256p|512p|768p|1024p  --size 640x384
 --loop 无缝循环的视频  --smooth 更流畅（帧率提高到 3 倍）
+--fast 约快 4 倍、只需四分之一点数（画面会不同，略粗糙）
 --extend 任务  接着生成你的某个视频（或点视频下的 ⏩；用新提示词回复该视频也可续写）
 
 技巧：先用 --preset preview 快速验证动作，再换种子或提高画质；结尾失真时减少帧数。
@@ -36,6 +37,7 @@ ZH: dict[str, str] = {
     "cancelling": "正在取消任务 {job}…",
     "result": "🎬 {prompt}\n预设 {preset} · 种子 {seed} · {width}x{height} · {frames} 帧 @ {fps} fps"
               " · {steps} 步 · 引导系数 {guidance} · 用时 {seconds} · 消耗 {cost} · 任务 {job}",
+    "result_fast": "⚡ 快速模式",
     "result_loop": "🔁 循环",
     "result_smooth": "已补帧到 {fps} fps",
     "result_extension": "第 {number} 次续写",

@@ -276,3 +276,13 @@ async def test_an_id_typed_in_a_reply_names_the_user(tmp_path):
         assert "2 credits added" in await app.admin.run(boss, "grant", ["2"], replied)
     finally:
         await app.close()
+
+
+def test_the_speed_mode_costs_a_quarter():
+    from bot.captions import parse_caption
+
+    parsed = parse_caption("waves --fast")
+    assert parsed.fast and parsed.prompt == "waves"
+    fast = GenParams.from_preset("standard", "x", fast=True)
+    assert job_cost(fast) == 25 and job_cost(GenParams.from_preset("preview", "x",
+                                                                   fast=True)) == 8
