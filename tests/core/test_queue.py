@@ -400,3 +400,13 @@ async def test_a_cancel_while_the_job_is_being_claimed_stops_it_on_the_gpu(app, 
     end = await recorder.wait_for(job.id, END)
     assert end.kind is EventKind.CANCELLED
     assert await app.store.job_ledger_sum(job.id) == 0
+
+
+async def test_the_speed_mode_runs_half_the_steps_on_the_tiny_engine(engine_app, recorder):
+    job = await engine_app.core.submit(request(caption=f"a cat turning {FAST} --fast"))
+    done = await recorder.wait_for(job.id, END)
+    assert done.kind is EventKind.DONE, done.reason
+    steps = [e.total_steps for e in recorder.events if e.job.id == job.id
+             and e.kind is EventKind.PROGRESS]
+    assert steps and set(steps) == {5}  # DPM-Solver++ at half of the 10 steps asked for
+    assert done.job.params.fast
