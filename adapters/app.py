@@ -42,8 +42,9 @@ class ModelLoadError(Exception):
     message says which setting to check."""
 
 
-def engine_config(settings: Settings) -> EngineConfig:
-    return EngineConfig(model=settings.model, device=settings.device, dtype=settings.dtype,
+def engine_config(settings: Settings, model: str = "i2vgen-xl") -> EngineConfig:
+    return EngineConfig(model=settings.weights(model), family=model,
+                        device=settings.device, dtype=settings.dtype,
                         cpu_offload=settings.cpu_offload,
                         models_dir=settings.data_dir / "models",
                         decode_chunk_size=settings.decode_chunk_size,
@@ -56,13 +57,17 @@ def local_executor(settings: Settings) -> Executor:
     """The embedded default: the engine in this process, imported when it starts."""
     from bot.executors.local import LocalExecutor
 
-    def renderer() -> BatchRenderer:
-        from engine.generator import Engine
-        from engine.worker import BatchRenderer
+    return LocalExecutor(lambda: renderer(settings))
 
-        return BatchRenderer(Engine(engine_config(settings)))
 
-    return LocalExecutor(renderer)
+def renderer(settings: Settings) -> BatchRenderer:
+    """One engine per enabled model (the default first, loaded at start); torch is
+    imported here, on the worker thread, never by the core."""
+    from engine.models import card
+    from engine.worker import BatchRenderer
+
+    return BatchRenderer(*(card(name).make_engine(engine_config(settings, name))
+                           for name in settings.models))
 
 
 def default_executor(settings: Settings) -> Executor:
@@ -78,6 +83,7 @@ def default_executor(settings: Settings) -> Executor:
 
 def policy(settings: Settings) -> Policy:
     return Policy(admins=frozenset(settings.admins), default_preset=settings.default_preset,
+                  models=tuple(settings.models),
                   max_jobs_per_user=settings.max_jobs_per_user, max_queue=settings.max_queue,
                   allowlist_mode=settings.allowlist_mode,
                   blocked_words=tuple(settings.blocked_words), loop_mode=settings.loop_mode,

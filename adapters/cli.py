@@ -29,6 +29,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.store import StoreError
 from bot.texts import error_text
 from bot.views import duration, presets_reply, status_line
+from engine.models import CARDS
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,8 @@ async def doctor(settings: Settings) -> int:
               f"(version {imageio_ffmpeg.get_ffmpeg_version()})")
     except RuntimeError as exc:
         print(f"ffmpeg: missing ({exc})")
-    print(f"model: {model_status(engine_config(settings))}")
+    for name in settings.models:
+        print(f"model {name}: {model_status(engine_config(settings, name))}")
     store = await Store.open(settings.db_path)
     try:
         print(f"database: {settings.db_path} (schema {await store.schema_version()}/{LATEST}, "
@@ -255,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         return bench(args, argv)
     if args.command == "presets":
-        print(presets_reply("en"))
+        print(presets_reply("en", tuple(CARDS)))
         return 0
     try:
         settings = load_settings()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from adapters.app import engine_config
+from adapters.app import renderer
 from bot.executors.remote import redacted
 from bot.settings import Settings
 
@@ -23,13 +23,8 @@ async def run_worker(settings: Settings) -> int:
         return 2
     url = settings.redis_url.get_secret_value()
 
-    def renderer():  # type: ignore[no-untyped-def]
-        from engine.generator import Engine
-        from engine.worker import BatchRenderer
-
-        return BatchRenderer(Engine(engine_config(settings)))
-
-    saq_worker = worker(url, renderer, settings.model, heartbeat_s=settings.worker_heartbeat_s)
+    saq_worker = worker(url, lambda: renderer(settings),
+                        heartbeat_s=settings.worker_heartbeat_s)
     try:
         await saq_worker.queue.connect()
         await saq_worker.queue.redis.ping()
@@ -38,7 +33,8 @@ async def run_worker(settings: Settings) -> int:
         print(f"Redis at {redacted(url)} could not be reached: check I2V_REDIS_URL and that "
               "Redis runs.", file=sys.stderr)
         return 1
-    print(f"i2v-bot worker: loading {settings.model}, then serving jobs from "
+    print(f"i2v-bot worker: loading {', '.join(settings.models)} ({settings.model}), then "
+          f"serving jobs from "
           f"{redacted(url)}. Ctrl-C stops it.", file=sys.stderr)
     await saq_worker.start()  # until SIGINT/SIGTERM; the running step finishes first
     return 0

@@ -12,7 +12,8 @@ PLAN_NAMES = ("standard", "presets", "compile", "dry-run")  # benchmarks/plans.p
 def add_arguments(p: argparse.ArgumentParser, default_out: Path | None = None) -> None:
     p.add_argument("--plan", choices=PLAN_NAMES, help="a prepared run (benchmarks/plans.py): "
                    "standard (every variant, standard preset), presets (high and max, "
-                   "batching), compile, dry-run (the standard plan on a CPU, tiny model)")
+                   "batching), models (I2VGen-XL and Wan side by side), compile, dry-run (the "
+                   "standard plan on a CPU, tiny models)")
     p.add_argument("--variants", help="instead of a plan: comma-separated rows, e.g. "
                    "stock,engine,fast,bf16 (benchmarks/variants.py)")
     p.add_argument("--presets", default="standard", help="with --variants: presets to run")

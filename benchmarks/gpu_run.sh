@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The speed benchmark as one command on a bare, short-lived GPU machine (benchmarks/README.md).
 #
-#   benchmarks/gpu_run.sh --out DIR [--plan standard|presets|compile] [--limit-s 540] [ARGS]
+#   benchmarks/gpu_run.sh --out DIR [--plan standard|presets|models|compile] [--limit-s 540] [ARGS]
 #   benchmarks/gpu_run.sh --out DIR --dry-run      # the same path on a CPU, tiny model
 #
 # It installs what the machine lacks from the wheels in .whl/ (no network needed), then runs
@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 if [ -z "$out" ]; then
-    echo "usage: $0 --out DIR [--plan standard|presets|compile] [--limit-s N] [--dry-run]" >&2
+    echo "usage: $0 --out DIR [--plan standard|presets|models|compile] [--limit-s N] [--dry-run]" >&2
     exit 2
 fi
 mkdir -p "$out"

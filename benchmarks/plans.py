@@ -44,6 +44,10 @@ PLANS: dict[str, tuple[Item, ...]] = {
         [("stock", "high"), ("stock", "max"), ("engine", "standard"), ("engine", "high"),
          ("engine", "max"), ("fast", "standard"), ("fast", "high"), ("fast", "max")],
         batches={"engine": (2, 4), "fast": (2, 4)}),
+    # Both models on the same GPU: I2VGen-XL's standard preset, Wan's first three (the
+    # full-size Wan 2.2 TI2V-5B with random weights).
+    "models": _plan([("stock", "standard"), ("engine", "standard"), ("wan", "wan-preview"),
+                     ("wan", "wan-standard"), ("wan", "wan-high")]),
     # torch.compile, warmed up only on the shapes this run uses. (The speed mode runs the
     # uncompiled UNet: engine/step_cuts.py eager_unet.)
     "compile": _plan([("stock", "standard"), ("engine", "standard"), ("compile", "standard"),
@@ -53,7 +57,8 @@ PLANS: dict[str, tuple[Item, ...]] = {
     # setting of the same runner (bf16, channels-last) are left out: bf16 is slow on a CPU.
     "dry-run": _plan([("stock", "standard"), *((v, "standard") for v in STANDARD
                                                if v not in ("bf16", "fast-bf16",
-                                                            "channels-last"))],
+                                                            "channels-last")),
+                      ("wan", "wan-standard")],
                      batches={"engine": (2,)}),
 }
 

@@ -38,7 +38,7 @@ from benchmarks.peak import gpu_peak
 from benchmarks.plans import PLANS, Item, custom_plan
 from benchmarks.quality import psnr
 from benchmarks.report import Result, Row, write_results
-from benchmarks.runners import EngineRunner, Runner, Timing
+from benchmarks.runners import EngineRunner, Runner, Timing, WanRunner
 from benchmarks.shapes import CPU_SHAPES, DRY_SHAPES, Shape, preset_shape
 from benchmarks.variants import VARIANTS, Variant
 from engine.config import EngineConfig
@@ -248,6 +248,8 @@ def _count_flops(runner: Runner, shape: Shape, context: Context) -> int | None:
     shortcuts = STOCK
     if isinstance(runner, EngineRunner) and runner.fast:
         shortcuts = runner.engine.config.fast
+    if isinstance(runner, WanRunner):
+        return runner.count_flops(shape)
     unet = getattr(runner.unet, "_orig_mod", runner.unet)  # the eager model, not a compiled one
     try:
         flops, _ = unet_flops(unet, shortcuts, shape, shape.guidance > 1, context.flops)

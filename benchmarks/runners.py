@@ -219,23 +219,32 @@ class EngineRunner:
     """This project's engine; several jobs go in one `generate` call. `fast`: the jobs ask
     for the speed mode, i.e. run `config.fast`."""
 
+    model = "i2vgen-xl"
+    calls_per_step = 1  # denoiser calls per step (the guidance pair is batched into one)
+
     def __init__(self, name: str, config: EngineConfig, fast: bool = False) -> None:
         self.name = name
         self.fast = fast
-        self.engine = Engine(config)
+        self.engine = self._engine(config)
         start = time.perf_counter()
         self.engine.load()  # with compile_unet this includes compiling the warm-up shapes
         self.load_seconds = time.perf_counter() - start
         self.device = self.engine.device
 
+    @staticmethod
+    def _engine(config: EngineConfig) -> Engine:
+        return Engine(config)
+
     @property
     def unet(self) -> torch.nn.Module:
+        """The denoiser: the module called on every step."""
         return self.engine.pipeline.unet
 
     def steps(self, shape: Shape) -> int:
-        """UNet calls per video (the speed mode's solver may take fewer steps)."""
+        """Denoiser calls per video (the speed mode's solver may take fewer steps)."""
         config = self.engine.config
-        return config.fast.steps(shape.steps) if self.fast else shape.steps
+        steps = config.fast.steps(shape.steps) if self.fast else shape.steps
+        return steps * self.calls_per_step
 
     def describe(self) -> str:
         text = self.engine.describe()
@@ -246,7 +255,8 @@ class EngineRunner:
         jobs = [VideoJob(photo(shape.width, shape.height), GenParams(
             prompt=PROMPT, negative_prompt=NEGATIVE, preset=shape.preset, width=shape.width,
             height=shape.height, frames=shape.frames, fps=shape.fps, steps=shape.steps,
-            guidance=shape.guidance, seed=seed, fast=self.fast)) for seed in seeds]
+            guidance=shape.guidance, seed=seed, fast=self.fast, model=self.model))
+            for seed in seeds]
         with measured(self.unet, self.device, self.steps(shape)) as clock:
             start = time.perf_counter()
             clips = self.engine.generate(jobs)
@@ -261,6 +271,30 @@ class EngineRunner:
 
     def close(self) -> None:
         del self.engine
+
+
+class WanRunner(EngineRunner):
+    """Wan 2.2 TI2V-5B through this project's engine (engine/wan.py): its transformer runs
+    twice per step, for the prompt and for the negative prompt."""
+
+    model = "wan"
+    calls_per_step = 2
+
+    @staticmethod
+    def _engine(config: EngineConfig) -> Engine:
+        from engine.wan import WanEngine
+
+        return WanEngine(config)
+
+    @property
+    def unet(self) -> torch.nn.Module:
+        return self.engine.pipeline.transformer
+
+    def count_flops(self, shape: Shape) -> int:
+        """The transformer's FLOPs per video, counted on the meta device."""
+        from benchmarks.model_flops import wan_denoiser_flops
+
+        return wan_denoiser_flops(self.unet.config, shape)
 
 
 Runner = StockRunner | EngineRunner

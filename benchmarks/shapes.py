@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.params import PRESETS, size_for
+from engine.models import card
+from engine.params import size_for
+
+WAN_PREFIX = "wan-"  # "wan-standard": Wan's standard preset
 
 
 @dataclass(frozen=True)
@@ -23,9 +26,11 @@ class Shape:
 
 
 def preset_shape(preset: str, aspect: float = 1.0) -> Shape:
-    """A preset at its resolution's pixel budget (square by default: 512p is 512x512)."""
-    p = PRESETS[preset]
-    width, height = size_for(p.resolution, aspect)
+    """A preset at its resolution's pixel budget (square by default: 512p is 512x512);
+    "wan-NAME" is Wan's preset NAME, the others I2VGen-XL's."""
+    model = card("wan" if preset.startswith(WAN_PREFIX) else "i2vgen-xl")
+    p = model.presets[preset.removeprefix(WAN_PREFIX)]
+    width, height = size_for(p.resolution, aspect, model)
     return Shape(preset, width, height, p.frames, p.fps, p.steps, p.guidance)
 
 
@@ -35,8 +40,12 @@ CPU_SHAPES = {
     "standard": Shape("standard", 128, 128, 8, 8, 4, 9.0),
     "high": Shape("high", 192, 192, 8, 12, 6, 9.0),
     "max": Shape("max", 256, 256, 8, 12, 6, 9.0),
+    "wan-preview": Shape("wan-preview", 128, 128, 9, 24, 4, 5.0),
+    "wan-standard": Shape("wan-standard", 160, 128, 17, 24, 6, 5.0),
+    "wan-high": Shape("wan-high", 192, 192, 17, 24, 8, 5.0),
 }
 
 # The dry run's: the smallest that still gives every cut each of its kinds of step
 # (engine/fast.py plans them as fractions of the steps).
-DRY_SHAPES = {"standard": Shape("standard", 64, 64, 8, 8, 6, 9.0)}
+DRY_SHAPES = {"standard": Shape("standard", 64, 64, 8, 8, 6, 9.0),
+              "wan-standard": Shape("wan-standard", 64, 64, 9, 24, 4, 5.0)}

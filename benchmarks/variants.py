@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from benchmarks.runners import EngineRunner, Runner, StockRunner
+from benchmarks.runners import EngineRunner, Runner, StockRunner, WanRunner
 from engine.config import EngineConfig
 from engine.fast import CUTS, FAST
 
@@ -23,7 +23,9 @@ class Variant:
     def runner(self, base: EngineConfig) -> Runner:
         if self.engine is None:
             return StockRunner(self.name, base.model, base.device, self.stock_dtype)
-        return EngineRunner(self.name, replace(base, **self.engine), fast=self.fast)
+        config = replace(base, **self.engine)
+        runner = WanRunner if config.family == "wan" else EngineRunner
+        return runner(self.name, config, fast=self.fast)
 
     def applies(self, base: EngineConfig) -> bool:
         """False where the base configuration already is this variant (the same row as
@@ -37,6 +39,8 @@ def _variants() -> dict[str, Variant]:
     rows = [
         Variant("stock", engine=None),
         Variant("engine"),
+        # The second model, Wan 2.2 TI2V-5B, on its own presets ("wan-standard"...).
+        Variant("wan", {"family": "wan"}),
         Variant("bf16", {"dtype": "bf16"}),
         Variant("fuse-qkv", {"fuse_qkv": True}),
         Variant("channels-last", {"channels_last": True}),

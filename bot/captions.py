@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import UserError
+from engine.errors import Rejected
+from engine.models import CARDS
 from engine.params import (
     FPS,
     FRAMES,
@@ -22,12 +24,17 @@ from engine.params import (
     RESOLUTIONS,
     SEED,
     STEPS,
+    card,
 )
+
+# Every model's resolutions: the model chosen (perhaps later in the caption) checks its own.
+ALL_RESOLUTIONS = list(dict.fromkeys(r for c in CARDS.values() for r in c.resolutions))
 
 MAX_CAPTION_CHARS = 2000
 
 FLAG_HELP = {
     "--preset": f"one of {', '.join(PRESETS)}",
+    "--model": f"one of {', '.join(CARDS)}",
     "--seed": f"a whole number {SEED[0]}-{SEED[1]}",
     "--frames": f"{FRAMES[0]}-{FRAMES[1]}",
     "--fps": f"{FPS[0]}-{FPS[1]}",
@@ -35,7 +42,7 @@ FLAG_HELP = {
     "--guidance": f"{GUIDANCE[0]}-{GUIDANCE[1]} (alias --gs)",
     "--neg": "words to avoid, e.g. --neg blurry, distorted",
     "--size": "WIDTHxHEIGHT in multiples of 64, e.g. 640x384",
-    "--res": "/".join(RESOLUTIONS),
+    "--res": "/".join(RESOLUTIONS) + " (wan: 480p/720p)",
     "--loop": "nothing: a video that loops seamlessly",
     "--smooth": "nothing: smoother motion at a higher frame rate",
     "--fast": "nothing: about a quarter of the compute, a different video",
@@ -58,6 +65,7 @@ class ParsedCaption:
     smooth: bool = False
     fast: bool = False
     extend: str | None = None  # the job whose video to continue
+    model: str | None = None  # a card name of engine/models.py
 
 
 def parse_caption(caption: str | None) -> ParsedCaption:
@@ -71,6 +79,7 @@ def parse_caption(caption: str | None) -> ParsedCaption:
     overrides: dict[str, Any] = {}
     switches: set[str] = set()
     extend: str | None = None
+    model: str | None = None
     tokens = text.split()
     i = 0
     while i < len(tokens):
@@ -104,12 +113,18 @@ def parse_caption(caption: str | None) -> ParsedCaption:
             if value.lower() not in PRESETS:
                 raise _bad_value(flag, value)
             preset = value.lower()
+        elif flag == "--model":
+            try:
+                model = card(value).name
+            except Rejected:
+                raise _bad_value(flag, value) from None
         elif flag == "--extend":
             extend = value.strip().lstrip("#").lower()
         else:
             overrides.update(_parse_value(flag, value))
     return ParsedCaption(" ".join(prompt_words), preset, overrides, loop="loop" in switches,
-                         smooth="smooth" in switches, fast="fast" in switches, extend=extend)
+                         smooth="smooth" in switches, fast="fast" in switches, extend=extend,
+                         model=model)
 
 
 def _parse_value(flag: str, value: str) -> dict[str, Any]:
@@ -120,7 +135,7 @@ def _parse_value(flag: str, value: str) -> dict[str, Any]:
             return {"guidance": float(value)}
         if flag == "--res":
             res = value.lower() if value.lower().endswith("p") else f"{value}p"
-            if res not in RESOLUTIONS:
+            if res not in ALL_RESOLUTIONS:
                 raise ValueError
             return {"resolution": res}
         if flag == "--size":

@@ -1,7 +1,8 @@
 """Credits: what a job costs, what a user may spend today, and the ledger that explains it.
 
-Amounts are integers in hundredths of a credit so that the ledger adds up exactly. The
-standard preset costs 1 credit; other jobs cost in proportion to pixels x frames x steps.
+Amounts are integers in hundredths of a credit so that the ledger adds up exactly. I2VGen-XL's
+standard preset costs 1 credit; other jobs cost in proportion to pixels x frames x steps,
+times their model's cost factor (its compute per unit of that, measured in FLOPs).
 A balance is the day's allowance plus the sum of the ledger rows since the last reset hour.
 """
 
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from bot.errors import UserError
 from bot.models import Job, Role, User
 from bot.store import Store
-from engine.params import PRESETS, RESOLUTIONS, GenParams
+from engine.params import GenParams, card
 
 Clock = Callable[[], float]
 
@@ -27,8 +28,8 @@ def _work(params: GenParams) -> int:
     if params.width is not None and params.height is not None:
         pixels = params.width * params.height
     else:
-        pixels = RESOLUTIONS[params.resolution] ** 2
-    return pixels * params.frames * params.steps
+        pixels = params.card.resolutions[params.resolution] ** 2
+    return round(pixels * params.frames * params.steps * params.card.cost_factor)
 
 
 STANDARD_WORK = _work(GenParams.from_preset("standard", "x"))
@@ -61,7 +62,13 @@ def hours_until(moment: float, now: float) -> int:
     return max(1, math.ceil((moment - now) / 3600))
 
 
-PRESET_COSTS = {name: job_cost(GenParams.from_preset(name, "x")) for name in PRESETS}
+def preset_costs(model: str) -> dict[str, int]:
+    """Each preset's cost for `model`, in hundredths."""
+    return {name: job_cost(GenParams.from_preset(name, "x", model=model))
+            for name in card(model).presets}
+
+
+PRESET_COSTS = preset_costs("i2vgen-xl")
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ class Policy:
 
     admins: frozenset[str] = frozenset()  # "telegram:123" keys
     default_preset: str = "standard"
+    models: tuple[str, ...] = ("i2vgen-xl",)  # offered; the first is the default
     max_jobs_per_user: int = 3
     max_queue: int = 50
     allowlist_mode: bool = False
@@ -167,13 +168,18 @@ class Core:
         preset = (request.preset or parsed.preset or user.default_preset
                   or self.policy.default_preset)
         overrides = {**parsed.overrides, **request.overrides}
+        # A model from the platform (the Discord option, an extension's) wins over the caption.
+        model = overrides.pop("model", None) or parsed.model or self.policy.models[0]
+        if model not in self.policy.models:
+            raise UserError("model_not_enabled", model=model,
+                            choices=", ".join(self.policy.models))
         if request.seed is not None:
             overrides["seed"] = request.seed
         if parsed.loop:
             overrides["loop"] = self.policy.loop_mode
         if parsed.fast:
             overrides["fast"] = True
-        params = GenParams.from_preset(preset, parsed.prompt, **overrides)
+        params = GenParams.from_preset(preset, parsed.prompt, model=model, **overrides)
         if parsed.smooth and params.smooth_fps is None:
             params = replace(params, smooth_fps=smooth_fps(params.fps)).validated()
         if params.seed is None:
@@ -229,7 +235,8 @@ class Core:
         except FileNotFoundError:
             raise UserError("input_missing") from None
         return await self.submit(JobRequest(person=person, chat=chat or job.chat, image=image,
-                                            caption=job.caption, preset=preset, seed=seed))
+                                            caption=job.caption, preset=preset, seed=seed,
+                                            overrides={"model": job.params.model}))
 
     async def extend(self, person: Person, job_id: str, caption: str | None = None,
                      chat: ChatRef | None = None) -> Job:
@@ -251,7 +258,7 @@ class Core:
         p = job.params
         same = {"width": p.width, "height": p.height, "frames": p.frames, "fps": p.fps,
                 "steps": p.steps, "guidance": p.guidance, "smooth_fps": p.smooth_fps,
-                "negative_prompt": p.negative_prompt}
+                "negative_prompt": p.negative_prompt, "model": p.model}
         return await self.submit(JobRequest(person=person, chat=chat or job.chat, image=frame,
                                             caption=caption or "", preset=p.preset,
                                             overrides=same, extends=job.id))

@@ -13,7 +13,9 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from engine.params import DEFAULT_PRESET, PRESETS
+from engine.errors import Rejected
+from engine.models import CARDS
+from engine.params import DEFAULT_PRESET, PRESETS, card
 
 CommaList = Annotated[list[str], NoDecode]
 # Who may be an admin: Telegram and Discord users by their numeric id; the web page's and
@@ -30,6 +32,8 @@ EXPECTED = {
     "I2V_DTYPE": "use one of auto, bf16, fp16, fp32",
     "I2V_ATTENTION": "use one of sdpa, flash, cudnn, efficient, math",
     "I2V_DEFAULT_PRESET": f"use one of {', '.join(PRESETS)}",
+    "I2V_MODELS": f"use model names from {', '.join(CARDS)}, comma separated; the first is "
+                  "the default",
     "DISCORD_SYNC_COMMANDS": "use one of auto, always, never",
     "I2V_WEB": "use one of auto (the page runs when no chat token is set), on, off",
     "I2V_WEB_PORT": "use a port number from 1 to 65535 (0: any free port)",
@@ -51,7 +55,12 @@ class Settings(BaseSettings):
                                       env_ignore_empty=True)
 
     # Model and engine
+    # The video models offered (engine/models.py's cards); the first is the default.
+    models: CommaList = Field(["i2vgen-xl"], alias="I2V_MODELS")
+    # I2VGen-XL's weights: a Hub id or a folder; "tiny"/"synthetic" (random weights) apply to
+    # every model.
     model: str = Field("ali-vilab/i2vgen-xl", alias="I2V_MODEL")
+    wan_model: str = Field("Wan-AI/Wan2.2-TI2V-5B-Diffusers", alias="I2V_WAN_MODEL")
     device: str = Field("auto", alias="I2V_DEVICE")
     dtype: Literal["auto", "bf16", "fp16", "fp32"] = Field("auto", alias="I2V_DTYPE")
     cpu_offload: bool = Field(False, alias="I2V_CPU_OFFLOAD")
@@ -118,7 +127,7 @@ class Settings(BaseSettings):
     loop_mode: Literal["pingpong", "crossfade"] = Field("pingpong", alias="I2V_LOOP_MODE")
     max_extensions: int = Field(4, ge=0, le=20, alias="I2V_MAX_EXTENSIONS")
 
-    @field_validator("admins", "blocked_words", mode="before")
+    @field_validator("admins", "blocked_words", "models", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
@@ -133,6 +142,25 @@ class Settings(BaseSettings):
             if platform not in ADMIN_ID or not re.fullmatch(ADMIN_ID[platform], ident):
                 raise ValueError(f"{entry!r} is not an admin: {EXPECTED['I2V_ADMINS']}")
         return value
+
+    @field_validator("models")
+    @classmethod
+    def _check_models(cls, value: list[str]) -> list[str]:
+        names = []
+        for name in value:
+            try:
+                names.append(card(name).name)
+            except Rejected:
+                raise ValueError(f"{name!r} is not a model: {EXPECTED['I2V_MODELS']}") from None
+        if not names:
+            raise ValueError(EXPECTED["I2V_MODELS"])
+        return list(dict.fromkeys(names))
+
+    def weights(self, model: str) -> str:
+        """Where a model's weights come from: "tiny" and "synthetic" apply to all."""
+        if self.model in ("tiny", "synthetic") or model == "i2vgen-xl":
+            return self.model
+        return {"wan": self.wan_model}[model]
 
     @field_validator("default_preset")
     @classmethod

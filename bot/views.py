@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 
 from bot.models import EventKind, Job, JobEvent, JobStatus, Note, VideoResult
-from bot.quotas import PRESET_COSTS, Balance, credits, hours_until
+from bot.quotas import Balance, credits, hours_until, preset_costs
 from bot.service import QueueView
 from bot.texts import text
-from engine.params import PRESETS
+from engine.params import DEFAULT_MODEL, card
 from engine.video import mib
 
 __all__ = ["mib"]  # the one way sizes are shown, shared with the engine's messages
@@ -65,8 +66,9 @@ def status_line(event: JobEvent) -> str:
 def result_caption(job: Job, result: VideoResult, lang: str = "en", limit: int = 1024) -> str:
     """The caption under a finished video, the prompt shortened so the whole fits `limit`."""
     p = job.params
-    fields = dict(preset=p.preset, seed=p.seed, width=result.width, height=result.height,
-                  frames=result.frames, fps=result.fps, steps=p.steps, guidance=p.guidance,
+    fields = dict(model=card(p.model).title, preset=p.preset, seed=p.seed, width=result.width,
+                  height=result.height, frames=result.frames, fps=result.fps, steps=p.steps,
+                  guidance=p.guidance,
                   seconds=duration(job.run_seconds), cost=cost(job.cost, lang), job=job.id)
     rest = len(text("result", lang, prompt="", **fields))
     prompt = p.prompt
@@ -86,13 +88,20 @@ def result_caption(job: Job, result: VideoResult, lang: str = "en", limit: int =
     return caption
 
 
-def presets_reply(lang: str) -> str:
+def presets_reply(lang: str, models: Sequence[str] = (DEFAULT_MODEL,)) -> str:
+    """Each offered model's presets and costs; the first model is the default."""
     lines = [text("presets_head", lang)]
-    for p in PRESETS.values():
-        lines.append(text("preset_line", lang, name=p.name, resolution=p.resolution,
-                          frames=p.frames, fps=p.fps, steps=p.steps, guidance=p.guidance,
-                          cost=cost(PRESET_COSTS[p.name], lang),
-                          description=text(f"preset_about_{p.name}", lang)))
+    for i, name in enumerate(models):
+        model = card(name)
+        if len(models) > 1:
+            lines.append(text("presets_model_default" if i == 0 else "presets_model", lang,
+                              title=model.title, name=model.name))
+        costs = preset_costs(name)
+        for p in model.presets.values():
+            lines.append(text("preset_line", lang, name=p.name, resolution=p.resolution,
+                              frames=p.frames, fps=p.fps, steps=p.steps, guidance=p.guidance,
+                              cost=cost(costs[p.name], lang),
+                              description=text(f"preset_about_{name}_{p.name}", lang)))
     return "\n".join(lines)
 
 

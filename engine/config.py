@@ -20,6 +20,7 @@ class EngineConfig:
     cpu; "auto" dtype is fp16 on cuda and fp32 elsewhere."""
 
     model: str = DEFAULT_MODEL
+    family: str = "i2vgen-xl"  # which card of engine/models.py these weights are
     device: str = "auto"
     dtype: str = "auto"
     cpu_offload: bool = False

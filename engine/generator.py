@@ -27,7 +27,8 @@ from engine.fast import STOCK
 from engine.frames import to_uint8
 from engine.images import prepare_image
 from engine.loader import LoadedPipeline, load_pipeline, pick_device
-from engine.params import RESOLUTIONS, SEED, GenParams, batch_key, size_for
+from engine.models import I2VGEN_XL, ModelCard
+from engine.params import SEED, GenParams, batch_key, size_for
 from engine.prompts import PromptEncoder
 from engine.solvers import solver_swapped
 from engine.speedups import attention_context
@@ -71,19 +72,26 @@ def resolved(job: VideoJob) -> GenParams:
 
 
 def lower_resolution(params: GenParams) -> str | None:
-    """The largest preset resolution whose pixel budget is below this run's size."""
+    """The model's largest resolution whose pixel budget is below this run's size."""
     area = (params.width or 0) * (params.height or 0)
-    lower = [name for name, side in RESOLUTIONS.items() if side * side < area]
-    return max(lower, key=RESOLUTIONS.__getitem__) if lower else None
+    sides = params.card.resolutions
+    lower = [name for name, side in sides.items() if side * side < area]
+    return max(lower, key=sides.__getitem__) if lower else None
 
 
 def downscaled(params: GenParams, resolution: str) -> GenParams:
     assert params.width is not None and params.height is not None
-    width, height = size_for(resolution, params.width / params.height)
+    width, height = size_for(resolution, params.width / params.height, params.card)
     return replace(params, resolution=resolution, width=width, height=height)
 
 
 class Engine:
+    """I2VGen-XL's engine, and the base of the other models' (engine/models.py): these
+    override `_load` and `_run`; batching, seeds, the out-of-memory fallback and the frame
+    checks stay here."""
+
+    card: ModelCard = I2VGEN_XL
+
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
         self._loaded: LoadedPipeline | None = None
@@ -95,12 +103,23 @@ class Engine:
         """Load the pipeline once; it then stays resident. Safe to call again."""
         with self._load_lock:
             if self._loaded is None:
-                loaded = load_pipeline(self.config)
-                self._prompts = PromptEncoder(loaded.pipe, loaded.device)
-                self._loaded = loaded
+                self._loaded = self._load()
                 if self.config.compile_unet:
                     self._warm_up()
                 logger.info("engine ready: %s", self.describe())
+
+    def _load(self) -> LoadedPipeline:
+        loaded = load_pipeline(self.config)
+        self._prompts = PromptEncoder(loaded.pipe, loaded.device)
+        return loaded
+
+    def unload(self) -> None:
+        """Free the model's memory (another model is about to take the GPU)."""
+        with self._load_lock, self._run_lock:
+            if self._loaded is not None:
+                logger.info("unloading %s", self.describe())
+                self._loaded = self._prompts = None
+                self._free_memory()
 
     def _warm_up(self) -> None:
         """Compile the UNet for the usual shapes now rather than in a user's first job.
@@ -146,6 +165,8 @@ class Engine:
         if not jobs:
             return []
         params = [resolved(job) for job in jobs]
+        if params[0].model != self.card.name:
+            raise InternalError(f"a {params[0].model} job reached the {self.card.name} engine")
         if any(not compatible(params[0], p) for p in params[1:]):
             raise InternalError("jobs in one batch must share size, frames, steps, guidance "
                                 f"and fps: {[batch_key(p) for p in params]}")

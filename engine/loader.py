@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,13 +13,21 @@ import torch
 from engine.config import DTYPES, EngineConfig
 from engine.errors import InternalError
 from engine.random_models import TINY_NAME, ensure_tiny_pipeline, random_pipeline
+from engine.random_wan import TINY_WAN_NAME
 from engine.speedups import apply_speedups, attention_backend
 
 logger = logging.getLogger(__name__)
 
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
 # Files whose presence in the cache means the fp16 model (what a GPU loads) is all there.
-_CACHE_PROBES = ("model_index.json", "unet/diffusion_pytorch_model.fp16.safetensors")
+# Per model: its tiny folder's name, the files whose presence in the cache means the model
+# is all there, and how much the first run downloads.
+_FAMILIES = {
+    "i2vgen-xl": (TINY_NAME, ("model_index.json",
+                              "unet/diffusion_pytorch_model.fp16.safetensors"), "about 4.6 GB"),
+    "wan": (TINY_WAN_NAME, ("model_index.json", "transformer/config.json",
+                            "text_encoder/config.json"), "over 20 GB"),
+}
 
 
 @dataclass(frozen=True)
@@ -50,23 +59,25 @@ def pick_device(name: str) -> torch.device:
     return device
 
 
-def pick_dtype(name: str, device: torch.device) -> torch.dtype:
+def pick_dtype(name: str, device: torch.device, cuda_auto: str = "fp16") -> torch.dtype:
+    """`cuda_auto`: what "auto" means on a CUDA GPU (the model card's choice)."""
     if name not in DTYPES:
         raise InternalError(f"Unknown dtype '{name}': use one of {', '.join(DTYPES)}.")
     if name == "auto":
         # Half precision on CPU is slow or unsupported for many ops.
-        return torch.float16 if device.type == "cuda" else torch.float32
+        return _DTYPES[cuda_auto] if device.type == "cuda" else torch.float32
     return _DTYPES[name]
 
 
 SYNTHETIC_SOURCE = "synthetic (full size, random weights)"
 
 
-def resolve_source(config: EngineConfig) -> tuple[str, bool]:
+def resolve_source(config: EngineConfig,
+                   ensure_tiny: Callable[[Path], Path] = ensure_tiny_pipeline) -> tuple[str, bool]:
     """The folder or Hub id to load from, and whether it is a local folder. "synthetic" has
     none: it is built in memory (see load_pipeline)."""
     if config.model == "tiny":
-        return str(ensure_tiny_pipeline(config.models_dir)), True
+        return str(ensure_tiny(config.models_dir)), True
     if config.model == "synthetic":
         return SYNTHETIC_SOURCE, True
     path = Path(config.model).expanduser()
@@ -81,14 +92,7 @@ def resolve_source(config: EngineConfig) -> tuple[str, bool]:
 
 
 def load_pipeline(config: EngineConfig) -> LoadedPipeline:
-    from diffusers.utils import logging as diffusers_logging
-    from transformers.utils import logging as transformers_logging
-
     from engine.pipeline import SeededI2VGenXLPipeline
-
-    # Loading bars would interleave with the bot's own progress and logs.
-    diffusers_logging.disable_progress_bar()
-    transformers_logging.disable_progress_bar()
 
     device = pick_device(config.device)
     dtype = pick_dtype(config.dtype, device)
@@ -100,29 +104,43 @@ def load_pipeline(config: EngineConfig) -> LoadedPipeline:
         pipe = random_pipeline("synthetic", SeededI2VGenXLPipeline,
                                "cpu" if offload else device, dtype)
     else:
-        pipe = _from_pretrained(SeededI2VGenXLPipeline, config, source, local, dtype)
+        pipe = from_pretrained(SeededI2VGenXLPipeline, config, source, local, dtype)
 
-    if offload:
-        # Keeps only the running sub-model on the GPU: slower, but fits in ~8 GB less.
-        pipe.enable_model_cpu_offload(device=device)
-    else:
-        if config.cpu_offload:
-            logger.warning("cpu_offload only applies to CUDA; ignoring it on %s", device)
-        pipe.to(device)
-    pipe.set_progress_bar_config(disable=True)  # progress goes through our own callback
+    place(pipe, config, device)
     attention = attention_backend(config, device)
     speedups = apply_speedups(pipe, config, device)
     return LoadedPipeline(pipe=pipe, device=device, dtype=dtype, source=source,
                           attention=attention, speedups=tuple(speedups))
 
 
-def _from_pretrained(cls: Any, config: EngineConfig, source: str, local: bool,
-                     dtype: torch.dtype) -> Any:
-    kwargs: dict[str, Any] = {"dtype": dtype}
+def place(pipe: Any, config: EngineConfig, device: torch.device) -> None:
+    """Onto the device, or sub-model by sub-model with cpu offload (CUDA only)."""
+    if config.cpu_offload and device.type == "cuda":
+        # Keeps only the running sub-model on the GPU: slower, but needs far less memory.
+        pipe.enable_model_cpu_offload(device=device)
+    else:
+        if config.cpu_offload:
+            logger.warning("cpu_offload only applies to CUDA; ignoring it on %s", device)
+        pipe.to(device)
+    pipe.set_progress_bar_config(disable=True)  # progress goes through our own callback
+
+
+def from_pretrained(cls: Any, config: EngineConfig, source: str, local: bool,
+                    dtype: torch.dtype, *, variant: str | None = "fp16",
+                    download: str = "about 4.6 GB", **extra: Any) -> Any:
+    """`cls.from_pretrained` with the cache, the variant and a one-line failure. `variant`:
+    the Hub's half-precision files, taken when not loading fp32 (None: the repo has none)."""
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    # Loading bars would interleave with the bot's own progress and logs.
+    diffusers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()
+    kwargs: dict[str, Any] = {"dtype": dtype, **extra}
     if config.cache_dir is not None:
         kwargs["cache_dir"] = str(config.cache_dir)
-    if not local and dtype != torch.float32:
-        kwargs["variant"] = "fp16"  # half the download; cast to bf16 on load if asked
+    if not local and dtype != torch.float32 and variant:
+        kwargs["variant"] = variant  # half the download; cast to bf16 on load if asked
     logger.info("loading %s as %s", source, dtype)
     try:
         return cls.from_pretrained(source, **kwargs)
@@ -132,7 +150,7 @@ def _from_pretrained(cls: Any, config: EngineConfig, source: str, local: bool,
                                 f"({type(e).__name__})") from e
         raise InternalError(
             "it is not on this machine yet and the Hugging Face Hub could not be reached. "
-            "Download it once with network access (the first run does that, about 4.6 GB), "
+            f"Download it once with network access (the first run does that, {download}), "
             "or set the model to a local folder saved with save_pretrained") from e
 
 
@@ -140,8 +158,9 @@ def model_status(config: EngineConfig) -> str:
     """One line for `doctor`: is the model on this machine? Never downloads."""
     if config.model == "synthetic":
         return "synthetic random-weight model, built in memory at each start (no download)"
+    tiny, probes, download = _FAMILIES[config.family]
     if config.model == "tiny":
-        folder = Path(config.models_dir) / TINY_NAME
+        folder = Path(config.models_dir) / tiny
         if (folder / "model_index.json").is_file():
             return f"tiny random-weight model built at {folder}"
         return f"tiny random-weight model will be built at {folder} on first use"
@@ -155,11 +174,11 @@ def model_status(config: EngineConfig) -> str:
     from huggingface_hub import constants, try_to_load_from_cache
 
     cache = str(config.cache_dir) if config.cache_dir else constants.HF_HUB_CACHE
-    found = [try_to_load_from_cache(config.model, f, cache_dir=cache) for f in _CACHE_PROBES]
+    found = [try_to_load_from_cache(config.model, f, cache_dir=cache) for f in probes]
     if all(isinstance(f, str) for f in found):
         return f"{config.model} found in the Hugging Face cache ({cache})"
     if isinstance(found[0], str):
         return (f"{config.model} is partly in the Hugging Face cache ({cache}); "
                 "the rest downloads on first use")
-    return (f"{config.model} is not downloaded yet: the first run downloads about 4.6 GB "
+    return (f"{config.model} is not downloaded yet: the first run downloads {download} "
             f"into {cache}")

@@ -1,7 +1,8 @@
-"""Generation parameters: the presets and ranges of the seeds, and the size of a video.
+"""Generation parameters: what decides a video, checked against its model's card.
 
 A resolution such as "512p" is a pixel budget of about 512x512 whose shape follows the
-photo's aspect ratio, in multiples of 64 (a 3:2 landscape at 512p is 640x384).
+photo's aspect ratio, in multiples of the model's grid (64 for I2VGen-XL: a 3:2 landscape at
+512p is 640x384). The module's constants are the default model's, I2VGen-XL's.
 """
 
 from __future__ import annotations
@@ -10,18 +11,19 @@ import math
 from dataclasses import dataclass, replace
 
 from engine.errors import Rejected
+from engine.models import DEFAULT_MODEL, I2VGEN_XL, ModelCard, Preset, card
 
-RESOLUTIONS: dict[str, int] = {"256p": 256, "512p": 512, "768p": 768, "1024p": 1024}
-
-FRAMES = (8, 32)
-FPS = (4, 24)
-STEPS = (10, 100)
-GUIDANCE = (1.0, 20.0)
+RESOLUTIONS: dict[str, int] = dict(I2VGEN_XL.resolutions)
+FRAMES = I2VGEN_XL.frames
+FPS = I2VGEN_XL.fps
+STEPS = I2VGEN_XL.steps
+GUIDANCE = I2VGEN_XL.guidance
 SEED = (0, 2**32 - 1)
-SIDE = (128, 2048)  # an explicit --size: each side, multiple of 64
+SIDE = (128, 2048)  # an explicit --size: each side, multiple of the model's grid
 MAX_ASPECT = 4.0  # wider than 4:1 (or taller) is cropped down to 4:1
 MAX_PROMPT_CHARS = 1000
-MULTIPLE = 64
+MULTIPLE = I2VGEN_XL.multiple
+MAX_PIXELS = 1024 * 1024  # an explicit --size: at most the largest budget of any model
 LOOP_MODES = ("pingpong", "crossfade")
 SMOOTH_MAX_FPS = 30
 
@@ -31,26 +33,7 @@ def smooth_fps(fps: int) -> int:
     return min(SMOOTH_MAX_FPS, 3 * fps)
 
 
-@dataclass(frozen=True)
-class Preset:
-    name: str
-    resolution: str
-    frames: int
-    fps: int
-    steps: int
-    guidance: float
-    description: str
-
-
-PRESETS: dict[str, Preset] = {
-    p.name: p
-    for p in (
-        Preset("preview", "512p", 8, 8, 30, 9.0, "quick check that the motion works"),
-        Preset("standard", "512p", 16, 8, 50, 9.0, "balanced, the default"),
-        Preset("high", "768p", 24, 12, 80, 9.0, "more detail, slower"),
-        Preset("max", "1024p", 32, 12, 100, 9.0, "best quality, needs a large GPU"),
-    )
-}
+PRESETS: dict[str, Preset] = dict(I2VGEN_XL.presets)  # every model has these names
 PRESET_ORDER = list(PRESETS)
 DEFAULT_PRESET = "standard"
 
@@ -82,36 +65,52 @@ class GenParams:
     smooth_fps: int | None = None  # motion-interpolated up to this frame rate
     # The speed mode (engine/fast.py): about a third of the compute, a different video.
     fast: bool = False
+    model: str = DEFAULT_MODEL  # a name of engine/models.py's CARDS
+
+    @property
+    def card(self) -> ModelCard:
+        return card(self.model)
 
     @classmethod
-    def from_preset(cls, name: str, prompt: str, **overrides: object) -> GenParams:
-        p = PRESETS.get(name)
+    def from_preset(cls, name: str, prompt: str, model: str = DEFAULT_MODEL,
+                    **overrides: object) -> GenParams:
+        model_card = card(model)
+        p = model_card.presets.get(name)
         if p is None:
             raise Rejected(
                 "bad_preset",
                 f"Unknown preset '{name}'. Choose one of: {', '.join(PRESETS)}.",
                 name=name,
-                choices=", ".join(PRESETS),
+                choices=", ".join(model_card.presets),
             )
         base = cls(prompt=prompt, preset=p.name, resolution=p.resolution, frames=p.frames,
-                   fps=p.fps, steps=p.steps, guidance=p.guidance)
+                   fps=p.fps, steps=p.steps, guidance=p.guidance, model=model_card.name)
         return replace(base, **overrides).validated()  # type: ignore[arg-type]
 
     def validated(self) -> GenParams:
-        check_range("frames", self.frames, FRAMES)
-        check_range("fps", self.fps, FPS)
-        check_range("steps", self.steps, STEPS)
-        check_range("guidance", self.guidance, GUIDANCE)
+        model = self.card
+        check_range("frames", self.frames, model.frames)
+        if (self.frames - 1) % model.frame_step:
+            raise Rejected("bad_frame_count",
+                           f"{model.title} makes {model.frame_counts()} frames, not "
+                           f"{self.frames}.", model=model.name, frames=self.frames,
+                           counts=model.frame_counts())
+        check_range("fps", self.fps, model.fps)
+        check_range("steps", self.steps, model.steps)
+        check_range("guidance", self.guidance, model.guidance)
         if self.seed is not None:
             check_range("seed", self.seed, SEED)
-        if self.resolution not in RESOLUTIONS:
+        if self.resolution not in model.resolutions:
             raise Rejected("bad_resolution",
-                            f"Resolution must be one of {', '.join(RESOLUTIONS)}.",
-                            choices=", ".join(RESOLUTIONS))
+                            f"Resolution must be one of {', '.join(model.resolutions)}.",
+                            choices=", ".join(model.resolutions))
+        if self.fast and not model.fast:
+            raise Rejected("no_fast_mode", f"The speed mode is not available for "
+                           f"{model.title}.", model=model.name)
         if (self.width is None) != (self.height is None):
             raise InternalValueError("width and height go together")
         if self.width is not None and self.height is not None:
-            check_size(self.width, self.height)
+            check_size(self.width, self.height, model.multiple)
         if self.loop is not None and self.loop not in LOOP_MODES:
             raise InternalValueError(f"loop must be one of {LOOP_MODES}, not {self.loop!r}")
         if self.smooth_fps is not None:
@@ -130,14 +129,14 @@ class GenParams:
         """Fix width/height from the photo's shape unless an explicit size was given."""
         if self.width is not None:
             return self
-        w, h = size_for(self.resolution, image_width / image_height)
+        w, h = size_for(self.resolution, image_width / image_height, self.card)
         return replace(self, width=w, height=h)
 
 
 def batch_key(params: GenParams) -> tuple[object, ...]:
     """Jobs with equal keys can share one pipeline call."""
-    return (params.width, params.height, params.frames, params.steps, params.guidance,
-            params.fps, params.fast)
+    return (params.model, params.width, params.height, params.frames, params.steps,
+            params.guidance, params.fps, params.fast)
 
 
 class InternalValueError(ValueError):
@@ -152,35 +151,36 @@ def check_range(name: str, value: float, bounds: tuple[float, float]) -> None:
                         name=name, lo=lo, hi=hi, value=value)
 
 
-def check_size(width: int, height: int) -> None:
+def check_size(width: int, height: int, multiple: int = MULTIPLE) -> None:
     lo, hi = SIDE
     for side in (width, height):
-        if not lo <= side <= hi or side % MULTIPLE:
+        if not lo <= side <= hi or side % multiple:
             raise Rejected(
                 "bad_size",
                 f"Size {width}x{height} is not allowed: each side must be a multiple of "
-                f"{MULTIPLE} between {lo} and {hi}, e.g. 640x384.",
-                size=f"{width}x{height}", lo=lo, hi=hi, multiple=MULTIPLE)
-    if width * height > RESOLUTIONS["1024p"] ** 2:
+                f"{multiple} between {lo} and {hi}, e.g. 640x384.",
+                size=f"{width}x{height}", lo=lo, hi=hi, multiple=multiple)
+    if width * height > MAX_PIXELS:
         raise Rejected("size_too_large",
                         f"Size {width}x{height} is over the 1024p pixel budget "
                         f"(1024x1024). Pick a smaller size.", size=f"{width}x{height}")
 
 
-def size_for(resolution: str, aspect: float) -> tuple[int, int]:
-    """Width and height in multiples of 64, close to `aspect` (width / height), whose area
+def size_for(resolution: str, aspect: float, model: ModelCard = I2VGEN_XL) -> tuple[int, int]:
+    """Width and height on the model's grid, close to `aspect` (width / height), whose area
     is at most about `resolution`**2: each side rounded to the grid, then the side whose
     trimming keeps the shape closest is trimmed until the area fits the budget."""
-    side = RESOLUTIONS[resolution]
+    side = model.resolutions[resolution]
+    grid = model.multiple
     aspect = min(max(aspect, 1 / MAX_ASPECT), MAX_ASPECT)
     budget = side * side
 
     def snap(x: float) -> int:
-        return max(MULTIPLE, round(x / MULTIPLE) * MULTIPLE)
+        return max(grid, round(x / grid) * grid)
 
     w, h = snap(math.sqrt(budget * aspect)), snap(math.sqrt(budget / aspect))
     while w * h > budget:
-        candidates = [(w - MULTIPLE, h), (w, h - MULTIPLE)]
-        w, h = min((c for c in candidates if min(c) >= MULTIPLE),
+        candidates = [(w - grid, h), (w, h - grid)]
+        w, h = min((c for c in candidates if min(c) >= grid),
                    key=lambda c: abs(math.log(c[0] / c[1] / aspect)))
     return w, h

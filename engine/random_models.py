@@ -190,7 +190,7 @@ def build_tiny_pipeline(path: Path) -> Path:
     return _build(path, _tiny_components)
 
 
-def _ensure(models_dir: Path, name: str, build: Callable[[Path], Path]) -> Path:
+def ensure_built(models_dir: Path, name: str, build: Callable[[Path], Path]) -> Path:
     """Build once. Building into a temporary sibling and renaming means an interrupted
     build never leaves a folder that looks finished."""
     final = Path(models_dir) / name
@@ -214,4 +214,4 @@ def _ensure(models_dir: Path, name: str, build: Callable[[Path], Path]) -> Path:
 
 
 def ensure_tiny_pipeline(models_dir: Path) -> Path:
-    return _ensure(models_dir, TINY_NAME, build_tiny_pipeline)
+    return ensure_built(models_dir, TINY_NAME, build_tiny_pipeline)

@@ -1,8 +1,10 @@
 """Spec in, MP4 out: what a worker does with a batch of compatible jobs.
 
 Used by the bot's local executor (a thread) and by `i2vbot worker` processes alike. It
-decodes each photo, runs the engine once for the batch, encodes each clip and reports every
-step through `emit`; it never raises for a job's own failure, which becomes a FAILED event.
+decodes each photo, runs the engine of the batch's model once for the batch, encodes each
+clip and reports every step through `emit`; it never raises for a job's own failure, which
+becomes a FAILED event. A worker holds one engine per model it offers but keeps one model
+in GPU memory at a time: a batch of another model unloads it and loads its own.
 """
 
 from __future__ import annotations
@@ -25,14 +27,37 @@ Emit = Callable[[WorkEvent], None]
 
 
 class BatchRenderer:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, *engines: Engine) -> None:
+        """`engines`: one per model offered; the first is loaded at start."""
+        self.engines = {engine.card.name: engine for engine in engines}
+        self._current = engines[0]
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return tuple(self.engines)
+
+    @property
+    def loaded_model(self) -> str | None:
+        return self._current.card.name if self._current.loaded else None
 
     def load(self) -> None:
-        self.engine.load()
+        self._current.load()
 
     def describe(self) -> str:
-        return self.engine.describe()
+        others = [name for name in self.engines if name != self._current.card.name]
+        also = f" (also offers {', '.join(others)})" if others else ""
+        return self._current.describe() + also
+
+    def _engine(self, model: str) -> Engine:
+        engine = self.engines.get(model)
+        if engine is None:
+            raise Rejected("model_not_here", f"this worker does not run {model}", model=model)
+        if engine is not self._current:
+            logger.info("switching the GPU from %s to %s", self._current.card.name, model)
+            self._current.unload()
+            self._current = engine
+        engine.load()
+        return engine
 
     def run(self, specs: Sequence[RenderSpec], emit: Emit,
             should_stop: Callable[[], bool]) -> None:
@@ -49,8 +74,9 @@ class BatchRenderer:
                 emit(WorkEvent(WorkKind.PROGRESS, spec.job_id, step=step, total=total))
 
         try:
-            clips = self.engine.generate([VideoJob(photo, spec.params) for spec, photo in ready],
-                                         on_step, should_stop)
+            engine = self._engine(ready[0][0].params.model)
+            clips = engine.generate([VideoJob(photo, spec.params) for spec, photo in ready],
+                                    on_step, should_stop)
         except GenerationCancelled:
             for spec, _ in ready:
                 emit(WorkEvent(WorkKind.STOPPED, spec.job_id))

@@ -11,6 +11,8 @@ import torch
 from engine.config import EngineConfig
 from engine.generator import Engine
 from engine.random_models import ensure_tiny_pipeline
+from engine.random_wan import ensure_tiny_wan
+from engine.wan import WanEngine
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +28,23 @@ def tiny_engine(tiny_model_dir: Path) -> Iterator[Engine]:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     engine = Engine(EngineConfig(model=str(tiny_model_dir), device="cpu"))
+    engine.load()
+    yield engine
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def tiny_wan_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny Wan 2.2 TI2V pipeline (UMT5, transformer, VAE and a byte tokenizer made from
+    configs), saved like real weights."""
+    return ensure_tiny_wan(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session")
+def tiny_wan(tiny_wan_dir: Path) -> Iterator[WanEngine]:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    engine = WanEngine(EngineConfig(model=str(tiny_wan_dir), family="wan", device="cpu"))
     engine.load()
     yield engine
     torch.set_num_threads(threads)

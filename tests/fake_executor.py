@@ -43,6 +43,8 @@ class FakeExecutor:
 
     def __init__(self, slots: int = 1) -> None:
         self.slots = slots
+        self.models: tuple[str, ...] = ("i2vgen-xl", "wan")  # what its "workers" offer
+        self.warm: str | None = None  # the model it says is loaded
         self.started = False
         self.fail_start: Exception | None = None
         self.submitted: list[list[str]] = []  # job ids of each batch, in order
@@ -61,6 +63,11 @@ class FakeExecutor:
         script = Script(word, **behaviour)  # type: ignore[arg-type]
         self.scripts.append(script)
         return script
+
+    def offer(self, *models: str) -> None:
+        """The models its workers offer from now on (as when a worker joins or leaves)."""
+        self.models = models
+        self._events.put_nowait(None)  # the core looks at the queue again
 
     def hold(self, job_id: str, step: int = 1) -> None:
         """Stop `job_id` after `step` until `release(job_id)`."""
@@ -86,6 +93,12 @@ class FakeExecutor:
 
     def free_slots(self) -> int:
         return self.slots - sum(1 for b in self._batches if b.task and not b.task.done())
+
+    def can_run(self, model: str) -> bool:
+        return self.free_slots() > 0 and model in self.models
+
+    def warm_model(self) -> str | None:
+        return self.warm
 
     def describe(self) -> str:
         return f"fake executor ({self.slots} slots)"

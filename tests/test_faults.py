@@ -203,8 +203,9 @@ def test_a_bad_caption_is_refused_before_any_model_loads(tmp_path, monkeypatch, 
     photo.write_bytes(make_photo(192, 128))
     assert main(["animate", str(photo), "waves --wiggle 3"]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == "Unknown option --wiggle. Options: --preset, --seed, --frames, " \
-        "--fps, --steps, --guidance, --neg, --size, --res, --loop, --smooth, --fast, --extend."
+    assert err.strip() == "Unknown option --wiggle. Options: --preset, --model, --seed, " \
+        "--frames, --fps, --steps, --guidance, --neg, --size, --res, --loop, --smooth, --fast, " \
+        "--extend."
 
 
 # Starting: one clear line and a non-zero exit

@@ -17,12 +17,14 @@ from tests.telegram.conftest import Person
 from tests.telegram.fake_bot_api import TOKEN, FakeBotApi
 
 
-async def test_serve_runs_both_platforms_on_one_queue(tmp_path, tiny_model_dir):
+async def test_serve_runs_both_platforms_and_both_models_on_one_queue(tmp_path, tiny_model_dir,
+                                                                      tiny_wan_dir):
     telegram, discord = FakeBotApi(), FakeDiscord()
     await telegram.start()
     await discord.start()
     settings = make_settings(
-        tmp_path / "data", I2V_MODEL=str(tiny_model_dir), TELEGRAM_BOT_TOKEN=TOKEN,
+        tmp_path / "data", I2V_MODEL=str(tiny_model_dir), I2V_WAN_MODEL=str(tiny_wan_dir),
+        I2V_MODELS="i2vgen-xl,wan", TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_BASE_URL=telegram.base_url, TELEGRAM_API_FILE_URL=telegram.file_url,
         DISCORD_BOT_TOKEN="fake-token")
 
@@ -34,21 +36,27 @@ async def test_serve_runs_both_platforms_on_one_queue(tmp_path, tiny_model_dir):
     server = asyncio.create_task(serve(settings, stop, adapters))
     try:
         ann = Person(telegram, 10)
-        await ann.photo(f"a cat turning its head {FAST}")
+        await ann.photo("a cat turning its head --model wan --size 160x128 --frames 17 "
+                        "--steps 10")
         attachment = discord.add_attachment("dog.jpg", make_photo(160, 128), "image/jpeg")
         payload = interaction(2, animate_data(attachment, f"a dog running {FAST}"))
         assert (await send(discord, payload)).json["type"] == 5  # deferred
         video = await ann.wait_video(timeout=90)
-        assert "a cat turning its head" in video.fields["caption"]
-        check_video(await followup(discord, payload, files=True, timeout=90), tmp_path)
+        assert "a cat turning its head\nWan 2.2 TI2V-5B · preset standard" in \
+            video.fields["caption"]
+        result = await followup(discord, payload, files=True, timeout=90)
+        check_video(result, tmp_path)
+        assert "I2VGen-XL · preset standard" in str(result.json)
     finally:
         stop.set()
         assert await asyncio.wait_for(server, 60) == 0
         await telegram.close()
         await discord.close()
     with sqlite3.connect(settings.db_path) as db:
-        rows = db.execute("SELECT platform, status FROM jobs ORDER BY platform").fetchall()
-    assert rows == [("discord", "delivered"), ("telegram", "delivered")]  # one store, one queue
+        rows = db.execute("SELECT platform, status, json_extract(params, '$.model') FROM jobs "
+                          "ORDER BY platform").fetchall()
+    # One store, one queue, one worker that switched models.
+    assert rows == [("discord", "delivered", "i2vgen-xl"), ("telegram", "delivered", "wan")]
 
 
 async def test_a_rejected_token_stops_serve_with_a_message_that_hides_it(tmp_path, monkeypatch,

@@ -14,7 +14,8 @@ from bot.models import JobStatus
 from bot.service import Core
 from bot.texts import text
 from bot.views import help_reply, history_reply, presets_reply, queue_reply, quota_reply
-from engine.params import FPS, FRAMES, GUIDANCE, PRESETS, SEED, STEPS
+from engine.models import CARDS, widest
+from engine.params import PRESETS, SEED
 
 from . import jobs
 from .replies import lang, person_of, private, refuse
@@ -23,10 +24,14 @@ log = logging.getLogger(__name__)
 
 PRESET_CHOICES = [app_commands.Choice(name=f"{p.name}: {p.description}"[:100], value=p.name)
                   for p in PRESETS.values()]
+MODEL_CHOICES = [app_commands.Choice(name=f"{c.name}: {c.title}", value=c.name)
+                 for c in CARDS.values()]
+# Every model's values fit; the core then checks the job against its own model's range.
+FRAMES, FPS, STEPS, GUIDANCE = (widest(f) for f in ("frames", "fps", "steps", "guidance"))
 Seed = app_commands.Range[int, SEED[0], SEED[1]]
-Frames = app_commands.Range[int, FRAMES[0], FRAMES[1]]
-Fps = app_commands.Range[int, FPS[0], FPS[1]]
-Steps = app_commands.Range[int, STEPS[0], STEPS[1]]
+Frames = app_commands.Range[int, int(FRAMES[0]), int(FRAMES[1])]
+Fps = app_commands.Range[int, int(FPS[0]), int(FPS[1])]
+Steps = app_commands.Range[int, int(STEPS[0]), int(STEPS[1])]
 Guidance = app_commands.Range[float, GUIDANCE[0], GUIDANCE[1]]
 Prompt = app_commands.Range[str, 1, 2000]
 
@@ -62,21 +67,23 @@ class AnimateCog(commands.Cog):
         image="the photo to animate (JPEG, PNG or WebP)",
         prompt="the motion, e.g. 'a cat turning its head slowly'; --flags work here too",
         preset="quality preset (default: yours, or standard)",
+        model="the video model (default: the server's first; /presets lists them)",
         seed="same seed, same video",
         negative="what to avoid, e.g. 'blurry, distorted'",
-        frames=f"number of frames ({FRAMES[0]}-{FRAMES[1]})",
+        frames="number of frames (i2vgen-xl 8-32; wan 17-121 of the form 4k+1)",
         fps=f"frames per second ({FPS[0]}-{FPS[1]})",
         steps=f"denoising steps ({STEPS[0]}-{STEPS[1]})",
-        guidance=f"how closely to follow the prompt ({GUIDANCE[0]}-{GUIDANCE[1]}, 9 is good)",
+        guidance="how closely to follow the prompt (i2vgen-xl: 9 is good; wan: 5)",
     )
-    @app_commands.choices(preset=PRESET_CHOICES)
+    @app_commands.choices(preset=PRESET_CHOICES, model=MODEL_CHOICES)
     async def animate(self, interaction: discord.Interaction, image: discord.Attachment,
                       prompt: Prompt, preset: app_commands.Choice[str] | None = None,
                       seed: Seed | None = None, negative: str | None = None,
                       frames: Frames | None = None, fps: Fps | None = None,
-                      steps: Steps | None = None, guidance: Guidance | None = None) -> None:
+                      steps: Steps | None = None, guidance: Guidance | None = None,
+                      model: app_commands.Choice[str] | None = None) -> None:
         typed = {"negative_prompt": negative, "frames": frames, "fps": fps, "steps": steps,
-                 "guidance": guidance}
+                 "guidance": guidance, "model": model.value if model else None}
         await jobs.animate(self.core, interaction, image, prompt,
                            preset=preset.value if preset else None, seed=seed,
                            overrides={k: v for k, v in typed.items() if v is not None})
@@ -127,7 +134,7 @@ class AccountCog(commands.Cog):
 
     @app_commands.command(name="presets", description="The quality presets and their cost")
     async def presets(self, interaction: discord.Interaction) -> None:
-        await private(interaction, presets_reply(lang(interaction)))
+        await private(interaction, presets_reply(lang(interaction), self.core.policy.models))
 
     @app_commands.command(name="preset", description="Set your default quality preset")
     @app_commands.choices(name=PRESET_CHOICES)

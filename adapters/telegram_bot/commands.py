@@ -68,7 +68,7 @@ class Commands:
     @answers_user_errors
     async def presets(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, _, lang = self._who(update)
-        await message.reply_text(presets_reply(lang))
+        await message.reply_text(presets_reply(lang, self.core.policy.models))
 
     @answers_user_errors
     async def preset(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -77,7 +77,7 @@ class Commands:
             user = await self.core.user(person)
             current = user.default_preset or self.core.policy.default_preset
             await message.reply_text(text("preset_current", lang, preset=current) + "\n\n"
-                                     + presets_reply(lang))
+                                     + presets_reply(lang, self.core.policy.models))
             return
         user = await self.core.set_default_preset(person, context.args[0])
         await message.reply_text(text("preset_set", lang, preset=user.default_preset))

@@ -18,20 +18,20 @@ from bot.errors import UserError
 from bot.models import ChatRef, JobRequest, Person
 from bot.photos import check_upload
 from bot.views import mib
-from engine.params import FPS, FRAMES, GUIDANCE, PRESETS, RESOLUTIONS, SEED, STEPS, Preset
+from engine.params import SEED, ModelCard, Preset, card
 
 UPLOAD_LIMIT = 20 * 2**20  # bytes of one photo, as Telegram's bots get
 FIELD_LIMIT = 16 * 1024  # bytes of one text field: a long caption fits several times
 CHUNK = 64 * 1024
 TEXT_FIELDS = ("prompt", "negative", "preset", "resolution", "frames", "fps", "steps",
                "guidance", "seed")
-NUMBERS: dict[str, tuple[type, tuple[float, float]]] = {
-    "frames": (int, FRAMES), "fps": (int, FPS), "steps": (int, STEPS),
-    "guidance": (float, GUIDANCE)}
+NUMBERS: dict[str, type] = {"frames": int, "fps": int, "steps": int, "guidance": float}
 
 
 async def read_job_request(request: web.Request, person: Person, chat: ChatRef,
-                           default_preset: str) -> JobRequest:
+                           default_preset: str, model_name: str = "i2vgen-xl") -> JobRequest:
+    """The form as a job of `model_name` (the page's), unless the prompt says --model."""
+    model = card(model_name)
     fields: dict[str, str] = {}
     image: bytes | None = None
     reader = await request.multipart()
@@ -50,25 +50,26 @@ async def read_job_request(request: web.Request, person: Person, chat: ChatRef,
     if not prompt:
         raise UserError("web_need_prompt")
     name = (fields.get("preset") or default_preset).lower()
-    preset = PRESETS.get(name)
+    preset = model.presets.get(name)
     if preset is None:
-        raise UserError("bad_preset", name=name, choices=", ".join(PRESETS))
+        raise UserError("bad_preset", name=name, choices=", ".join(model.presets))
     return JobRequest(person=person, chat=chat, image=image, caption=prompt,
                       preset=preset.name, seed=_seed(fields.get("seed", "")),
-                      overrides=overrides(fields, preset))
+                      overrides=overrides(fields, preset, model))
 
 
-def overrides(fields: Mapping[str, str], preset: Preset) -> dict[str, Any]:
+def overrides(fields: Mapping[str, str], preset: Preset, model: ModelCard) -> dict[str, Any]:
     """The advanced fields that differ from the preset, typed."""
     changed: dict[str, Any] = {}
     if fields.get("negative"):
         changed["negative_prompt"] = fields["negative"]
     resolution = fields.get("resolution", "")
     if resolution and resolution != preset.resolution:
-        if resolution not in RESOLUTIONS:
-            raise UserError("bad_resolution", choices=", ".join(RESOLUTIONS))
+        if resolution not in model.resolutions:
+            raise UserError("bad_resolution", choices=", ".join(model.resolutions))
         changed["resolution"] = resolution
-    for name, (kind, (lo, hi)) in NUMBERS.items():
+    for name, kind in NUMBERS.items():
+        lo, hi = getattr(model, name)
         raw = fields.get(name, "")
         if not raw:
             continue

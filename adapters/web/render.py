@@ -18,10 +18,10 @@ from typing import Any
 
 from bot.captions import MAX_CAPTION_CHARS
 from bot.models import EventKind, Job, JobEvent, VideoResult
-from bot.quotas import PRESET_COSTS
+from bot.quotas import preset_costs
 from bot.texts import LANGUAGES, text
 from bot.views import cost, history_reply, result_caption, status_line, status_name
-from engine.params import FPS, FRAMES, GUIDANCE, PRESETS, RESOLUTIONS, SEED, STEPS
+from engine.params import SEED, ModelCard, card
 
 TEMPLATES = Path(__file__).parent / "templates"
 # The catalogue's texts the templates show as they are.
@@ -36,10 +36,14 @@ SCRIPT_TEXTS = {"download": "web_download", "cancel": "button_cancel",
                 "reroll": "button_reroll", "better": "button_better",
                 "uploading": "web_uploading", "generate": "web_generate",
                 "network": "web_network_error", "reconnecting": "web_reconnecting"}
-# The advanced fields' labels and the original app's ranges (the seed's label has none).
-RANGES = {"web_frames": ("frames", FRAMES), "web_fps": ("fps", FPS),
-          "web_steps": ("steps", STEPS), "web_guidance": ("guidance", GUIDANCE),
-          "": ("seed", SEED)}
+
+
+def ranges(model: ModelCard) -> dict[str, tuple[str, tuple[float, float]]]:
+    """The advanced fields' labels and the model's ranges (the seed's label has none)."""
+    return {"web_frames": ("frames", model.frames), "web_fps": ("fps", model.fps),
+            "web_steps": ("steps", model.steps), "web_guidance": ("guidance", model.guidance),
+            "": ("seed", SEED)}
+
 LIVE = (EventKind.QUEUED, EventKind.STARTED, EventKind.PROGRESS)
 
 
@@ -58,7 +62,10 @@ def _json(value: object) -> str:
 
 
 def page(lang: str, session: str, admin: bool, default_preset: str, history_html: str,
-         upload_limit_mib: str) -> str:
+         upload_limit_mib: str, model_name: str = "i2vgen-xl") -> str:
+    """The page for `model_name`, the default model (others through --model in the
+    prompt)."""
+    model = card(model_name)
     values: dict[str, str] = {
         **_texts(PAGE_TEXTS, lang),
         "lang": "zh-CN" if lang == "zh" else "en",
@@ -66,9 +73,9 @@ def page(lang: str, session: str, admin: bool, default_preset: str, history_html
         "web_photo_hint": html.escape(text("web_photo_hint", lang,
                                            limit_mib=upload_limit_mib)),
         "caption_limit": str(MAX_CAPTION_CHARS),
-        "preset_options": preset_options(lang, default_preset),
+        "preset_options": preset_options(lang, default_preset, model),
         "resolution_options": "".join(f'<option value="{r}">{r}</option>'
-                                      for r in RESOLUTIONS),
+                                      for r in model.resolutions),
         "tips": "".join(f"<li>{html.escape(line)}</li>"
                         for line in text("web_tips", lang).splitlines()),
         "history": history_html,
@@ -77,21 +84,21 @@ def page(lang: str, session: str, admin: bool, default_preset: str, history_html
         "labels": _json({name: text(key, lang) for name, key in SCRIPT_TEXTS.items()}),
         "presets": _json({p.name: {"resolution": p.resolution, "frames": p.frames,
                                    "fps": p.fps, "steps": p.steps, "guidance": p.guidance}
-                          for p in PRESETS.values()}),
+                          for p in model.presets.values()}),
     }
-    for key, (name, (lo, hi)) in RANGES.items():
+    for key, (name, (lo, hi)) in ranges(model).items():
         values[f"{name}_lo"], values[f"{name}_hi"] = f"{lo:g}", f"{hi:g}"
         if key:
             values[key] = html.escape(text(key, lang, lo=f"{lo:g}", hi=f"{hi:g}"))
     return _template("page.html").substitute(values)
 
 
-def preset_options(lang: str, selected: str) -> str:
+def preset_options(lang: str, selected: str, model: ModelCard) -> str:
     options = []
-    for p in PRESETS.values():
-        label = text("web_preset_option", lang, name=p.name,
-                     cost=cost(PRESET_COSTS[p.name], lang),
-                     description=text(f"preset_about_{p.name}", lang))
+    costs = preset_costs(model.name)
+    for p in model.presets.values():
+        label = text("web_preset_option", lang, name=p.name, cost=cost(costs[p.name], lang),
+                     description=text(f"preset_about_{model.name}_{p.name}", lang))
         chosen = " selected" if p.name == selected else ""
         options.append(f'<option value="{p.name}"{chosen}>{html.escape(label)}</option>')
     return "".join(options)

@@ -106,7 +106,8 @@ class Routes:
         user = await self.core.user(person)
         body = render.page(lang, person.platform_id, user.role is Role.ADMIN,
                            user.default_preset or self.default_preset,
-                           await self._history(person, lang), mib(UPLOAD_LIMIT))
+                           await self._history(person, lang), mib(UPLOAD_LIMIT),
+                           self.core.policy.models[0])
         response = web.Response(text=body, content_type="text/html")
         if request.query.get("lang") in LANGUAGES:
             response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax")
@@ -128,7 +129,8 @@ class Routes:
     async def submit(self, request: web.Request) -> web.Response:
         person, chat, lang = self.who(request)
         try:
-            job_request = await read_job_request(request, person, chat, self.default_preset)
+            job_request = await read_job_request(request, person, chat, self.default_preset,
+                                                 self.core.policy.models[0])
             job = await self.core.submit(job_request)
         except UserError as exc:
             log.info("user web:%s: refused: %s", person.platform_id, exc)

@@ -49,6 +49,14 @@ class Executor(Protocol):
         """How many more batches `submit` takes now."""
         ...
 
+    def can_run(self, model: str) -> bool:
+        """Whether a free worker offers this model (engine/models.py's card name)."""
+        ...
+
+    def warm_model(self) -> str | None:
+        """The model already in a free worker's GPU memory, worth preferring (None: none)."""
+        ...
+
     def describe(self) -> str: ...
 
     async def start(self) -> None:

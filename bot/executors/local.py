@@ -25,6 +25,12 @@ FINAL = (WorkKind.DONE, WorkKind.FAILED, WorkKind.STOPPED, WorkKind.LOST)
 class Renderer(Protocol):
     """`engine.worker.BatchRenderer`, or a test's scripted stand-in."""
 
+    @property
+    def models(self) -> tuple[str, ...]: ...
+
+    @property
+    def loaded_model(self) -> str | None: ...
+
     def load(self) -> None: ...
 
     def describe(self) -> str: ...
@@ -49,6 +55,13 @@ class LocalExecutor:
 
     def free_slots(self) -> int:
         return 0 if self._task is not None and not self._task.done() else 1
+
+    def can_run(self, model: str) -> bool:
+        return (self.free_slots() > 0 and self._renderer is not None
+                and model in self._renderer.models)
+
+    def warm_model(self) -> str | None:
+        return self._renderer.loaded_model if self._renderer else None
 
     def describe(self) -> str:
         return self._renderer.describe() if self._renderer else "the local GPU (not started)"
@@ -81,7 +94,8 @@ class LocalExecutor:
 
     def workers(self) -> list[WorkerInfo]:
         return [WorkerInfo(name=f"{socket.gethostname()} (this process)",
-                           gpu=self.describe(), models=(self.describe().split(" on ")[0],),
+                           gpu=self.describe(),
+                           models=self._renderer.models if self._renderer else (),
                            busy=not self.free_slots(), jobs_done=self.done,
                            jobs_failed=self.failed)]
 

@@ -97,6 +97,14 @@ class RemoteExecutor:
     def free_slots(self) -> int:
         return max(0, len(self._farm.workers) - len(self._inflight))
 
+    def can_run(self, model: str) -> bool:
+        # Every worker takes jobs from the one queue: a model runs only if all offer it.
+        workers = self._farm.workers
+        return self.free_slots() > 0 and all(model in w.models for w in workers)
+
+    def warm_model(self) -> str | None:
+        return None  # each worker switches models itself; the bot cannot pick the worker
+
     def describe(self) -> str:
         return f"{len(self._farm.workers)} remote worker(s) through Redis at {redacted(self.url)}"
 

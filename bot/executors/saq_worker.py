@@ -40,6 +40,9 @@ SWEEP_EVERY_S = 5  # every worker sweeps: a dead peer's job is found without the
 
 
 class Renderer(Protocol):
+    @property
+    def models(self) -> tuple[str, ...]: ...
+
     def load(self) -> None: ...
 
     def describe(self) -> str: ...
@@ -48,8 +51,8 @@ class Renderer(Protocol):
             should_stop: Callable[[], bool]) -> None: ...
 
 
-def machine_info(renderer: Renderer, model: str) -> dict[str, Any]:
-    """What the worker announces: host, GPU, free memory and the models it has loaded."""
+def machine_info(renderer: Renderer) -> dict[str, Any]:
+    """What the worker announces: host, GPU, free memory and the models it offers."""
     gpu, free = "cpu", None
     with contextlib.suppress(Exception):
         import torch
@@ -58,7 +61,7 @@ def machine_info(renderer: Renderer, model: str) -> dict[str, Any]:
             gpu = torch.cuda.get_device_name()
             free = round(torch.cuda.mem_get_info()[0] / 2**30, 1)
     return {"host": f"{socket.gethostname()} pid {os.getpid()}", "gpu": gpu,
-            "free_memory_gib": free, "models": [model], "engine": renderer.describe(),
+            "free_memory_gib": free, "models": list(renderer.models), "engine": renderer.describe(),
             "busy": None}
 
 
@@ -89,6 +92,7 @@ async def render(ctx: dict[str, Any], *, jobs: list[dict[str, Any]]) -> dict[str
             return outcomes
     finally:
         meta["busy"] = None
+        meta["engine"] = renderer.describe()  # a batch may have switched the model
 
 
 async def _run(job: Any, renderer: Renderer, specs: list[RenderSpec],
@@ -134,7 +138,7 @@ async def _run(job: Any, renderer: Renderer, specs: list[RenderSpec],
     return outcomes
 
 
-def worker(url: str, make_renderer: Callable[[], Renderer], model: str, *, heartbeat_s: int,
+def worker(url: str, make_renderer: Callable[[], Renderer], *, heartbeat_s: int,
            timers: dict[str, int] | None = None) -> Any:
     """A SAQ worker for one GPU (one batch at a time), ready to `start()`."""
     from saq import Queue, Worker
@@ -145,7 +149,7 @@ def worker(url: str, make_renderer: Callable[[], Renderer], model: str, *, heart
     async def startup(ctx: dict[str, Any]) -> None:
         renderer = await asyncio.to_thread(_loaded, make_renderer)
         ctx.update(renderer=renderer, metadata=metadata, heartbeat_s=heartbeat_s)
-        metadata.update(machine_info(renderer, model))
+        metadata.update(machine_info(renderer))
         log.info("worker ready: %s", metadata["engine"])
 
     return Worker(queue, functions=[(FUNCTION, render)], concurrency=1, startup=startup,

@@ -28,7 +28,7 @@ from bot.outputs import Outputs
 from bot.quotas import Quotas
 from bot.store import Store
 from bot.texts import language
-from engine.params import batch_key
+from engine.params import GenParams, batch_key, card
 from engine.work import RenderSpec, WorkEvent, WorkKind
 
 log = logging.getLogger(__name__)
@@ -87,8 +87,8 @@ class Lifecycle:
         self._seconds_per_cost = await self.store.recent_run_seconds_per_cost()
         await self._recover()
         for row in await self.store.queued_rows():
-            self.scheduler.add(Entry(row.job_id, row.user_id, row.created_at, row.cost,
-                                     batch_key(row.params)),
+            self.scheduler.add(queue_entry(row.job_id, row.user_id, row.created_at, row.cost,
+                                     row.params),
                                privileged=row.role.privileged, served=row.last_served_at)
         self._recovered = [entry.job_id for entry in self.scheduler]
         log.info("queue loaded: %d jobs waiting%s", len(self.scheduler),
@@ -130,8 +130,7 @@ class Lifecycle:
         """A job joins the line. Called inside the transaction that stores it, so that the
         limits of the next submission count it. Returns its place in line now, for the
         caller to `publish` once the job is committed (the GPU may take it meanwhile)."""
-        self.scheduler.add(Entry(job.id, job.user_id, job.created_at, job.cost,
-                                 batch_key(job.params)), privileged=privileged, served=served)
+        self.scheduler.add(job_entry(job), privileged=privileged, served=served)
         self._wake.set()
         event = self._queued(job)
         assert event is not None
@@ -220,14 +219,22 @@ class Lifecycle:
             while (not self._stopping and not self.paused and len(self.scheduler)
                    and self.executor.free_slots() > 0):
                 try:
-                    await self._claim()
+                    if not await self._claim():
+                        break  # no free worker has the model of any queued job
                 except Exception:  # e.g. the disk is full: try again at the next wake-up
                     log.exception("claiming the next job failed")
                     break
 
-    async def _claim(self) -> None:
+    def _batch_limit(self, entry: Entry) -> int:
+        return min(self.max_batch, card(entry.model).max_batch)
+
+    async def _claim(self) -> bool:
         now = self.clock()
-        entries = self.scheduler.pop_batch(self.max_batch, served=now)
+        entries = self.scheduler.pop_batch(self._batch_limit, served=now,
+                                           runnable=self.executor.can_run,
+                                           prefer=self.executor.warm_model())
+        if not entries:
+            return False
         self._claiming = {entry.job_id for entry in entries}
         try:
             started = await self.store.start_jobs([e.job_id for e in entries], now)
@@ -245,6 +252,7 @@ class Lifecycle:
         for item in claimed:  # cancelled while it was being claimed
             if item.job.id in self._cancelling:
                 await self.executor.cancel(item.job.id)
+        return True
 
     async def _spec(self, job: Job) -> RenderSpec:
         extends = None
@@ -339,9 +347,8 @@ class Lifecycle:
                 attempts=job.attempts if count_attempt else job.attempts - 1,
                 note=Note("restarted") if count_attempt else job.note)
             await self.store.update_user(job.user_id, last_served_at=running.served_before)
-        self.scheduler.add(Entry(job.id, job.user_id, job.created_at, job.cost,
-                                 batch_key(job.params)),
-                           privileged=running.privileged, served=running.served_before)
+        self.scheduler.add(job_entry(job), privileged=running.privileged,
+                           served=running.served_before)
         log.info("job %s: back in the queue", job.id)
         if not self._stopping:
             self.announce(job)
@@ -398,9 +405,7 @@ class Lifecycle:
                             job.user_id)
                 job = await self.store.update_job(job.id, status=JobStatus.QUEUED,
                                                   started_at=None, note=Note("restarted"))
-                self.scheduler.add(Entry(job.id, job.user_id, job.created_at, job.cost,
-                                         batch_key(job.params)),
-                                   privileged=owner.role.privileged,
+                self.scheduler.add(job_entry(job), privileged=owner.role.privileged,
                                    served=owner.last_served_at)
             else:
                 log.error("job %s user %s: cut off by restarts twice, giving up", job.id,
@@ -422,3 +427,12 @@ class Lifecycle:
 
     def _emit(self, kind: EventKind, job: Job, **fields: Any) -> None:
         self.events.publish(JobEvent(kind, job, language=language(job.language), **fields))
+
+
+def queue_entry(job_id: str, user_id: int, created_at: float, cost: int,
+          params: GenParams) -> Entry:
+    return Entry(job_id, user_id, created_at, cost, batch_key(params), params.model)
+
+
+def job_entry(job: Job) -> Entry:
+    return queue_entry(job.id, job.user_id, job.created_at, job.cost, job.params)

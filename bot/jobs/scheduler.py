@@ -5,6 +5,11 @@ ago (never served comes first, then by their first job's age), so one person's b
 interleaves with everyone else's single job instead of blocking it. Each person's own jobs
 keep their order. Everything is in memory, rebuilt from the store at start.
 
+With several models, a job waits for a worker that has its model, and switching models costs
+a load: so a job of the model already loaded may go before the people ahead of it in line,
+but each of them at most once: someone passed over goes next (unless they are passed over
+for a job they could not run anyway). Nobody waits more than one extra job for it.
+
 The order is never materialised. Person u's k-th waiting job (k from 0) runs in round k, in
 which every person with more than k jobs gets one, in key order; so its place in line is
     (privileged jobs, for a plain user) + sum of |level l| for l < k + rank of u in level k + 1
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 
 from sortedcontainers import SortedList
@@ -33,6 +38,10 @@ class Entry:
     created_at: float
     cost: int = 0
     batch_key: Hashable = None  # jobs with equal keys may share one GPU batch
+    model: str = ""  # the video model it needs
+
+
+Runnable = Callable[[str], bool]  # can a free worker run this model now?
 
 
 @dataclass(eq=False)
@@ -41,6 +50,7 @@ class _Line:
     privileged: bool
     served: float
     jobs: deque[Entry] = field(default_factory=deque)
+    passed_over: bool = False  # a later job went first to spare a model switch
 
     def key(self) -> tuple[float, float, int]:
         return (self.served, self.jobs[0].created_at, self.user_id)
@@ -97,25 +107,39 @@ class FairQueue:
         self._jobs_in[line.privileged] += 1
         self._cost += entry.cost
 
-    def pop(self, served: float) -> Entry | None:
-        """The next job in fair order, its owner marked as served at `served`."""
-        for privileged in (True, False):
-            levels = self._levels[privileged]
-            if levels and levels[0]:
-                user_id = levels[0][0][2]
-                return self._take(self._lines[user_id], 0, served)
+    def pop(self, served: float, runnable: Runnable | None = None, prefer: str | None = None,
+            scan: int = 64) -> Entry | None:
+        """The next job in fair order that `runnable` accepts (None: any), its owner marked
+        as served at `served`. A job of model `prefer` (the one loaded) goes first when its
+        owner's turn is in the current round, looked for among the next `scan` people."""
+        if prefer is not None:
+            ahead: list[_Line] = []
+            for entry in self._next_people(scan):
+                line = self._lines[entry.user_id]
+                if entry.model == prefer and (runnable is None or runnable(entry.model)):
+                    for passed in ahead:
+                        passed.passed_over = True
+                    return self._take(line, 0, served)
+                if line.passed_over and (runnable is None or runnable(entry.model)):
+                    break  # they were passed over once: their turn now
+                ahead.append(line)
+        for entry in self:
+            if runnable is None or runnable(entry.model):
+                return self._take(self._lines[entry.user_id], 0, served)
         return None
 
-    def pop_batch(self, limit: int, served: float, scan: int = 64) -> list[Entry]:
-        """The next job, plus up to `limit - 1` later ones that can share its batch,
+    def pop_batch(self, limit: Callable[[Entry], int], served: float,
+                  runnable: Runnable | None = None, prefer: str | None = None,
+                  scan: int = 64) -> list[Entry]:
+        """The next job, plus up to `limit(job) - 1` later ones that can share its batch,
         found among the next `scan` jobs in fair order (a bounded look, not the queue)."""
-        first = self.pop(served)
+        first = self.pop(served, runnable, prefer, scan)
         if first is None:
             return []
         batch = [first]
-        if limit > 1:
+        if limit(first) > 1:
             mates = [e for e, _ in zip(self, range(scan), strict=False)
-                     if e.batch_key == first.batch_key][: limit - 1]
+                     if e.batch_key == first.batch_key][: limit(first) - 1]
             for mate in mates:
                 self.remove(mate.job_id, served=served)
             batch += mates
@@ -161,6 +185,16 @@ class FairQueue:
                 for key in keys:
                     yield self._lines[key[2]].jobs[round_]
 
+    def _next_people(self, scan: int) -> Iterator[Entry]:
+        """The next job of each of the next `scan` people in line, in the first tier that
+        has any (privileged first)."""
+        for privileged in (True, False):
+            levels = self._levels[privileged]
+            if levels and levels[0]:
+                for key, _ in zip(levels[0], range(scan), strict=False):
+                    yield self._lines[key[2]].jobs[0]
+                return
+
     # Bookkeeping
 
     def _take(self, line: _Line, index: int, served: float | None) -> Entry:
@@ -169,6 +203,7 @@ class FairQueue:
         del line.jobs[index]
         if served is not None:
             line.served = served
+            line.passed_over = False
         del self._owner[entry.job_id]
         self._jobs_in[line.privileged] -= 1
         self._cost -= entry.cost

@@ -22,6 +22,8 @@ Options in the caption (they override the preset):
 --steps N  ({STEPS[0]}-{STEPS[1]})   --guidance X or --gs X  ({GUIDANCE[0]}-{GUIDANCE[1]}; 9 is a good start,
   raise to 11 if nothing moves)
 --neg words to avoid   --res 256p|512p|768p|1024p   --size 640x384
+--model NAME  which video model (/presets lists those offered here; wan: --res 480p|720p,
+  --frames 17-121 of the form 4k+1)
 --loop  a video that loops seamlessly   --smooth  smoother motion (3x the frame rate)
 --fast  about 4x faster, a quarter of the credits (a different, rougher video)
 --extend JOB  continue one of your videos (or press ⏩ under it; a reply with a new
@@ -43,7 +45,7 @@ EN: dict[str, str] = {
     "failed": "❌ Job {job} failed: {reason} Your credits were returned.",
     "cancelled": "🛑 Job {job} was cancelled. Your credits were returned.",
     "cancelling": "Cancelling job {job}…",
-    "result": "🎬 {prompt}\npreset {preset} · seed {seed} · {width}x{height} · {frames} frames @ "
+    "result": "🎬 {prompt}\n{model} · preset {preset} · seed {seed} · {width}x{height} · {frames} frames @ "
               "{fps} fps · {steps} steps · guidance {guidance} · took {seconds} · "
               "{cost} · job {job}",
     "result_fast": "⚡ speed mode",
@@ -103,6 +105,11 @@ EN: dict[str, str] = {
     "out_of_range": "{name} must be between {lo} and {hi} (got {value}).",
     "bad_preset": "Unknown preset '{name}'. Choose one of: {choices}.",
     "bad_resolution": "Resolution must be one of {choices}.",
+    "bad_frame_count": "This model makes {counts} frames, not {frames}.",
+    "no_fast_mode": "The speed mode (--fast) is not available for {model}.",
+    "unknown_model": "Unknown model “{name}”. Choose one of: {choices}.",
+    "model_not_enabled": "The model “{model}” is not offered here. Choose one of: {choices}.",
+    "model_not_here": "No GPU worker offers the model {model} right now.",
     "bad_size": "Size {size} is not allowed: each side must be a multiple of {multiple} "
                 "between {lo} and {hi}, e.g. 640x384.",
     "size_too_large": "Size {size} is over the 1024p pixel budget (1024x1024). Pick a "
@@ -128,10 +135,16 @@ EN: dict[str, str] = {
     "presets_head": "Presets (credits):",
     "preset_line": "• {name}: {resolution}, {frames} frames @ {fps} fps, {steps} steps, "
                    "guidance {guidance} · {cost} · {description}",
-    "preset_about_preview": "quick check that the motion works",
-    "preset_about_standard": "balanced, the default",
-    "preset_about_high": "more detail, slower",
-    "preset_about_max": "best quality, needs a large GPU",
+    "presets_model_default": "{title} (the default; --model {name}):",
+    "presets_model": "{title} (--model {name}):",
+    "preset_about_i2vgen-xl_preview": "quick check that the motion works",
+    "preset_about_i2vgen-xl_standard": "balanced, the default",
+    "preset_about_i2vgen-xl_high": "more detail, slower",
+    "preset_about_i2vgen-xl_max": "best quality, needs a large GPU",
+    "preset_about_wan_preview": "2 s, quick check that the motion works",
+    "preset_about_wan_standard": "3.4 s, balanced, the default",
+    "preset_about_wan_high": "5 s at 720p, more detail, slower",
+    "preset_about_wan_max": "5 s at 720p with the model's recommended steps",
     "quota": "Credits left today: {left} of {allowance} (used {spent}, extra {granted}). "
              "Resets in about {hours} h. Standard costs 1 credit.",
     "quota_unlimited": "You have no credit limit (admin).",

@@ -17,6 +17,7 @@ HELP = f"""发送一张照片，并在说明里描述动作，机器人会回复
 --frames N（{FRAMES[0]}-{FRAMES[1]}）  --fps N（{FPS[0]}-{FPS[1]}）  --steps N（{STEPS[0]}-{STEPS[1]}）
 --guidance X 或 --gs X（{GUIDANCE[0]}-{GUIDANCE[1]}，建议 9，动作不明显可提到 11）
 --neg 不想要的内容  --res 256p|512p|768p|1024p  --size 640x384
+--model 名称  选择视频模型（/presets 列出本机提供的；wan：--res 480p|720p，--frames 17-121 且为 4k+1）
 --loop 无缝循环的视频  --smooth 更流畅（帧率提高到 3 倍）
 --fast 约快 4 倍、只需四分之一点数（画面会不同，略粗糙）
 --extend 任务  接着生成你的某个视频（或点视频下的 ⏩；用新提示词回复该视频也可续写）
@@ -35,7 +36,7 @@ ZH: dict[str, str] = {
     "failed": "❌ 任务 {job} 失败：{reason} 点数已退还。",
     "cancelled": "🛑 任务 {job} 已取消，点数已退还。",
     "cancelling": "正在取消任务 {job}…",
-    "result": "🎬 {prompt}\n预设 {preset} · 种子 {seed} · {width}x{height} · {frames} 帧 @ {fps} fps"
+    "result": "🎬 {prompt}\n{model} · 预设 {preset} · 种子 {seed} · {width}x{height} · {frames} 帧 @ {fps} fps"
               " · {steps} 步 · 引导系数 {guidance} · 用时 {seconds} · 消耗 {cost} · 任务 {job}",
     "result_fast": "⚡ 快速模式",
     "result_loop": "🔁 循环",
@@ -83,6 +84,11 @@ ZH: dict[str, str] = {
     "out_of_range": "{name} 必须在 {lo} 到 {hi} 之间（收到 {value}）。",
     "bad_preset": "未知预设 “{name}”。可选：{choices}。",
     "bad_resolution": "分辨率必须是 {choices} 之一。",
+    "bad_frame_count": "该模型的帧数须为 {counts}，不能是 {frames}。",
+    "no_fast_mode": "{model} 不支持快速模式（--fast）。",
+    "unknown_model": "未知模型“{name}”。可选：{choices}。",
+    "model_not_enabled": "本机不提供模型“{model}”。可选：{choices}。",
+    "model_not_here": "目前没有 GPU 工作进程提供模型 {model}。",
     "bad_size": "尺寸 {size} 不可用：每边须为 {multiple} 的倍数，范围 {lo}-{hi}，例如 640x384。",
     "size_too_large": "尺寸 {size} 超出 1024p 的像素上限（1024x1024），请选更小的尺寸。",
     "image_empty": "文件是空的，请重新发送照片。",
@@ -100,10 +106,16 @@ ZH: dict[str, str] = {
     "presets_head": "预设（消耗点数）：",
     "preset_line": "• {name}：{resolution}，{frames} 帧 @ {fps} fps，{steps} 步，引导系数 {guidance}"
                    " · {cost} · {description}",
-    "preset_about_preview": "快速验证动作效果",
-    "preset_about_standard": "均衡，默认",
-    "preset_about_high": "细节更多，更慢",
-    "preset_about_max": "最佳画质，需要大显存",
+    "presets_model_default": "{title}（默认；--model {name}）：",
+    "presets_model": "{title}（--model {name}）：",
+    "preset_about_i2vgen-xl_preview": "快速验证动作效果",
+    "preset_about_i2vgen-xl_standard": "均衡，默认",
+    "preset_about_i2vgen-xl_high": "细节更多，更慢",
+    "preset_about_i2vgen-xl_max": "最佳画质，需要大显存",
+    "preset_about_wan_preview": "2 秒，快速验证动作效果",
+    "preset_about_wan_standard": "3.4 秒，均衡，默认",
+    "preset_about_wan_high": "720p 5 秒，细节更多，更慢",
+    "preset_about_wan_max": "720p 5 秒，使用模型推荐的步数",
     "quota": "今日剩余点数：{left} / {allowance}（已用 {spent}，额外 {granted}）。约 {hours} 小时后重置。"
              "标准预设消耗 1 点。",
     "quota_unlimited": "你没有点数限制（管理员）。",

@@ -39,7 +39,7 @@ BAD = [
     ("waves --seed abc", "bad_flag_value", "(got 'abc')"),
     ("waves --preset ultra", "bad_flag_value", "--preset needs one of preview, standard"),
     ("waves --size big", "bad_flag_value", "--size needs WIDTHxHEIGHT"),
-    ("waves --res 480p", "bad_flag_value", "--res needs 256p/512p/768p/1024p"),
+    ("waves --res 300p", "bad_flag_value", "--res needs 256p/512p/768p/1024p (wan: 480p/720p)"),
     ("waves --gs high", "bad_flag_value", "--guidance needs 1.0-20.0"),
     ("x" * 5000, "caption_too_long", "The caption is 5000 characters; the limit is 2000"),
 ]

@@ -48,6 +48,25 @@ def test_animate_writes_an_mp4_and_its_parameters_and_is_reproducible(env, tmp_p
     assert np.array_equal(frames, again)
 
 
+def test_animate_with_wan_builds_the_tiny_wan_and_names_it(env, tmp_path, monkeypatch,
+                                                          capsys):
+    monkeypatch.setenv("I2V_MODELS", "i2vgen-xl,wan")
+    photo = tmp_path / "cat.jpg"
+    photo.write_bytes(make_photo(192, 128))
+    out = tmp_path / "wan.mp4"
+    caption = "a cat is turning its head --model wan --frames 17 --steps 10 --size 192x128"
+    assert main(["animate", str(photo), caption, "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    params = json.loads(open(printed.split("Parameters: ")[1].strip()).read())
+    assert params["model"] == "wan" and params["fps"] == 24
+    frames, fps = read_video(out)
+    assert frames.shape == (17, 128, 192, 3) and fps == 24
+    assert (env / "models" / "tiny-wan" / "model_index.json").is_file()
+    monkeypatch.setenv("I2V_MODELS", "i2vgen-xl")
+    assert main(["animate", str(photo), caption]) == 2
+    assert "not offered here" in capsys.readouterr().err
+
+
 def test_animate_refuses_bad_input_with_a_clear_message(env, tmp_path, capsys):
     assert main(["animate", str(tmp_path / "missing.jpg"), "waves"]) == 2
     assert "Cannot read" in capsys.readouterr().err
@@ -64,6 +83,8 @@ def test_presets_lists_every_preset_with_its_cost(capsys):
                  "high: 768p, 24 frames @ 12 fps, 80 steps", "max: 1024p, 32 frames"):
         assert line in out
     assert "· 1 credit ·" in out  # standard costs one credit
+    assert "Wan 2.2 TI2V-5B (--model wan):" in out
+    assert "standard: 480p, 81 frames @ 24 fps, 30 steps, guidance 5.0 · 3.43 credits" in out
 
 
 def test_doctor_reports_without_revealing_tokens(env, monkeypatch, capsys):
@@ -72,7 +93,7 @@ def test_doctor_reports_without_revealing_tokens(env, monkeypatch, capsys):
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
     assert "TELEGRAM_BOT_TOKEN: set" in out and "DISCORD_BOT_TOKEN: not set" in out
-    assert "ffmpeg:" in out and "database:" in out and "model:" in out
+    assert "ffmpeg:" in out and "database:" in out and "model i2vgen-xl:" in out
     assert secret not in out
     logs = list((env / "logs").glob("*.log"))
     assert logs and all(secret not in p.read_text() for p in logs)

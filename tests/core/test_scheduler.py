@@ -100,6 +100,6 @@ def test_a_batch_takes_compatible_jobs_in_fair_order_only():
     for i, (user, key) in enumerate([(1, "A"), (1, "A"), (2, "B"), (3, "A"), (4, "A")]):
         queue.add(Entry(f"j{i}", user, created_at=i, batch_key=key), privileged=False,
                   served=None)
-    batch = queue.pop_batch(3, served=99.0)
+    batch = queue.pop_batch(lambda entry: 3, served=99.0)
     assert [e.job_id for e in batch] == ["j0", "j3", "j4"]  # j1 waits for ann's next turn
     assert [e.job_id for e in queue] == ["j2", "j1"]  # bob was not served: he goes first

@@ -13,6 +13,7 @@ from adapters.web.form import overrides
 from adapters.web.live import PAGE_BACKLOG, LiveEvents
 from bot.errors import UserError
 from bot.models import ChatRef, EventKind, Job, JobEvent, JobStatus
+from engine.models import I2VGEN_XL
 from engine.params import PRESETS, GenParams
 
 
@@ -58,12 +59,12 @@ def test_a_page_that_does_not_read_loses_progress_never_the_result():
 def test_advanced_fields_equal_to_the_preset_leave_the_caption_flags_alone():
     preview = PRESETS["preview"]
     same = {"resolution": "512p", "frames": "8", "fps": "8", "steps": "30", "guidance": "9"}
-    assert overrides(same, preview) == {}
+    assert overrides(same, preview, I2VGEN_XL) == {}
     changed = {**same, "frames": "16", "guidance": "11.5", "negative": "blurry"}
-    assert overrides(changed, preview) == {"frames": 16, "guidance": 11.5,
+    assert overrides(changed, preview, I2VGEN_XL) == {"frames": 16, "guidance": 11.5,
                                            "negative_prompt": "blurry"}
     with pytest.raises(UserError) as refused:
-        overrides({**same, "steps": "many"}, preview)
+        overrides({**same, "steps": "many"}, preview, I2VGEN_XL)
     assert str(refused.value) == "steps needs 10-100 (got many)."
 
 

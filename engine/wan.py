@@ -1,0 +1,126 @@
+"""Wan 2.2 TI2V-5B through diffusers' WanImageToVideoPipeline.
+
+The traps of today's diffusers, handled here:
+- TI2V-5B is the `expand_timesteps` flavour of WanImageToVideoPipeline (no CLIP image
+  encoder, one transformer); its repo's model_index names WanPipeline (text-to-video), so
+  the class is given explicitly.
+- The VAE stays in fp32 (bf16 decoding bands the colours); transformer and UMT5 in bf16
+  (fp16 overflows in UMT5). The Hub repo has no fp16 variant files to ask for.
+- Frame counts are 4k+1 and sizes multiples of 32, else the pipeline silently rounds:
+  the card (engine/models.py) refuses other values up front instead.
+- Progress and cancel ride on `callback_on_step_end`; cancel sets the pipeline's interrupt
+  flag so the remaining steps are skipped, and the latents are never decoded.
+- UMT5-XXL alone is about 11 GB in bf16: on smaller GPUs `cpu_offload` keeps only the running
+  sub-model on the GPU, and the VAE decodes in tiles.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.errors import GenerationCancelled
+from engine.generator import Cancelled, Engine, OnStep
+from engine.images import prepare_image
+from engine.loader import (
+    LoadedPipeline,
+    from_pretrained,
+    pick_device,
+    pick_dtype,
+    place,
+    resolve_source,
+)
+from engine.models import WAN
+from engine.params import GenParams
+from engine.random_wan import ensure_tiny_wan, wan_components
+
+logger = logging.getLogger(__name__)
+
+MAX_TOKENS = 512  # UMT5's prompt length in training
+
+
+class WanEngine(Engine):
+    card = WAN
+
+    def _load(self) -> LoadedPipeline:
+        from diffusers import AutoencoderKLWan, WanImageToVideoPipeline
+
+        config = self.config
+        device = pick_device(config.device)
+        dtype = pick_dtype(config.dtype, device, cuda_auto=WAN.auto_dtype)
+        source, local = resolve_source(config, ensure_tiny_wan)
+        offload = config.cpu_offload and device.type == "cuda"
+        if config.model == "synthetic":
+            logger.info("building %s on %s as %s", source, device, dtype)
+            parts = wan_components("synthetic", "cpu" if offload else device, dtype)
+            pipe = WanImageToVideoPipeline(**parts)
+        else:
+            vae = from_pretrained(AutoencoderKLWan, config, source, local, torch.float32,
+                                  variant=None, download="over 20 GB", subfolder="vae")
+            pipe = from_pretrained(WanImageToVideoPipeline, config, source, local, dtype,
+                                   variant=None, download="over 20 GB", vae=vae)
+        if not pipe.config.expand_timesteps:
+            logger.warning("%s is not a TI2V model (expand_timesteps is off): it runs, but "
+                           "the presets are tuned for Wan 2.2 TI2V-5B", source)
+        place(pipe, config, device)
+        if offload:
+            pipe.vae.enable_tiling()  # the 720p decode is the other memory peak
+        return LoadedPipeline(pipe=pipe, device=device, dtype=dtype, source=source)
+
+    def _warm_up(self) -> None:
+        logger.warning("compile_unet applies to I2VGen-XL only; Wan runs uncompiled")
+
+    def _run(self, jobs: Any, params: list[GenParams], on_step: OnStep | None,
+             cancelled: Cancelled | None) -> np.ndarray:
+        assert self._loaded is not None
+        pipe, job, p = self._loaded.pipe, jobs[0], params[0]
+        assert len(jobs) == 1, "Wan runs one job per call (card max_batch)"
+        assert p.width is not None and p.height is not None
+        image = prepare_image(job.image, p.width, p.height)
+        # A CPU generator: the same starting noise on every device.
+        generator = torch.Generator("cpu").manual_seed(int(p.seed or 0))
+        torch.manual_seed(int(p.seed or 0))
+        if cancelled is not None and cancelled():
+            raise GenerationCancelled(f"cancelled before step 1 of {p.steps}")
+        stopped_after = 0
+
+        def step_end(pipe: Any, i: int, t: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+            nonlocal stopped_after
+            if on_step is not None:
+                on_step(i + 1, p.steps)
+            if i + 1 < p.steps and cancelled is not None and cancelled() and not stopped_after:
+                stopped_after = i + 1
+                pipe._interrupt = True  # the pipeline skips the remaining steps
+            return {}
+
+        latents = pipe(image=image, prompt=p.prompt, negative_prompt=p.negative_prompt,
+                       height=p.height, width=p.width, num_frames=p.frames,
+                       num_inference_steps=p.steps, guidance_scale=p.guidance,
+                       generator=generator, output_type="latent",
+                       max_sequence_length=MAX_TOKENS, callback_on_step_end=step_end,
+                       callback_on_step_end_tensor_inputs=[]).frames
+        if stopped_after:
+            raise GenerationCancelled(f"cancelled after step {stopped_after} of {p.steps}")
+        return decode(pipe, latents)
+
+
+@torch.inference_mode()
+def decode(pipe: Any, latents: torch.Tensor) -> np.ndarray:
+    """Latents (batch, channels, latent frames, h, w) -> uint8 frames (batch, frames, H, W,
+    3), as the pipeline's own decode but converted on the device (see engine/decode.py)."""
+    vae = pipe.vae
+    shape = (1, vae.config.z_dim, 1, 1, 1)
+    mean = torch.tensor(vae.config.latents_mean).view(shape)
+    std = torch.tensor(vae.config.latents_std).view(shape)
+    device = next(vae.parameters()).device
+    latents = latents.to(device=device, dtype=vae.dtype)
+    latents = latents * std.to(latents) + mean.to(latents)
+    video = vae.decode(latents, return_dict=False)[0].float()  # (b, 3, frames, H, W)
+    if not torch.isfinite(video).all():
+        return video.permute(0, 2, 3, 4, 1).cpu().numpy()  # frames.to_uint8 explains
+    pixels = ((video * 0.5 + 0.5).clamp(0, 1) * 255).round().to(torch.uint8)
+    return pixels.permute(0, 2, 3, 4, 1).cpu().numpy()
+
