@@ -243,3 +243,19 @@ async def test_doctor_and_the_admins_stats_list_the_workers(farm, tmp_path, reco
     out = capsys.readouterr().out
     assert f"workers: 2 live through {farm.url}" in out
     assert out.count(": cpu, ") == 2
+
+
+async def test_a_model_no_worker_offers_waits_and_the_others_run(farm, tmp_path, recorder):
+    app = await bot(farm, tmp_path / "data", recorder, I2V_MODELS="i2vgen-xl,wan")
+    try:
+        await workers_live(app, 2)
+        assert {w.models for w in app.executor.workers()} == {("i2vgen-xl",)}
+        wan = await app.core.submit(request("u1", "waves --model wan --size 160x128 "
+                                                  "--frames 17 --steps 10"))
+        i2v = await app.core.submit(request("u2", f"waves {FAST}"))
+        assert (await recorder.wait_for(i2v.id, END, timeout=120)).kind is EventKind.DONE
+        assert EventKind.STARTED not in recorder.kinds(wan.id)  # still waiting, in line
+        assert (await app.core.queue_view(Person("cli", "u1"))).mine[0][1] == 1
+        await app.core.cancel(Person("cli", "u1"), wan.id)
+    finally:
+        await app.close()

@@ -111,6 +111,12 @@ async def test_bad_requests_get_clear_private_answers_and_the_next_one_works(bot
     assert error.flags & EPHEMERAL and "frames must be between 8 and 32" in error.content
     assert fake.matching("DELETE", f"/webhooks/{APP_ID}/{payload['token']}/messages/@original")
 
+    payload = interaction(2, animate_data(photo(fake), "waves", model="wan"))
+    await send(fake, payload)
+    error = await followup(fake, payload, timeout=10)
+    assert error.flags & EPHEMERAL and error.content == \
+        "The model “wan” is not offered here. Choose one of: i2vgen-xl."
+
     answer = ephemeral_text(await send(fake, interaction(2, slash("admin", [
         {"name": "stats", "type": 1, "options": []}]))))
     assert answer == "This command is for admins."

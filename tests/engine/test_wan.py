@@ -5,10 +5,12 @@ switches between the two models."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from engine.config import EngineConfig
@@ -110,3 +112,22 @@ def test_one_worker_switches_models_and_keeps_one_in_memory(
     assert done["wan1"] is not None and done["wan1"].frames == 17
     assert done["wan1"].params.model == "wan" and done["wan1"].fps == 24
     assert done["i2v1"] is not None and done["i2v1"].frames == 8
+
+
+def test_out_of_gpu_memory_at_720p_runs_the_job_at_480p(tiny_wan: WanEngine,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    real_run, sizes = tiny_wan._run, []
+
+    def short_of_memory(jobs, params, on_step, cancelled):  # type: ignore[no-untyped-def]
+        sizes.append((params[0].width, params[0].height))
+        if len(sizes) == 1:
+            raise torch.OutOfMemoryError("CUDA out of memory")
+        # The real run at the lower size's shape, but tiny: the shape is what is checked.
+        return real_run(jobs, [replace(p, width=64, height=64) for p in params], on_step,
+                        cancelled)
+
+    monkeypatch.setattr(tiny_wan, "_run", short_of_memory)
+    params = GenParams.from_preset("high", "waves", model="wan", frames=17, steps=10, seed=3)
+    clip = tiny_wan.generate([VideoJob(PHOTO, params)])[0]
+    assert sizes == [(1152, 768), (768, 512)]  # 3:2 at 720p, then at 480p
+    assert clip.lowered_from == "720p" and clip.params.resolution == "480p"
