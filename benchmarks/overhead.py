@@ -49,6 +49,12 @@ class Sink:
     def free_slots(self) -> int:
         return self.slots
 
+    def can_run(self, model: str) -> bool:
+        return True
+
+    def warm_model(self) -> str | None:
+        return None
+
     def describe(self) -> str:
         return "no GPU (a sink)"
 
