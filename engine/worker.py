@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from PIL import Image
 
 from engine.effects import finish
-from engine.errors import GenerationCancelled, GenerationFailed, Rejected
+from engine.errors import GenerationCancelled, GenerationFailed, InternalError, Rejected
 from engine.generator import Clip, Engine, VideoJob
 from engine.images import load_photo
 from engine.video import encode_mp4
@@ -73,8 +73,17 @@ class BatchRenderer:
             for spec, _ in ready:
                 emit(WorkEvent(WorkKind.PROGRESS, spec.job_id, step=step, total=total))
 
+        model = ready[0][0].params.model
         try:
-            engine = self._engine(ready[0][0].params.model)
+            engine = self._engine(model)
+        except InternalError as exc:  # e.g. its weights are not on this machine
+            logger.error("jobs %s: %s could not be loaded: %s", [s.job_id for s, _ in ready],
+                         model, exc)
+            for spec, _ in ready:
+                emit(WorkEvent(WorkKind.FAILED, spec.job_id, reason="model_unavailable",
+                               reason_params={"model": model}, detail=str(exc)))
+            return
+        try:
             clips = engine.generate([VideoJob(photo, spec.params) for spec, photo in ready],
                                     on_step, should_stop)
         except GenerationCancelled:

@@ -110,6 +110,8 @@ EN: dict[str, str] = {
     "unknown_model": "Unknown model “{name}”. Choose one of: {choices}.",
     "model_not_enabled": "The model “{model}” is not offered here. Choose one of: {choices}.",
     "model_not_here": "No GPU worker offers the model {model} right now.",
+    "model_unavailable": "The model {model} could not be loaded on the GPU; the details are in "
+                         "the bot's log.",
     "bad_size": "Size {size} is not allowed: each side must be a multiple of {multiple} "
                 "between {lo} and {hi}, e.g. 640x384.",
     "size_too_large": "Size {size} is over the 1024p pixel budget (1024x1024). Pick a "

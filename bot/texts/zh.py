@@ -89,6 +89,7 @@ ZH: dict[str, str] = {
     "unknown_model": "未知模型“{name}”。可选：{choices}。",
     "model_not_enabled": "本机不提供模型“{model}”。可选：{choices}。",
     "model_not_here": "目前没有 GPU 工作进程提供模型 {model}。",
+    "model_unavailable": "模型 {model} 无法在 GPU 上加载；详情见机器人的日志。",
     "bad_size": "尺寸 {size} 不可用：每边须为 {multiple} 的倍数，范围 {lo}-{hi}，例如 640x384。",
     "size_too_large": "尺寸 {size} 超出 1024p 的像素上限（1024x1024），请选更小的尺寸。",
     "image_empty": "文件是空的，请重新发送照片。",

@@ -131,3 +131,25 @@ def test_out_of_gpu_memory_at_720p_runs_the_job_at_480p(tiny_wan: WanEngine,
     clip = tiny_wan.generate([VideoJob(PHOTO, params)])[0]
     assert sizes == [(1152, 768), (768, 512)]  # 3:2 at 720p, then at 480p
     assert clip.lowered_from == "720p" and clip.params.resolution == "480p"
+
+
+def test_a_model_whose_weights_cannot_load_fails_its_jobs_and_the_worker_goes_on(
+        tmp_path: Path, tiny_model_dir: Path) -> None:
+    missing = WanEngine(EngineConfig(model=str(tmp_path / "no-wan"), family="wan",
+                                     device="cpu"))
+    renderer = BatchRenderer(Engine(EngineConfig(model=str(tiny_model_dir), device="cpu")),
+                             missing)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(make_photo(240, 160))
+    events: list[WorkEvent] = []
+    renderer.run([RenderSpec("w", wan_params(), photo, tmp_path / "w.mp4")], events.append,
+                 lambda: False)
+    failed = [e for e in events if e.kind is WorkKind.FAILED]
+    assert [(e.job_id, e.reason, dict(e.reason_params)) for e in failed] == [
+        ("w", "model_unavailable", {"model": "wan"})]
+    assert "does not exist" in (failed[0].detail or "")
+    i2v = GenParams.from_preset("preview", "waves", frames=8, steps=10, width=128, height=128,
+                                seed=1)
+    renderer.run([RenderSpec("i", i2v, photo, tmp_path / "i.mp4")], events.append,
+                 lambda: False)
+    assert events[-1].kind is WorkKind.DONE and events[-1].job_id == "i"
