@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import logging
 import shutil
@@ -22,6 +23,7 @@ from tqdm import tqdm
 from adapters.app import App, ModelLoadError, engine_config
 from adapters.bench_cli import add_bench_parser, bench
 from adapters.serve import serve
+from bot.captions import parse_caption
 from bot.errors import UserError
 from bot.logs import RedactSecrets, quiet_libraries, setup_logging
 from bot.models import ChatRef, EventKind, Job, JobEvent, JobRequest, Person
@@ -89,6 +91,11 @@ async def animate(settings: Settings, photo: Path, caption: str, out: Path | Non
         return app.core.submit(JobRequest(person=person, chat=chat, image=data,
                                           caption=caption))
 
+    with contextlib.suppress(UserError):  # a bad caption is answered by submit, below
+        model = parse_caption(caption).model
+        if model in settings.models:  # load the model this one job needs, not the default
+            others = [name for name in settings.models if name != model]
+            settings = settings.model_copy(update={"models": [model, *others]})
     return await make(settings, start, out)
 
 
@@ -116,7 +123,8 @@ async def make(settings: Settings, start: Start, out: Path | None) -> int:
             print(error_text(exc), file=sys.stderr)
             return 2
         notifier.job_id = job.id
-        print(f"Loading the model {settings.model}…", file=sys.stderr)
+        print(f"Loading the model {job.params.model} "
+              f"({settings.weights(job.params.model)})…", file=sys.stderr)
         await app.start()
         event = await notifier.finished
         if event.kind is not EventKind.DONE or event.result is None:
