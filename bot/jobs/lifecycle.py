@@ -87,8 +87,8 @@ class Lifecycle:
         self._seconds_per_cost = await self.store.recent_run_seconds_per_cost()
         await self._recover()
         for row in await self.store.queued_rows():
-            self.scheduler.add(queue_entry(row.job_id, row.user_id, row.created_at, row.cost,
-                                     row.params),
+            self.scheduler.add(queue_entry(row.job_id, row.user_id, row.created_at,
+                                           row.cost, row.params),
                                privileged=row.role.privileged, served=row.last_served_at)
         self._recovered = [entry.job_id for entry in self.scheduler]
         log.info("queue loaded: %d jobs waiting%s", len(self.scheduler),
@@ -430,7 +430,8 @@ class Lifecycle:
 
 
 def queue_entry(job_id: str, user_id: int, created_at: float, cost: int,
-          params: GenParams) -> Entry:
+                params: GenParams) -> Entry:
+    """A job as the scheduler sees it."""
     return Entry(job_id, user_id, created_at, cost, batch_key(params), params.model)
 
 
