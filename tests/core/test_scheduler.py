@@ -103,3 +103,31 @@ def test_a_batch_takes_compatible_jobs_in_fair_order_only():
     batch = queue.pop_batch(lambda entry: 3, served=99.0)
     assert [e.job_id for e in batch] == ["j0", "j3", "j4"]  # j1 waits for ann's next turn
     assert [e.job_id for e in queue] == ["j2", "j1"]  # bob was not served: he goes first
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 7), st.sampled_from("ab")), max_size=40),
+       st.lists(st.sampled_from(["a", "b", None]), min_size=40, max_size=40))
+def test_preferring_the_loaded_model_passes_nobody_over_twice(spec, warm):
+    """Whatever the models and whichever is loaded, a job of the loaded model that goes
+    before the fair head makes that head's owner next; every job still runs once."""
+    queue = FairQueue()
+    for i, (user, model) in enumerate(spec):
+        queue.add(Entry(f"j{i}", user, created_at=100.0 + i, model=model), privileged=False,
+                  served=None)
+    owed: int | None = None  # a person passed over at the last pop
+    ran = []
+    for step, prefer in enumerate(warm):
+        head = next(iter(queue), None)
+        entry = queue.pop(served=1000.0 + step, prefer=prefer)
+        if entry is None:
+            break
+        ran.append(entry.job_id)
+        if owed is not None:
+            assert entry.user_id == owed
+        assert head is not None
+        owed = head.user_id if entry.user_id != head.user_id else None
+        if owed is not None:
+            assert entry.model == prefer  # only the loaded model may go first
+    ran += [e.job_id for e in iter(lambda: queue.pop(served=5000.0), None)]
+    assert sorted(ran) == sorted(f"j{i}" for i in range(len(spec)))
