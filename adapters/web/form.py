@@ -8,7 +8,7 @@ into the prompt (`--frames 8`) still counts; a field the person changed wins ove
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import BodyPartReader, web
@@ -24,14 +24,15 @@ UPLOAD_LIMIT = 20 * 2**20  # bytes of one photo, as Telegram's bots get
 FIELD_LIMIT = 16 * 1024  # bytes of one text field: a long caption fits several times
 CHUNK = 64 * 1024
 TEXT_FIELDS = ("prompt", "negative", "preset", "resolution", "frames", "fps", "steps",
-               "guidance", "seed")
+               "guidance", "seed", "model")
 NUMBERS: dict[str, type] = {"frames": int, "fps": int, "steps": int, "guidance": float}
 
 
 async def read_job_request(request: web.Request, person: Person, chat: ChatRef,
-                           default_preset: str, model_name: str = "i2vgen-xl") -> JobRequest:
-    """The form as a job of `model_name` (the page's), unless the prompt says --model."""
-    model = card(model_name)
+                           default_preset: str,
+                           models: Sequence[str] = ("i2vgen-xl",)) -> JobRequest:
+    """The form as a job of the model it names, one of the offered `models` (the first
+    when it names none)."""
     fields: dict[str, str] = {}
     image: bytes | None = None
     reader = await request.multipart()
@@ -49,6 +50,10 @@ async def read_job_request(request: web.Request, person: Person, chat: ChatRef,
     prompt = fields.get("prompt", "")
     if not prompt:
         raise UserError("web_need_prompt")
+    model_name = fields.get("model") or models[0]
+    if model_name not in models:
+        raise UserError("model_not_enabled", model=model_name, choices=", ".join(models))
+    model = card(model_name)
     name = (fields.get("preset") or default_preset).lower()
     preset = model.presets.get(name)
     if preset is None:
@@ -61,6 +66,8 @@ async def read_job_request(request: web.Request, person: Person, chat: ChatRef,
 def overrides(fields: Mapping[str, str], preset: Preset, model: ModelCard) -> dict[str, Any]:
     """The advanced fields that differ from the preset, typed."""
     changed: dict[str, Any] = {}
+    if fields.get("model"):  # the page's choice wins over a --model in the prompt
+        changed["model"] = model.name
     if fields.get("negative"):
         changed["negative_prompt"] = fields["negative"]
     resolution = fields.get("resolution", "")

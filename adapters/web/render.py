@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -62,9 +63,10 @@ def _json(value: object) -> str:
 
 
 def page(lang: str, session: str, admin: bool, default_preset: str, history_html: str,
-         upload_limit_mib: str, model_name: str = "i2vgen-xl") -> str:
-    """The page for `model_name`, the default model (others through --model in the
-    prompt)."""
+         upload_limit_mib: str, model_name: str = "i2vgen-xl",
+         models: Sequence[str] = ("i2vgen-xl",)) -> str:
+    """The page for `model_name`, one of the offered `models` (a choice when there are
+    several: choosing another reloads the page with its presets and ranges)."""
     model = card(model_name)
     values: dict[str, str] = {
         **_texts(PAGE_TEXTS, lang),
@@ -73,6 +75,7 @@ def page(lang: str, session: str, admin: bool, default_preset: str, history_html
         "web_photo_hint": html.escape(text("web_photo_hint", lang,
                                            limit_mib=upload_limit_mib)),
         "caption_limit": str(MAX_CAPTION_CHARS),
+        "model_field": model_field(lang, model.name, models),
         "preset_options": preset_options(lang, default_preset, model),
         "resolution_options": "".join(f'<option value="{r}">{r}</option>'
                                       for r in model.resolutions),
@@ -91,6 +94,16 @@ def page(lang: str, session: str, admin: bool, default_preset: str, history_html
         if key:
             values[key] = html.escape(text(key, lang, lo=f"{lo:g}", hi=f"{hi:g}"))
     return _template("page.html").substitute(values)
+
+
+def model_field(lang: str, selected: str, models: Sequence[str]) -> str:
+    if len(models) < 2:
+        return ""
+    options = "".join(
+        f'<option value="{name}"{" selected" if name == selected else ""}>'
+        f"{html.escape(card(name).title)}</option>" for name in models)
+    return (f'<label for="model">{html.escape(text("web_model", lang))}</label>'
+            f'<select id="model" name="model">{options}</select>')
 
 
 def preset_options(lang: str, selected: str, model: ModelCard) -> str:

@@ -104,10 +104,12 @@ class Routes:
     async def page(self, request: web.Request) -> web.Response:
         person, _, lang = self.who(request)
         user = await self.core.user(person)
+        models = self.core.policy.models
+        model = request.query.get("model", models[0])
         body = render.page(lang, person.platform_id, user.role is Role.ADMIN,
                            user.default_preset or self.default_preset,
                            await self._history(person, lang), mib(UPLOAD_LIMIT),
-                           self.core.policy.models[0])
+                           model if model in models else models[0], models)
         response = web.Response(text=body, content_type="text/html")
         if request.query.get("lang") in LANGUAGES:
             response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax")
@@ -130,7 +132,7 @@ class Routes:
         person, chat, lang = self.who(request)
         try:
             job_request = await read_job_request(request, person, chat, self.default_preset,
-                                                 self.core.policy.models[0])
+                                                 self.core.policy.models)
             job = await self.core.submit(job_request)
         except UserError as exc:
             log.info("user web:%s: refused: %s", person.platform_id, exc)

@@ -255,6 +255,7 @@ EN: dict[str, str] = {
     "web_negative": "Negative prompt: what to avoid",
     "web_negative_placeholder": "blurry, distorted, static",
     "web_preset": "Preset",
+    "web_model": "Model",
     "web_preset_option": "{name} · {cost} · {description}",
     "web_advanced": "Advanced parameters",
     "web_resolution": "Resolution",

@@ -214,6 +214,7 @@ ZH: dict[str, str] = {
     "web_negative": "负向提示词：不想要的内容",
     "web_negative_placeholder": "blurry, distorted, static",
     "web_preset": "预设",
+    "web_model": "模型",
     "web_preset_option": "{name} · {cost} · {description}",
     "web_advanced": "高级参数",
     "web_resolution": "分辨率",

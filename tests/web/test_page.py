@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from bot.models import JobStatus
-from tests.core.conftest import tiny_executor
+from tests.core.conftest import make_settings, tiny_executor
 from tests.images import make_photo
 from tests.web.conftest import close, eventually, serve_page
 
@@ -207,6 +208,32 @@ async def test_the_tiny_model_makes_the_video_the_page_plays(browser, web_settin
             # for their first moments, whatever the state of the video.
             await page.wait_for_timeout(3000)
             await page.screenshot(path=ROOT / os.environ["I2V_SCREENSHOT"], full_page=True)
+    finally:
+        await context.close()
+        await close(served)
+
+
+async def test_choosing_another_model_shows_its_presets_and_makes_its_job(browser, tmp_path,
+                                                                         gpu):
+    settings = make_settings(tmp_path / "data", I2V_WEB_PORT=0, I2V_DAILY_CREDITS=10,
+                             I2V_MODELS="i2vgen-xl,wan")
+    served = await serve_page(settings, gpu)
+    context = await browser.new_context(locale="en-US")
+    try:
+        page = await context.new_page()
+        await page.goto(served.url)
+        await expect(page.locator("#preset option[value=standard]")).to_contain_text(
+            "1 credit")
+        await page.select_option("#model", "wan")
+        await expect(page).to_have_url(re.compile(r"\?model=wan$"))
+        await expect(page.locator("#model")).to_have_value("wan")
+        await expect(page.locator("#preset option[value=standard]")).to_contain_text(
+            "3.43 credits")
+        await fill(page, "waves rolling in", preset="preview")
+        assert await page.input_value("input[name=frames]") == "49"  # Wan's preview
+        job_id = await submit(page)
+        job = await served.app.store.get_job(job_id)
+        assert job is not None and job.params.model == "wan" and job.params.frames == 49
     finally:
         await context.close()
         await close(served)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.web import render
 from adapters.web.access import Sessions, load_key
 from adapters.web.form import overrides
 from adapters.web.live import PAGE_BACKLOG, LiveEvents
@@ -76,3 +77,12 @@ def test_a_cookie_is_believed_only_with_its_own_signature(tmp_path):
     assert Sessions(load_key(tmp_path, "a password")).verify(cookie) is None
     for bad in (None, "", session, f"{session}.", f"{session}.{'0' * 32}", "é.ü"):
         assert sessions.verify(bad) is None
+
+
+def test_the_model_choice_shows_only_when_several_are_offered():
+    one = render.page("en", "s1", False, "standard", "", "20")
+    assert 'id="model"' not in one and '"standard": {"resolution": "512p"' in one
+    both = render.page("en", "s1", False, "standard", "", "20", "wan", ("i2vgen-xl", "wan"))
+    assert '<option value="wan" selected>Wan 2.2 TI2V-5B</option>' in both
+    assert '"standard": {"resolution": "480p", "frames": 81' in both
+    assert 'name="frames" type="number" min="17" max="121"' in both

@@ -68,6 +68,15 @@ function fillPreset() {
 form.preset.addEventListener("change", fillPreset);
 fillPreset();
 
+// Another model: the page again, with that model's presets and ranges
+if (form.model) {
+  form.model.addEventListener("change", () => {
+    const url = new URL(location.href);
+    url.searchParams.set("model", form.model.value);
+    location.assign(url);
+  });
+}
+
 // Jobs
 
 async function post(url, body) {
