@@ -116,10 +116,13 @@ class TelegramAdapter:
     async def stop(self) -> None:
         application = self.application
         await self.intake.close()
+        if application is not None and application.updater is not None \
+                and application.updater.running:
+            await application.updater.stop()  # no new updates from here on
+        # What is still queued for the chats goes out (briefly) while the bot can send;
+        # after `shutdown` it could not, and every pending video would wait for a restart.
+        await self.notifier.close()
         if application is not None:
-            if application.updater is not None and application.updater.running:
-                await application.updater.stop()
             if application.running:
                 await application.stop()
             await application.shutdown()
-        await self.notifier.close()

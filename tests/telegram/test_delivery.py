@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import aiohttp
 
 from adapters.startup import StartError
+from bot.models import JobStatus
 from tests.fake_executor import FakeExecutor
 from tests.images import make_photo
 from tests.telegram.conftest import FAST, Harness, Person, start_harness, stop_harness
@@ -82,3 +84,25 @@ async def test_a_webhook_port_in_use_is_one_line_naming_the_setting(api, tmp_pat
             raise AssertionError("started on a port in use")
     assert message.startswith(f"Telegram webhook: cannot listen on 127.0.0.1:{port}")
     assert message.endswith("check TELEGRAM_WEBHOOK_PORT.") and "\n" not in message
+
+
+async def test_a_video_being_uploaded_at_shutdown_still_arrives(api, tmp_path):
+    """Stopping lets the chats' pending messages go out before the bot's connection closes:
+    a video in the middle of its upload is delivered now, not at the next start."""
+    harness = await start_harness(api, tmp_path / "data", FakeExecutor())
+    try:
+        api.hold("sendVideo")
+        ann = harness.person(71)
+        await ann.photo(f"waves rolling in {FAST}")
+        await api.wait_for(lambda: api.held, 30)  # the upload has begun
+        stopping = asyncio.create_task(harness.adapter.stop())
+        await asyncio.sleep(0.2)
+        assert not stopping.done()  # it waits for the upload
+        api.release("sendVideo")
+        await asyncio.wait_for(stopping, 15)
+        assert len(ann.videos()) == 1
+        user = await harness.app.store.find_user("telegram", "71")
+        job, = await harness.app.store.user_jobs(user.id, 10)
+        assert job.status is JobStatus.DELIVERED
+    finally:
+        await harness.app.close()
