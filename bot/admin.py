@@ -202,7 +202,7 @@ class AdminCommands:
             top=", ".join(f"{w} ({u.jobs})" for w, u in zip(who, top, strict=True))
             or text("admin_stats_none", lang),
             workers="; ".join(text("admin_worker", lang, name=w.name, gpu=w.gpu, done=w.jobs_done,
-                                   failed=w.jobs_failed,
+                                   failed=w.jobs_failed, models=", ".join(w.models) or "?",
                                    state=text("admin_worker_busy" if w.busy
                                               else "admin_worker_idle", lang))
                               for w in self.core.lifecycle.executor.workers())

@@ -234,6 +234,7 @@ async def test_doctor_and_the_admins_stats_list_the_workers(farm, tmp_path, reco
         await workers_live(app, 2)
         stats = await app.admin.run(Person("cli", "boss"), "stats", [])
         assert stats.count(" (cpu, ") == 2, stats  # busy or idle: two live workers
+        assert stats.count("failed, models i2vgen-xl)") == 2, stats
     finally:
         await app.close()
     monkeypatch.chdir(tmp_path)
@@ -243,6 +244,7 @@ async def test_doctor_and_the_admins_stats_list_the_workers(farm, tmp_path, reco
     out = capsys.readouterr().out
     assert f"workers: 2 live through {farm.url}" in out
     assert out.count(": cpu, ") == 2
+    assert out.count("models i2vgen-xl") == 2 and "model i2vgen-xl: " in out
 
 
 async def test_a_model_no_worker_offers_waits_and_the_others_run(farm, tmp_path, recorder):

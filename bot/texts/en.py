@@ -239,7 +239,7 @@ EN: dict[str, str] = {
     "admin_stats": "Today: {counts}\nGPU time: {gpu_minutes} min; failures: {failures}\n"
                    "Queue: {active} active{paused}\nTop users: {top}\nWorkers: {workers}\n"
                    "As of {now}",
-    "admin_worker": "{name} ({gpu}, {state}, {done} done, {failed} failed)",
+    "admin_worker": "{name} ({gpu}, {state}, {done} done, {failed} failed, models {models})",
     "admin_worker_busy": "busy",
     "admin_worker_idle": "idle",
     "admin_stats_none": "none",

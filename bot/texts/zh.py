@@ -200,7 +200,7 @@ ZH: dict[str, str] = {
     "admin_stats": "今天：{counts}\nGPU 时间：{gpu_minutes} 分钟；失败：{failures}\n"
                    "队列：{active} 个进行中{paused}\n活跃用户：{top}\n工作进程：{workers}\n"
                    "截至 {now}",
-    "admin_worker": "{name}（{gpu}，{state}，完成 {done}，失败 {failed}）",
+    "admin_worker": "{name}（{gpu}，{state}，完成 {done}，失败 {failed}，模型 {models}）",
     "admin_worker_busy": "忙碌",
     "admin_worker_idle": "空闲",
     "admin_stats_none": "无",
