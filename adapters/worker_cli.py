@@ -23,7 +23,7 @@ async def run_worker(settings: Settings) -> int:
         return 2
     url = settings.redis_url.get_secret_value()
 
-    saq_worker = worker(url, lambda: renderer(settings),
+    saq_worker = worker(url, lambda: renderer(settings), settings.models,
                         heartbeat_s=settings.worker_heartbeat_s)
     try:
         await saq_worker.queue.connect()

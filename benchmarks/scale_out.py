@@ -87,7 +87,8 @@ async def measure(url: str, workers: int, jobs: int, seconds: float, template: P
     client = aioredis.from_url(url)
     await client.flushdb()
     await client.aclose()
-    farm = [worker(url, lambda: SimulatedGpu(seconds, template), heartbeat_s=30)
+    farm = [worker(url, lambda: SimulatedGpu(seconds, template), SimulatedGpu.models,
+                   heartbeat_s=30)
             for _ in range(workers)]
     tasks = [asyncio.create_task(w.start()) for w in farm]
     settings = Settings(_env_file=None, I2V_DATA_DIR=folder, I2V_MODEL="tiny",

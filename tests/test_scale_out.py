@@ -36,12 +36,12 @@ class Farm:
         self.url, self.model, self.folder = url, model, folder
         self.procs: list[subprocess.Popen[bytes]] = []
 
-    def start(self, count: int = 1) -> None:
+    def start(self, count: int = 1, **settings: str) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("I2V_")}
         env.update(I2V_REDIS_URL=self.url, I2V_MODEL=str(self.model),
                    I2V_DATA_DIR=str(self.folder), I2V_DEVICE="cpu",
                    I2V_WORKER_HEARTBEAT_S=str(HEARTBEAT_S), PYTHONPATH=str(ROOT),
-                   OMP_NUM_THREADS="1")  # two workers share this machine's two cores
+                   OMP_NUM_THREADS="1", **settings)  # two workers share the two cores
         for _ in range(count):
             self.procs.append(subprocess.Popen(
                 [sys.executable, "-m", "adapters.cli", "worker"], env=env, cwd=self.folder,
@@ -124,7 +124,7 @@ async def test_jobs_run_on_workers_and_nothing_stays_in_redis(farm, tmp_path, re
         import redis.asyncio as aioredis
 
         client = aioredis.from_url(farm.url)
-        assert await client.keys("i2v:*") == []
+        assert await client.keys("i2v:*") == [b"i2v:queues"]  # the workers' queues' names
         await client.aclose()
     finally:
         await app.close()
@@ -247,7 +247,9 @@ async def test_doctor_and_the_admins_stats_list_the_workers(farm, tmp_path, reco
     assert out.count("models i2vgen-xl") == 2 and "model i2vgen-xl: " in out
 
 
-async def test_a_model_no_worker_offers_waits_and_the_others_run(farm, tmp_path, recorder):
+async def test_a_model_waits_for_a_worker_that_offers_it_and_runs_there(farm, tmp_path,
+                                                                      recorder, tiny_wan_dir):
+    """Last in the module: it adds a worker of its own (Wan as well) to the farm."""
     app = await bot(farm, tmp_path / "data", recorder, I2V_MODELS="i2vgen-xl,wan")
     try:
         await workers_live(app, 2)
@@ -258,6 +260,11 @@ async def test_a_model_no_worker_offers_waits_and_the_others_run(farm, tmp_path,
         assert (await recorder.wait_for(i2v.id, END, timeout=120)).kind is EventKind.DONE
         assert EventKind.STARTED not in recorder.kinds(wan.id)  # still waiting, in line
         assert (await app.core.queue_view(Person("cli", "u1"))).mine[0][1] == 1
-        await app.core.cancel(Person("cli", "u1"), wan.id)
+        farm.start(1, I2V_MODELS="i2vgen-xl,wan", I2V_WAN_MODEL=str(tiny_wan_dir))
+        await workers_live(app, 3)
+        # Only the new worker could make it: the others would have failed it ("this worker
+        # does not run wan").
+        done = await recorder.wait_for(wan.id, END, timeout=120)
+        assert done.kind is EventKind.DONE and done.result.frames == 17
     finally:
         await app.close()

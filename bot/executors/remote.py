@@ -5,7 +5,11 @@ The bot dispatches a batch only to an idle worker (nothing waits in Redis), so t
 scheduler's order holds with many GPUs exactly as with one: a person with five jobs cannot
 have them all lined up on the workers while someone else's waits in the bot. It watches its
 in-flight jobs by polling Redis (one MGET for all of them) and turns what the workers wrote
-(started, step i of n, encoding, done, failed, aborted) into the executor's events. A worker
+(started, step i of n, encoding, done, failed, aborted) into the executor's events.
+
+Workers offering the same models share a queue (`i2v:i2vgen-xl+wan`), which they name in a
+Redis set: the bot sends a job to a queue whose workers all have its model and one of which
+is idle, so a mixed farm (Wan on the large GPUs only) serves each model where it can. A worker
 that dies stops sending heartbeats; SAQ's sweep (run by every worker and by the bot) then
 aborts its job, which the bot hears as LOST and runs again elsewhere, once. A bot that stops
 leaves its jobs running: the next start reattaches them by job id.
@@ -29,12 +33,14 @@ from bot.executors.wire import (
     CANCELLED,
     FUNCTION,
     QUEUE,
+    QUEUES_KEY,
     SWEPT,
     batch_key,
     extends_key,
     outcome_from_wire,
     photo_key,
     poster_key,
+    queue_models,
     spec_to_wire,
     video_key,
 )
@@ -58,6 +64,7 @@ def redacted(url: str) -> str:
 @dataclass
 class _InFlight:
     specs: list[RenderSpec]
+    queue: str  # the name of the queue it was sent to
     started: bool = False
     step: int = 0
     encoding: bool = False
@@ -70,8 +77,12 @@ class _InFlight:
 
 @dataclass
 class _Farm:
-    workers: list[WorkerInfo] = field(default_factory=list)
+    by_queue: dict[str, list[WorkerInfo]] = field(default_factory=dict)
     seen_at: float = 0.0
+
+    @property
+    def workers(self) -> list[WorkerInfo]:
+        return [w for workers in self.by_queue.values() for w in workers]
 
 
 class RemoteExecutor:
@@ -81,7 +92,8 @@ class RemoteExecutor:
         self.url = url
         self.heartbeat_s = heartbeat_s
         self.timeout_s = timeout_s
-        self.queue: Any = None  # saq.Queue, imported at start
+        self.queue: Any = None  # saq.Queue, imported at start: Redis for the photos and videos
+        self._queues: dict[str, Any] = {}  # the workers' queues, by name
         self._inflight: dict[str, _InFlight] = {}
         self._events: asyncio.Queue[WorkEvent | None] = asyncio.Queue()
         self._farm = _Farm()
@@ -98,12 +110,20 @@ class RemoteExecutor:
         return max(0, len(self._farm.workers) - len(self._inflight))
 
     def can_run(self, model: str) -> bool:
-        # Every worker takes jobs from the one queue: a model runs only if all offer it.
-        workers = self._farm.workers
-        return self.free_slots() > 0 and all(model in w.models for w in workers)
+        return self._queue_for(model) is not None
 
     def warm_model(self) -> str | None:
-        return None  # each worker switches models itself; the bot cannot pick the worker
+        return None  # which worker of a queue takes a job is up to the workers
+
+    def _queue_for(self, model: str) -> str | None:
+        """The queue with the most idle workers among those whose workers offer `model`
+        (the fewest other models first: the larger machines stay free for what only they
+        run); None when none is free."""
+        free = {name: len(workers) - sum(f.queue == name for f in self._inflight.values())
+                for name, workers in self._farm.by_queue.items()
+                if model in queue_models(name)}
+        best = max(free, key=lambda n: (free[n], -len(queue_models(n))), default=None)
+        return best if best is not None and free[best] > 0 else None
 
     def describe(self) -> str:
         return f"{len(self._farm.workers)} remote worker(s) through Redis at {redacted(self.url)}"
@@ -128,30 +148,45 @@ class RemoteExecutor:
         await self._read_workers()
         self._monitor = asyncio.create_task(self._watch(), name="remote-executor")
 
+    async def _queue(self, name: str) -> Any:
+        from saq import Queue
+
+        queue = self._queues.get(name)
+        if queue is None:
+            queue = Queue.from_url(self.url, name=name, swept_error_message=SWEPT)
+            await queue.connect()
+            self._queues[name] = queue
+        return queue
+
     async def submit(self, specs: Sequence[RenderSpec]) -> None:
         from saq import Job
 
+        name = self._queue_for(specs[0].params.model)
+        if name is None:
+            raise RuntimeError(f"no free worker offers {specs[0].params.model}")
+        queue = await self._queue(name)
         key = batch_key([spec.job_id for spec in specs])
         async with self.queue.redis.pipeline(transaction=True) as pipe:
             for spec in specs:
                 pipe.setex(photo_key(spec.job_id), BLOB_TTL_S, spec.photo.read_bytes())
-                pipe.setex(_index_key(spec.job_id), BLOB_TTL_S, key)
+                pipe.setex(_index_key(spec.job_id), BLOB_TTL_S, f"{name}|{key}")
                 if spec.extends is not None:
                     pipe.setex(extends_key(spec.job_id), BLOB_TTL_S, spec.extends.read_bytes())
             await pipe.execute()
-        self._inflight[key] = _InFlight(list(specs))
-        await self.queue.enqueue(Job(
+        self._inflight[key] = _InFlight(list(specs), name)
+        await queue.enqueue(Job(
             FUNCTION, key=key, kwargs={"jobs": [spec_to_wire(spec) for spec in specs]},
             timeout=self.timeout_s, heartbeat=self.heartbeat_s, retries=1, ttl=BLOB_TTL_S))
-        log.info("jobs %s: sent to the workers", key)
+        log.info("jobs %s: sent to the workers of %s", key, name)
 
     async def cancel(self, job_id: str) -> None:
         for key, flight in self._inflight.items():
             if job_id in flight.job_ids:
                 flight.cancelled = True
-                job = await self.queue.job(key)
+                queue = await self._queue(flight.queue)
+                job = await queue.job(key)
                 if job is not None:
-                    await self.queue.abort(job, CANCELLED)
+                    await queue.abort(job, CANCELLED)
 
     async def next_event(self) -> WorkEvent | None:
         return await self._events.get()
@@ -162,9 +197,10 @@ class RemoteExecutor:
             self._monitor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._monitor
-        if self.queue is not None:
-            with contextlib.suppress(Exception):
-                await self.queue.disconnect()
+        for queue in [self.queue, *self._queues.values()]:
+            if queue is not None:
+                with contextlib.suppress(Exception):
+                    await queue.disconnect()
 
     async def reattach(self, specs: Sequence[RenderSpec]) -> list[str]:
         """Jobs a previous bot process dispatched: those Redis still knows are watched
@@ -173,12 +209,14 @@ class RemoteExecutor:
         keys = await self.queue.redis.mget([_index_key(i) for i in by_id]) if by_id else []
         adopted: list[str] = []
         for raw in {k for k in keys if k}:
-            key = raw.decode()
-            job = await self.queue.job(key)
+            name, _, key = raw.decode().rpartition("|")
+            name = name or QUEUE  # written before the queues were per set of models
+            job = await (await self._queue(name)).job(key)
             members = [by_id[i] for i in key.split("+") if i in by_id]
             if job is None or not members:
                 continue
-            self._inflight[key] = _InFlight(members, started=job.status.value == "active")
+            self._inflight[key] = _InFlight(members, name,
+                                            started=job.status.value == "active")
             adopted += [spec.job_id for spec in members]
             log.info("jobs %s: still known to the workers (%s); watching them again", key,
                      job.status.value)
@@ -197,7 +235,8 @@ class RemoteExecutor:
                     await self._read_workers()
                 if now - last_sweep >= SWEEP_EVERY_S:
                     last_sweep = now
-                    await self.queue.sweep(lock=int(SWEEP_EVERY_S), abort=1.0)
+                    for queue in list(self._queues.values()):
+                        await queue.sweep(lock=int(SWEEP_EVERY_S), abort=1.0)
                 await self._look()
                 if self._down_since is not None:
                     log.warning("Redis at %s answers again", redacted(self.url))
@@ -210,49 +249,58 @@ class RemoteExecutor:
                     log.warning("Redis at %s: %s; retrying", redacted(self.url), exc)
 
     async def _read_workers(self) -> None:
-        info = await self.queue.info()
-        before = len(self._farm.workers)
-        self._farm = _Farm([_worker(key, data) for key, data in info["workers"].items()],
-                           time.time())
-        if len(self._farm.workers) != before:
-            log.info("%d worker(s) live", len(self._farm.workers))
+        names = sorted(n.decode() for n in await self.queue.redis.smembers(QUEUES_KEY))
+        by_queue = {}
+        for name in names:
+            info = await (await self._queue(name)).info()
+            by_queue[name] = [_worker(key, data) for key, data in info["workers"].items()]
+        before = {n: len(w) for n, w in self._farm.by_queue.items() if w}
+        self._farm = _Farm({n: w for n, w in by_queue.items() if w}, time.time())
+        if {n: len(w) for n, w in self._farm.by_queue.items()} != before:
+            log.info("%d worker(s) live: %s", len(self._farm.workers), ", ".join(
+                f"{len(w)} on {n}" for n, w in self._farm.by_queue.items()) or "none")
             self._events.put_nowait(None)  # the dispatcher may have new slots
 
     async def _look(self) -> None:
         if not self._inflight:
             return
-        keys = list(self._inflight)
-        for key, job in zip(keys, await self.queue.jobs(keys), strict=True):
-            flight = self._inflight[key]
-            if job is None:  # Redis lost it (a restart without persistence)
-                self._end(key, [WorkEvent(WorkKind.STOPPED, i) for i in flight.job_ids])
-                log.warning("jobs %s: gone from Redis; back in line", key)
-                continue
-            status = job.status.value
-            if status in ("active", "aborting", "complete", "failed") and not flight.started:
-                flight.started = True
-                for job_id in flight.job_ids:
-                    self._events.put_nowait(WorkEvent(WorkKind.STARTED, job_id))
-            meta = job.meta or {}
-            if meta.get("step", 0) > flight.step:
-                flight.step = meta["step"]
-                for job_id in flight.job_ids:
-                    self._events.put_nowait(WorkEvent(WorkKind.PROGRESS, job_id,
-                                                      step=meta["step"], total=meta["total"]))
-            if meta.get("phase") == "encoding" and not flight.encoding:
-                flight.encoding = True
-                for job_id in flight.job_ids:
-                    self._events.put_nowait(WorkEvent(WorkKind.ENCODING, job_id))
-            if status == "complete":
-                self._end(key, await self._collect(flight, job.result or {}))
-            elif status == "failed":
-                detail = (job.error or "").strip().splitlines()[-1:] or ["failed"]
-                self._end(key, [WorkEvent(WorkKind.FAILED, i, reason="internal_error",
-                                          detail=detail[0]) for i in flight.job_ids])
-            elif status == "aborted":
-                lost = (job.error or "") == SWEPT and not flight.cancelled
-                kind = WorkKind.LOST if lost else WorkKind.STOPPED
-                self._end(key, [WorkEvent(kind, i, detail=job.error) for i in flight.job_ids])
+        for name in {flight.queue for flight in self._inflight.values()}:
+            keys = [key for key, flight in self._inflight.items() if flight.queue == name]
+            jobs = await (await self._queue(name)).jobs(keys)
+            for key, job in zip(keys, jobs, strict=True):
+                await self._follow(key, self._inflight[key], job)
+
+    async def _follow(self, key: str, flight: _InFlight, job: Any) -> None:
+        """Events from what a worker wrote on a job since the last look."""
+        if job is None:  # Redis lost it (a restart without persistence)
+            self._end(key, [WorkEvent(WorkKind.STOPPED, i) for i in flight.job_ids])
+            log.warning("jobs %s: gone from Redis; back in line", key)
+            return
+        status = job.status.value
+        if status in ("active", "aborting", "complete", "failed") and not flight.started:
+            flight.started = True
+            for job_id in flight.job_ids:
+                self._events.put_nowait(WorkEvent(WorkKind.STARTED, job_id))
+        meta = job.meta or {}
+        if meta.get("step", 0) > flight.step:
+            flight.step = meta["step"]
+            for job_id in flight.job_ids:
+                self._events.put_nowait(WorkEvent(WorkKind.PROGRESS, job_id,
+                                                  step=meta["step"], total=meta["total"]))
+        if meta.get("phase") == "encoding" and not flight.encoding:
+            flight.encoding = True
+            for job_id in flight.job_ids:
+                self._events.put_nowait(WorkEvent(WorkKind.ENCODING, job_id))
+        if status == "complete":
+            self._end(key, await self._collect(flight, job.result or {}))
+        elif status == "failed":
+            detail = (job.error or "").strip().splitlines()[-1:] or ["failed"]
+            self._end(key, [WorkEvent(WorkKind.FAILED, i, reason="internal_error",
+                                      detail=detail[0]) for i in flight.job_ids])
+        elif status == "aborted":
+            lost = (job.error or "") == SWEPT and not flight.cancelled
+            kind = WorkKind.LOST if lost else WorkKind.STOPPED
+            self._end(key, [WorkEvent(kind, i, detail=job.error) for i in flight.job_ids])
 
     async def _collect(self, flight: _InFlight, result: dict[str, Any]) -> list[WorkEvent]:
         """Each job's end from the worker's result; finished videos fetched to disk."""
@@ -272,19 +320,19 @@ class RemoteExecutor:
         return events
 
     def _end(self, key: str, events: list[WorkEvent]) -> None:
-        del self._inflight[key]
+        flight = self._inflight.pop(key)
         for event in events:
             self._events.put_nowait(event)
         self._events.put_nowait(None)  # a slot is free
-        asyncio.create_task(self._forget(key))
+        asyncio.create_task(self._forget(key, flight.queue))
 
-    async def _forget(self, key: str) -> None:
+    async def _forget(self, key: str, name: str) -> None:
         """Results are removed once the bot has them (the MP4 is on its disk now)."""
         ids = key.split("+")
         with contextlib.suppress(Exception):
             await self.queue.redis.delete(*[k for i in ids for k in (
                 photo_key(i), video_key(i), poster_key(i), extends_key(i), _index_key(i))],
-                self.queue.job_id(key))
+                (await self._queue(name)).job_id(key))
 
 
 def _index_key(job_id: str) -> str:

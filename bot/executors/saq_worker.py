@@ -16,19 +16,20 @@ import os
 import socket
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from bot.executors.wire import (
     BLOB_TTL_S,
     FUNCTION,
-    QUEUE,
+    QUEUES_KEY,
     SWEPT,
     extends_key,
     outcome_to_wire,
     photo_key,
     poster_key,
+    queue_name,
     spec_from_wire,
     video_key,
 )
@@ -138,19 +139,22 @@ async def _run(job: Any, renderer: Renderer, specs: list[RenderSpec],
     return outcomes
 
 
-def worker(url: str, make_renderer: Callable[[], Renderer], *, heartbeat_s: int,
-           timers: dict[str, int] | None = None) -> Any:
-    """A SAQ worker for one GPU (one batch at a time), ready to `start()`."""
+def worker(url: str, make_renderer: Callable[[], Renderer], models: Sequence[str], *,
+           heartbeat_s: int, timers: dict[str, int] | None = None) -> Any:
+    """A SAQ worker for one GPU (one batch at a time), ready to `start()`. It takes jobs
+    from the queue of workers offering exactly `models`, and names that queue in Redis for
+    the bot to find."""
     from saq import Queue, Worker
 
-    queue = Queue.from_url(url, name=QUEUE, swept_error_message=SWEPT)
+    queue = Queue.from_url(url, name=queue_name(models), swept_error_message=SWEPT)
     metadata: dict[str, Any] = {}
 
     async def startup(ctx: dict[str, Any]) -> None:
         renderer = await asyncio.to_thread(_loaded, make_renderer)
         ctx.update(renderer=renderer, metadata=metadata, heartbeat_s=heartbeat_s)
         metadata.update(machine_info(renderer))
-        log.info("worker ready: %s", metadata["engine"])
+        await queue.redis.sadd(QUEUES_KEY, queue.name)
+        log.info("worker ready: %s, taking jobs from %s", metadata["engine"], queue.name)
 
     return Worker(queue, functions=[(FUNCTION, render)], concurrency=1, startup=startup,
                   metadata=metadata, shutdown_grace_period_s=2,

@@ -9,6 +9,7 @@ has stored a result, and no machine needs a shared filesystem.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,18 @@ from engine.params import GenParams
 from engine.work import RenderedVideo, RenderSpec, WorkEvent, WorkKind
 
 QUEUE = "i2v"
+QUEUES_KEY = "i2v:queues"  # the names of the workers' queues, one per set of models
+
+
+def queue_name(models: Iterable[str]) -> str:
+    """The queue of the workers that offer exactly these models: any of them can run any
+    job sent there, so a job goes only to a worker that has its model."""
+    return f"{QUEUE}:{'+'.join(sorted(models))}"
+
+
+def queue_models(name: str) -> frozenset[str]:
+    return frozenset(name.removeprefix(f"{QUEUE}:").split("+"))
+
 FUNCTION = "render"
 BLOB_TTL_S = 2 * 86400  # photos and videos not picked up in two days are dropped
 SWEPT = "worker lost (no heartbeat)"  # the error SAQ's sweep gives a dead worker's job
