@@ -178,7 +178,9 @@ async def doctor(settings: Settings) -> int:
     except RuntimeError as exc:
         print(f"ffmpeg: missing ({exc})")
     for name in settings.models:
-        print(f"model {name}: {model_status(engine_config(settings, name))}")
+        model = CARDS[name]
+        print(f"model {name}: {model_status(engine_config(settings, name))}; "
+              f"{model.title}, {model.license}, {model.needs}")
     store = await Store.open(settings.db_path)
     try:
         print(f"database: {settings.db_path} (schema {await store.schema_version()}/{LATEST}, "

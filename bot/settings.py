@@ -14,7 +14,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from engine.errors import Rejected
-from engine.models import CARDS
+from engine.models import CARDS, I2VGEN_XL, WAN
 from engine.params import DEFAULT_PRESET, PRESETS, card
 
 CommaList = Annotated[list[str], NoDecode]
@@ -59,8 +59,8 @@ class Settings(BaseSettings):
     models: CommaList = Field(["i2vgen-xl"], alias="I2V_MODELS")
     # I2VGen-XL's weights: a Hub id or a folder; "tiny"/"synthetic" (random weights) apply to
     # every model.
-    model: str = Field("ali-vilab/i2vgen-xl", alias="I2V_MODEL")
-    wan_model: str = Field("Wan-AI/Wan2.2-TI2V-5B-Diffusers", alias="I2V_WAN_MODEL")
+    model: str = Field(I2VGEN_XL.hub_id, alias="I2V_MODEL")
+    wan_model: str = Field(WAN.hub_id, alias="I2V_WAN_MODEL")
     device: str = Field("auto", alias="I2V_DEVICE")
     dtype: Literal["auto", "bf16", "fp16", "fp32"] = Field("auto", alias="I2V_DTYPE")
     cpu_offload: bool = Field(False, alias="I2V_CPU_OFFLOAD")

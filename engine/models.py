@@ -36,7 +36,7 @@ class ModelCard:
     title: str
     hub_id: str  # the default weights
     license: str
-    needs: str  # GPU memory, in words, for the README and /models
+    needs: str  # its size and GPU memory, in words, for `i2vbot doctor`
     engine: str  # "module:Class" of its engine.generator.Engine subclass
     presets: Mapping[str, Preset]
     # A resolution is a pixel budget of about side x side, shaped like the photo.
@@ -53,10 +53,6 @@ class ModelCard:
     max_batch: int = 8  # jobs that may share one pipeline call
     fast: bool = False  # whether the speed mode (engine/fast.py) applies
     auto_dtype: str = "fp16"  # what dtype "auto" means on a CUDA GPU
-
-    @property
-    def default_preset(self) -> str:
-        return "standard"
 
     def frame_counts(self) -> str:
         """The frame counts it takes, in words, for messages."""
