@@ -101,7 +101,6 @@ class App:
     core: Core
     admin: AdminCommands
     _loaded: bool = False
-    _started: bool = False
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -129,7 +128,9 @@ class App:
     async def start(self) -> None:
         """Load the model (off the event loop), then serve the queue and prune old files."""
         await self.load()
-        log.info("loading the model %s", self.settings.model)
+        model = self.settings.models[0]  # the one a worker loads first
+        weights = self.settings.weights(model)
+        log.info("loading the model %s (%s)", model, weights)
         try:
             await self.executor.start()
         except ExecutorUnavailable as exc:
@@ -138,16 +139,15 @@ class App:
             reason = str(exc).rstrip(".") if isinstance(exc, InternalError) else \
                 f"{type(exc).__name__}: {exc}"
             raise ModelLoadError(
-                f"Could not load the model {self.settings.model!r}: {reason}. Set I2V_MODEL "
-                "(a Hub id, a local folder, or 'tiny' to try the bot); `i2vbot doctor` shows "
-                "what is there.") from exc
+                f"Could not load the model {model} ({weights!r}): {reason}. Set "
+                f"{self.settings.weights_setting(model)} (a Hub id, a local folder, or I2V_MODEL"
+                "=tiny to try the bot); `i2vbot doctor` shows what is there.") from exc
         log.info("engine ready: %s", self.executor.describe())
         if self.settings.metrics_port is not None:
             from bot.metrics import Metrics
 
             Metrics(self.lifecycle).serve(self.settings.metrics_port)
         await self.lifecycle.run()
-        self._started = True
         self._tasks.append(asyncio.create_task(self._prune_every(PRUNE_EVERY_S),
                                                name="retention"))
 

@@ -60,4 +60,3 @@ def _variants() -> dict[str, Variant]:
 
 
 VARIANTS = _variants()
-CALIBRATION = tuple(name for name, v in VARIANTS.items() if v.calibration)

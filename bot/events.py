@@ -41,9 +41,6 @@ class EventBus:
         self._tasks.append(asyncio.create_task(self._deliver(notifier, queue),
                                                name=f"events-{platform}"))
 
-    def listening(self, platform: str) -> bool:
-        return platform in self._queues
-
     def publish(self, event: JobEvent) -> None:
         queue = self._queues.get(event.job.platform)
         if queue is None:

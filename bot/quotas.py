@@ -68,9 +68,6 @@ def preset_costs(model: str) -> dict[str, int]:
             for name in card(model).presets}
 
 
-PRESET_COSTS = preset_costs("i2vgen-xl")
-
-
 @dataclass(frozen=True)
 class Balance:
     allowance: int | None  # None: unlimited

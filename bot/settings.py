@@ -45,6 +45,10 @@ EXPECTED = {
 }
 
 
+# Which field holds each model's weights.
+WEIGHTS = {"i2vgen-xl": "model", "wan": "wan_model"}
+
+
 class SettingsError(Exception):
     """Bad settings, one line per variable: its name, the value, the expected form."""
 
@@ -158,9 +162,14 @@ class Settings(BaseSettings):
 
     def weights(self, model: str) -> str:
         """Where a model's weights come from: "tiny" and "synthetic" apply to all."""
-        if self.model in ("tiny", "synthetic") or model == "i2vgen-xl":
+        if self.model in ("tiny", "synthetic"):
             return self.model
-        return {"wan": self.wan_model}[model]
+        return getattr(self, WEIGHTS[model])
+
+    def weights_setting(self, model: str) -> str:
+        """The variable that says where `model`'s weights are, for messages."""
+        field = "model" if self.model in ("tiny", "synthetic") else WEIGHTS[model]
+        return type(self).model_fields[field].alias or field
 
     @field_validator("default_preset")
     @classmethod

@@ -16,6 +16,14 @@ import numpy as np
 import torch
 
 
+def to_pixels(images: torch.Tensor) -> torch.Tensor | None:
+    """Decoded floats in [-1, 1] -> uint8 on their device, by the pipelines' own arithmetic;
+    None when they are not all finite."""
+    if not torch.isfinite(images).all():
+        return None
+    return ((images * 0.5 + 0.5).clamp(0, 1) * 255).round().to(torch.uint8)
+
+
 @torch.inference_mode()
 def decode_frames(pipe: Any, latents: torch.Tensor, chunk: int | None = None) -> np.ndarray:
     """Latents (batch, channels, frames, h, w) -> frames (batch, frames, H, W, 3) as uint8,
@@ -29,10 +37,10 @@ def decode_frames(pipe: Any, latents: torch.Tensor, chunk: int | None = None) ->
     pieces = []
     for i in range(0, flat.shape[0], step):
         images = vae.decode(flat[i:i + step].to(vae.dtype)).sample.float()
-        if not torch.isfinite(images).all():
+        pixels = to_pixels(images)
+        if pixels is None:
             floats = images.permute(0, 2, 3, 1).cpu().numpy()
             return floats[None]  # frames.to_uint8 says what went wrong
-        pixels = ((images * 0.5 + 0.5).clamp(0, 1) * 255).round().to(torch.uint8)
         pieces.append(pixels.permute(0, 2, 3, 1))
     video = torch.cat(pieces).reshape(batch, frames, *pieces[0].shape[1:])
     return video.cpu().numpy()

@@ -32,8 +32,8 @@ class GenerationCancelled(I2VError):
 
 
 class GenerationFailed(InternalError):
-    """The model failed in a way the person can work around (another seed, a lower
-    resolution): `code` and `params` say how, in the text catalogue."""
+    """The model failed in a way the catalogue can explain (try another seed or a lower
+    resolution; the model would not load): `code` and `params` say it."""
 
     def __init__(self, code: str, message: str, **params: Any) -> None:
         super().__init__(message)

@@ -23,7 +23,7 @@ SCHEDULER = dict(prediction_type="flow_prediction", use_flow_sigmas=True, flow_s
                  num_train_timesteps=1000)
 
 
-def byte_tokenizer(max_length: int = 512) -> Any:
+def umt5_byte_tokenizer(max_length: int = 512) -> Any:
     """A T5-style fast tokenizer whose vocabulary is the 256 bytes (plus pad, eos, unk)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
@@ -66,7 +66,7 @@ def wan_components(name: str, device: torch.device | str = "cpu",
     from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanTransformer3DModel
     from transformers import UMT5Config, UMT5EncoderModel
 
-    tokenizer = byte_tokenizer()
+    tokenizer = umt5_byte_tokenizer()
     config = _configs(name, len(tokenizer))
     with torch.device(device):
         torch.manual_seed(SEED)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.decode import to_pixels
 from engine.errors import GenerationCancelled
 from engine.generator import Cancelled, Engine, OnStep
 from engine.images import prepare_image
@@ -119,8 +120,8 @@ def decode(pipe: Any, latents: torch.Tensor) -> np.ndarray:
     latents = latents.to(device=device, dtype=vae.dtype)
     latents = latents * std.to(latents) + mean.to(latents)
     video = vae.decode(latents, return_dict=False)[0].float()  # (b, 3, frames, H, W)
-    if not torch.isfinite(video).all():
+    pixels = to_pixels(video)
+    if pixels is None:
         return video.permute(0, 2, 3, 4, 1).cpu().numpy()  # frames.to_uint8 explains
-    pixels = ((video * 0.5 + 0.5).clamp(0, 1) * 255).round().to(torch.uint8)
     return pixels.permute(0, 2, 3, 4, 1).cpu().numpy()
 

@@ -56,7 +56,14 @@ class BatchRenderer:
             logger.info("switching the GPU from %s to %s", self._current.card.name, model)
             self._current.unload()
             self._current = engine
-        engine.load()
+        try:
+            engine.load()
+        except GenerationFailed:
+            raise
+        except InternalError as exc:  # e.g. its weights are not on this machine
+            logger.error("%s could not be loaded: %s", model, exc)
+            raise GenerationFailed("model_unavailable", f"{model} could not be loaded: {exc}",
+                                   model=model) from exc
         return engine
 
     def run(self, specs: Sequence[RenderSpec], emit: Emit,
@@ -73,17 +80,8 @@ class BatchRenderer:
             for spec, _ in ready:
                 emit(WorkEvent(WorkKind.PROGRESS, spec.job_id, step=step, total=total))
 
-        model = ready[0][0].params.model
         try:
-            engine = self._engine(model)
-        except InternalError as exc:  # e.g. its weights are not on this machine
-            logger.error("jobs %s: %s could not be loaded: %s", [s.job_id for s, _ in ready],
-                         model, exc)
-            for spec, _ in ready:
-                emit(WorkEvent(WorkKind.FAILED, spec.job_id, reason="model_unavailable",
-                               reason_params={"model": model}, detail=str(exc)))
-            return
-        try:
+            engine = self._engine(ready[0][0].params.model)
             clips = engine.generate([VideoJob(photo, spec.params) for spec, photo in ready],
                                     on_step, should_stop)
         except GenerationCancelled:

@@ -37,6 +37,7 @@ from bot.executors.wire import (
     SWEPT,
     batch_key,
     extends_key,
+    job_ids,
     outcome_from_wire,
     photo_key,
     poster_key,
@@ -78,7 +79,6 @@ class _InFlight:
 @dataclass
 class _Farm:
     by_queue: dict[str, list[WorkerInfo]] = field(default_factory=dict)
-    seen_at: float = 0.0
 
     @property
     def workers(self) -> list[WorkerInfo]:
@@ -212,7 +212,7 @@ class RemoteExecutor:
             name, _, key = raw.decode().rpartition("|")
             name = name or QUEUE  # written before the queues were per set of models
             job = await (await self._queue(name)).job(key)
-            members = [by_id[i] for i in key.split("+") if i in by_id]
+            members = [by_id[i] for i in job_ids(key) if i in by_id]
             if job is None or not members:
                 continue
             self._inflight[key] = _InFlight(members, name,
@@ -255,7 +255,7 @@ class RemoteExecutor:
             info = await (await self._queue(name)).info()
             by_queue[name] = [_worker(key, data) for key, data in info["workers"].items()]
         before = {n: len(w) for n, w in self._farm.by_queue.items() if w}
-        self._farm = _Farm({n: w for n, w in by_queue.items() if w}, time.time())
+        self._farm = _Farm({n: w for n, w in by_queue.items() if w})
         if {n: len(w) for n, w in self._farm.by_queue.items()} != before:
             log.info("%d worker(s) live: %s", len(self._farm.workers), ", ".join(
                 f"{len(w)} on {n}" for n, w in self._farm.by_queue.items()) or "none")
@@ -328,9 +328,8 @@ class RemoteExecutor:
 
     async def _forget(self, key: str, name: str) -> None:
         """Results are removed once the bot has them (the MP4 is on its disk now)."""
-        ids = key.split("+")
         with contextlib.suppress(Exception):
-            await self.queue.redis.delete(*[k for i in ids for k in (
+            await self.queue.redis.delete(*[k for i in job_ids(key) for k in (
                 photo_key(i), video_key(i), poster_key(i), extends_key(i), _index_key(i))],
                 (await self._queue(name)).job_id(key))
 

@@ -18,6 +18,10 @@ from engine.work import RenderedVideo, RenderSpec, WorkEvent, WorkKind
 
 QUEUE = "i2v"
 QUEUES_KEY = "i2v:queues"  # the names of the workers' queues, one per set of models
+FUNCTION = "render"
+BLOB_TTL_S = 2 * 86400  # photos and videos not picked up in two days are dropped
+SWEPT = "worker lost (no heartbeat)"  # the error SAQ's sweep gives a dead worker's job
+CANCELLED = "cancelled"
 
 
 def queue_name(models: Iterable[str]) -> str:
@@ -28,11 +32,6 @@ def queue_name(models: Iterable[str]) -> str:
 
 def queue_models(name: str) -> frozenset[str]:
     return frozenset(name.removeprefix(f"{QUEUE}:").split("+"))
-
-FUNCTION = "render"
-BLOB_TTL_S = 2 * 86400  # photos and videos not picked up in two days are dropped
-SWEPT = "worker lost (no heartbeat)"  # the error SAQ's sweep gives a dead worker's job
-CANCELLED = "cancelled"
 
 
 def photo_key(job_id: str) -> str:

@@ -140,6 +140,14 @@ def test_a_model_that_cannot_load_is_explained(env, tmp_path, monkeypatch, capsy
     assert main(["animate", str(photo), "waves"]) == 1
     err = capsys.readouterr().err
     assert "Could not load the model" in err and "i2vbot doctor" in err
+    # A job for Wan loads Wan first: the message names Wan's own setting.
+    monkeypatch.setenv("I2V_MODEL", "ali-vilab/i2vgen-xl")
+    monkeypatch.setenv("I2V_MODELS", "i2vgen-xl,wan")
+    monkeypatch.setenv("I2V_WAN_MODEL", str(tmp_path / "no-wan"))
+    assert main(["animate", str(photo), "waves --model wan"]) == 1
+    err = capsys.readouterr().err
+    assert f"Could not load the model wan ('{tmp_path / 'no-wan'}')" in err
+    assert "Set I2V_WAN_MODEL" in err
 
 
 def test_bench_writes_a_report_that_says_it_is_not_a_gpu_figure(tmp_path, tiny_model_dir,

@@ -10,16 +10,17 @@ import pytest
 from adapters.app import App
 from bot.errors import UserError
 from bot.models import EventKind, JobStatus, Person, Role
-from bot.quotas import PRESET_COSTS, Quotas, credits, job_cost
+from bot.quotas import Quotas, credits, job_cost, preset_costs
 from engine.params import GenParams
 from tests.core.conftest import END, FAST, Recorder, make_settings, request
 from tests.fake_executor import FakeExecutor
 
 
 def test_costs_follow_the_work_and_standard_costs_one():
-    assert PRESET_COSTS["standard"] == 100
-    assert PRESET_COSTS["preview"] == 30  # half the frames, 30 of 50 steps
-    assert PRESET_COSTS["high"] == 540  # 2.25x pixels, 1.5x frames, 1.6x steps
+    costs = preset_costs("i2vgen-xl")
+    assert costs["standard"] == 100
+    assert costs["preview"] == 30  # half the frames, 30 of 50 steps
+    assert costs["high"] == 540  # 2.25x pixels, 1.5x frames, 1.6x steps
     assert job_cost(GenParams.from_preset("standard", "x", width=128, height=128)) == 7
     assert credits(540) == "5.4" and credits(100) == "1" and credits(None) == "∞"
 

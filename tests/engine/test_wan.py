@@ -148,6 +148,11 @@ def test_a_model_whose_weights_cannot_load_fails_its_jobs_and_the_worker_goes_on
     assert [(e.job_id, e.reason, dict(e.reason_params)) for e in failed] == [
         ("w", "model_unavailable", {"model": "wan"})]
     assert "does not exist" in (failed[0].detail or "")
+    # A worker without Wan at all says so (the bot never sends it one: a safety net).
+    only_i2v = BatchRenderer(Engine(EngineConfig(model=str(tiny_model_dir), device="cpu")))
+    only_i2v.run([RenderSpec("x", wan_params(), photo, tmp_path / "x.mp4")], events.append,
+                 lambda: False)
+    assert (events[-1].kind, events[-1].reason) == (WorkKind.FAILED, "model_not_here")
     i2v = GenParams.from_preset("preview", "waves", frames=8, steps=10, width=128, height=128,
                                 seed=1)
     renderer.run([RenderSpec("i", i2v, photo, tmp_path / "i.mp4")], events.append,
