@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.errors import UserError
 from engine.errors import Rejected
-from engine.models import CARDS
+from engine.models import CARDS, DEFAULT_MODEL
 from engine.params import (
     FPS,
     FRAMES,
@@ -42,7 +42,8 @@ FLAG_HELP = {
     "--guidance": f"{GUIDANCE[0]}-{GUIDANCE[1]} (alias --gs)",
     "--neg": "words to avoid, e.g. --neg blurry, distorted",
     "--size": "WIDTHxHEIGHT in multiples of 64, e.g. 640x384",
-    "--res": "/".join(RESOLUTIONS) + " (wan: 480p/720p)",
+    "--res": "/".join(RESOLUTIONS) + "".join(f" ({c.name}: {'/'.join(c.resolutions)})"
+                                             for c in CARDS.values() if c.name != DEFAULT_MODEL),
     "--loop": "nothing: a video that loops seamlessly",
     "--smooth": "nothing: smoother motion at a higher frame rate",
     "--fast": "nothing: about a quarter of the compute, a different video",

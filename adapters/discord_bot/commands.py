@@ -70,10 +70,12 @@ class AnimateCog(commands.Cog):
         model="the video model (default: the server's first; /presets lists them)",
         seed="same seed, same video",
         negative="what to avoid, e.g. 'blurry, distorted'",
-        frames="number of frames (i2vgen-xl 8-32; wan 17-121 of the form 4k+1)",
+        frames="number of frames (" + "; ".join(f"{c.name} {c.frame_counts()}"
+                                                for c in CARDS.values()) + ")",
         fps=f"frames per second ({FPS[0]}-{FPS[1]})",
         steps=f"denoising steps ({STEPS[0]}-{STEPS[1]})",
-        guidance="how closely to follow the prompt (i2vgen-xl: 9 is good; wan: 5)",
+        guidance="how closely to follow the prompt (good starts: " + "; ".join(
+            f"{c.name} {c.presets['standard'].guidance:g}" for c in CARDS.values()) + ")",
     )
     @app_commands.choices(preset=PRESET_CHOICES, model=MODEL_CHOICES)
     async def animate(self, interaction: discord.Interaction, image: discord.Attachment,

@@ -3,6 +3,7 @@ and checks that every key the code uses exists and every key here is used."""
 
 from __future__ import annotations
 
+from engine.models import WAN
 from engine.params import FPS, FRAMES, GUIDANCE, PRESETS, STEPS
 
 HELP = f"""Send a photo with a caption that describes the motion; a short video comes back.
@@ -22,8 +23,8 @@ Options in the caption (they override the preset):
 --steps N  ({STEPS[0]}-{STEPS[1]})   --guidance X or --gs X  ({GUIDANCE[0]}-{GUIDANCE[1]}; 9 is a good start,
   raise to 11 if nothing moves)
 --neg words to avoid   --res 256p|512p|768p|1024p   --size 640x384
---model NAME  which video model (/presets lists those offered here; wan: --res 480p|720p,
-  --frames 17-121 of the form 4k+1)
+--model NAME  which video model (/presets lists those offered here; wan: --res
+  {"|".join(WAN.resolutions)}, --frames {WAN.frames[0]}-{WAN.frames[1]} of the form 4k+1)
 --loop  a video that loops seamlessly   --smooth  smoother motion (3x the frame rate)
 --fast  about 4x faster, a quarter of the credits (a different, rougher video)
 --extend JOB  continue one of your videos (or press ⏩ under it; a reply with a new

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.models import WAN
 from engine.params import FPS, FRAMES, GUIDANCE, PRESETS, STEPS
 
 HELP = f"""发送一张照片，并在说明里描述动作，机器人会回复一段短视频。
@@ -17,7 +18,7 @@ HELP = f"""发送一张照片，并在说明里描述动作，机器人会回复
 --frames N（{FRAMES[0]}-{FRAMES[1]}）  --fps N（{FPS[0]}-{FPS[1]}）  --steps N（{STEPS[0]}-{STEPS[1]}）
 --guidance X 或 --gs X（{GUIDANCE[0]}-{GUIDANCE[1]}，建议 9，动作不明显可提到 11）
 --neg 不想要的内容  --res 256p|512p|768p|1024p  --size 640x384
---model 名称  选择视频模型（/presets 列出本机提供的；wan：--res 480p|720p，--frames 17-121 且为 4k+1）
+--model 名称  选择视频模型（/presets 列出本机提供的；wan：--res {"|".join(WAN.resolutions)}，--frames {WAN.frames[0]}-{WAN.frames[1]} 且为 4k+1）
 --loop 无缝循环的视频  --smooth 更流畅（帧率提高到 3 倍）
 --fast 约快 4 倍、只需四分之一点数（画面会不同，略粗糙）
 --extend 任务  接着生成你的某个视频（或点视频下的 ⏩；用新提示词回复该视频也可续写）
