@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -19,14 +19,20 @@ from engine.speedups import apply_speedups, attention_backend
 logger = logging.getLogger(__name__)
 
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
-# Files whose presence in the cache means the fp16 model (what a GPU loads) is all there.
-# Per model: its tiny folder's name, the files whose presence in the cache means the model
-# is all there, and how much the first run downloads.
-_FAMILIES = {
-    "i2vgen-xl": (TINY_NAME, ("model_index.json",
-                              "unet/diffusion_pytorch_model.fp16.safetensors"), "about 4.6 GB"),
-    "wan": (TINY_WAN_NAME, ("model_index.json", "transformer/config.json",
-                            "text_encoder/config.json"), "over 20 GB"),
+
+
+class _Files(NamedTuple):
+    tiny: str  # the tiny model's folder under models_dir
+    probes: tuple[str, ...]  # in the Hub cache: the model, as a GPU loads it, is all there
+    download: str  # what the first run downloads, in words
+
+
+_FILES = {
+    "i2vgen-xl": _Files(TINY_NAME, ("model_index.json",
+                                    "unet/diffusion_pytorch_model.fp16.safetensors"),
+                        "about 4.6 GB"),
+    "wan": _Files(TINY_WAN_NAME, ("model_index.json", "transformer/config.json",
+                                  "text_encoder/config.json"), "over 20 GB"),
 }
 
 
@@ -127,7 +133,7 @@ def place(pipe: Any, config: EngineConfig, device: torch.device) -> None:
 
 def from_pretrained(cls: Any, config: EngineConfig, source: str, local: bool,
                     dtype: torch.dtype, *, variant: str | None = "fp16",
-                    download: str = "about 4.6 GB", **extra: Any) -> Any:
+                    **extra: Any) -> Any:
     """`cls.from_pretrained` with the cache, the variant and a one-line failure. `variant`:
     the Hub's half-precision files, taken when not loading fp32 (None: the repo has none)."""
     from diffusers.utils import logging as diffusers_logging
@@ -150,7 +156,8 @@ def from_pretrained(cls: Any, config: EngineConfig, source: str, local: bool,
                                 f"({type(e).__name__})") from e
         raise InternalError(
             "it is not on this machine yet and the Hugging Face Hub could not be reached. "
-            f"Download it once with network access (the first run does that, {download}), "
+            "Download it once with network access (the first run does that, "
+            f"{_FILES[config.family].download}), "
             "or set the model to a local folder saved with save_pretrained") from e
 
 
@@ -158,7 +165,7 @@ def model_status(config: EngineConfig) -> str:
     """One line for `doctor`: is the model on this machine? Never downloads."""
     if config.model == "synthetic":
         return "synthetic random-weight model, built in memory at each start (no download)"
-    tiny, probes, download = _FAMILIES[config.family]
+    tiny, probes, download = _FILES[config.family]
     if config.model == "tiny":
         folder = Path(config.models_dir) / tiny
         if (folder / "model_index.json").is_file():

@@ -60,9 +60,9 @@ class WanEngine(Engine):
             pipe = WanImageToVideoPipeline(**parts)
         else:
             vae = from_pretrained(AutoencoderKLWan, config, source, local, torch.float32,
-                                  variant=None, download="over 20 GB", subfolder="vae")
+                                  variant=None, subfolder="vae")
             pipe = from_pretrained(WanImageToVideoPipeline, config, source, local, dtype,
-                                   variant=None, download="over 20 GB", vae=vae)
+                                   variant=None, vae=vae)
         if not pipe.config.expand_timesteps:
             logger.warning("%s is not a TI2V model (expand_timesteps is off): it runs, but "
                            "the presets are tuned for Wan 2.2 TI2V-5B", source)

@@ -71,6 +71,10 @@ def test_model_status_never_downloads(tmp_path: Path, tiny_model_dir: Path) -> N
     assert model_status(EngineConfig(model=str(tiny_model_dir))).startswith("local model")
     assert "does not exist" in model_status(EngineConfig(model=str(tmp_path / "nope")))
     assert "no model_index.json" in model_status(EngineConfig(model=str(tmp_path)))
+    wan = EngineConfig(model="Wan-AI/Wan2.2-TI2V-5B-Diffusers", family="wan", cache_dir=cache)
+    assert "not downloaded yet: the first run downloads over 20 GB" in model_status(wan)
+    tiny_wan = EngineConfig(model="tiny", family="wan", models_dir=tmp_path / "m")
+    assert model_status(tiny_wan).endswith(f"built at {tmp_path / 'm' / 'tiny-wan'} on first use")
 
 
 def test_bad_model_folders_are_clear_errors(tmp_path: Path) -> None:
