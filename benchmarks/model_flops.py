@@ -39,48 +39,40 @@ def shape_of(model: ModelCard, preset: str) -> Shape:
     return Shape(preset, width, height, p.frames, p.fps, p.steps, p.guidance)
 
 
-def wan_video_flops(parts: dict[str, Any], shape: Shape) -> tuple[int, int, int]:
-    """(encoders, transformer, decode) FLOPs of one Wan TI2V video of `shape`."""
-    vae, transformer, text = parts["vae"], parts["transformer"], parts["text_flops"]
-    latent_frames = (shape.frames - 1) // 4 + 1
-    h, w = shape.height // 16, shape.width // 16
-    tokens = latent_frames * (h // 2) * (w // 2)
-    like = dict(device=META, dtype=transformer.dtype)
-    with counted(META) as counter:
-        vae.encode(torch.zeros(1, 3, 1, shape.height, shape.width, device=META))
-    encoders = int(counter.get_total_flops()) + 2 * text  # the prompt and the negative
-    with counted(META) as counter:
-        transformer(hidden_states=torch.zeros(1, 48, latent_frames, h, w, **like),
-                    timestep=torch.zeros(1, tokens, device=META),
+def _latent(shape: Shape) -> tuple[int, int, int]:
+    """Latent frames, height and width of a Wan TI2V video (4x in time, 16x in space)."""
+    return (shape.frames - 1) // 4 + 1, shape.height // 16, shape.width // 16
+
+
+def wan_denoiser_flops(transformer: Any, shape: Shape) -> int:
+    """The transformer's FLOPs per video of `shape`: each step calls it for the prompt and
+    for the negative prompt. `transformer` may live on the meta device."""
+    frames, h, w = _latent(shape)
+    tokens = frames * (h // 2) * (w // 2)
+    device = next(transformer.parameters()).device
+    like = dict(device=device, dtype=transformer.dtype)
+    with counted(device) as counter:
+        transformer(hidden_states=torch.zeros(1, 48, frames, h, w, **like),
+                    timestep=torch.zeros(1, tokens, device=device),
                     encoder_hidden_states=torch.zeros(1, MAX_TOKENS,
                                                       transformer.config.text_dim, **like),
                     return_dict=False)
     calls = shape.steps * (2 if shape.guidance > 1 else 1)
-    step = int(counter.get_total_flops())
+    return int(counter.get_total_flops()) * calls
+
+
+def wan_video_flops(parts: dict[str, Any], shape: Shape) -> tuple[int, int, int]:
+    """(encoders, transformer, decode) FLOPs of one Wan TI2V video of `shape`."""
+    vae = parts["vae"]
+    frames, h, w = _latent(shape)
     with counted(META) as counter:
-        vae.decode(torch.zeros(1, 48, latent_frames, h, w, device=META))
-    return encoders, step * calls, int(counter.get_total_flops())
-
-
-def wan_denoiser_flops(config: Any, shape: Shape) -> int:
-    """The transformer's FLOPs per video of `shape`, for a transformer of `config` (the
-    benchmark's loaded one, tiny or full size), counted on a shapes-only copy."""
-    from diffusers import WanTransformer3DModel
-
-    with torch.device(META):
-        transformer = WanTransformer3DModel.from_config(config)
-    parts = {"vae": _NoVae(), "transformer": transformer, "text_flops": 0}
-    return wan_video_flops(parts, shape)[1]
-
-
-class _NoVae:
-    """Stands in for the VAE where only the transformer is counted."""
-
-    def encode(self, *args: Any) -> None:
-        return None
-
-    def decode(self, *args: Any) -> None:
-        return None
+        vae.encode(torch.zeros(1, 3, 1, shape.height, shape.width, device=META))
+    # The prompt and the negative prompt through UMT5, counted once (see umt5_flops).
+    encoders = int(counter.get_total_flops()) + 2 * parts["text_flops"]
+    with counted(META) as counter:
+        vae.decode(torch.zeros(1, 48, frames, h, w, device=META))
+    return (encoders, wan_denoiser_flops(parts["transformer"], shape),
+            int(counter.get_total_flops()))
 
 
 def umt5_flops() -> int:

@@ -291,10 +291,15 @@ class WanRunner(EngineRunner):
         return self.engine.pipeline.transformer
 
     def count_flops(self, shape: Shape) -> int:
-        """The transformer's FLOPs per video, counted on the meta device."""
+        """The transformer's FLOPs per video, counted on a shapes-only copy (the meta
+        device: no arithmetic, whatever the model's size)."""
+        from diffusers import WanTransformer3DModel
+
         from benchmarks.model_flops import wan_denoiser_flops
 
-        return wan_denoiser_flops(self.unet.config, shape)
+        with torch.device("meta"):
+            copy = WanTransformer3DModel.from_config(self.unet.config)
+        return wan_denoiser_flops(copy, shape)
 
 
 Runner = StockRunner | EngineRunner

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, replace
 
 from engine.errors import Rejected
-from engine.models import DEFAULT_MODEL, I2VGEN_XL, ModelCard, Preset, card
+from engine.models import CARDS, DEFAULT_MODEL, I2VGEN_XL, ModelCard, Preset, card
 
 RESOLUTIONS: dict[str, int] = dict(I2VGEN_XL.resolutions)
 FRAMES = I2VGEN_XL.frames
@@ -23,7 +23,8 @@ SIDE = (128, 2048)  # an explicit --size: each side, multiple of the model's gri
 MAX_ASPECT = 4.0  # wider than 4:1 (or taller) is cropped down to 4:1
 MAX_PROMPT_CHARS = 1000
 MULTIPLE = I2VGEN_XL.multiple
-MAX_PIXELS = 1024 * 1024  # an explicit --size: at most the largest budget of any model
+# An explicit --size: at most the largest pixel budget of any model.
+MAX_PIXELS = max(side for c in CARDS.values() for side in c.resolutions.values()) ** 2
 LOOP_MODES = ("pingpong", "crossfade")
 SMOOTH_MAX_FPS = 30
 

@@ -57,3 +57,19 @@ def test_each_cut_removes_its_share_of_the_work() -> None:
     assert all(f.encoders == stock.encoders and f.decode == stock.decode
                for f in flops.values())
     assert torch.device("meta") == next(parts["unet"].parameters()).device
+
+
+def test_wan_is_counted_on_meta_as_on_real_tensors_per_call_and_per_step() -> None:
+    from benchmarks.model_flops import wan_denoiser_flops, wan_video_flops
+    from engine.random_wan import wan_components
+
+    shape = Shape("wan-standard", 64, 64, 9, 24, 4, 5.0)
+    real = wan_components("tiny")["transformer"]
+    meta = wan_components("tiny", "meta")
+    once = wan_denoiser_flops(meta["transformer"], shape)
+    assert once == wan_denoiser_flops(real, shape) > 0
+    # Two calls a step (prompt, negative prompt) unless guidance is off; linear in steps.
+    assert wan_denoiser_flops(real, replace(shape, guidance=1.0)) * 2 == once
+    assert wan_denoiser_flops(real, replace(shape, steps=8)) == 2 * once
+    encoders, denoiser, decode = wan_video_flops({**meta, "text_flops": 10}, shape)
+    assert denoiser == once and decode > 0 and encoders > 20  # the VAE encode + 2 prompts
