@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from bot.captions import parse_caption
+from bot.captions import ParsedCaption, parse_caption
 from bot.errors import UserError
 from bot.jobs.lifecycle import Lifecycle
 from bot.models import ChatRef, Job, JobEvent, JobRequest, JobStatus, Person, Role, User
@@ -117,7 +117,7 @@ class Core:
             previous = await self.store.get_job(request.extends)
             extension = previous.extension + 1 if previous else 1
         with refusals():
-            params = self._params(request, user)
+            params = self._params(request, parsed, user)
             # The nominal pixel budget sets the cost, not the photo's shape.
             cost = job_cost(params)
             size = await asyncio.to_thread(check_photo, request.image)
@@ -158,8 +158,7 @@ class Core:
         assert queued is not None
         return queued
 
-    def _params(self, request: JobRequest, user: User) -> GenParams:
-        parsed = parse_caption(request.caption)
+    def _params(self, request: JobRequest, parsed: ParsedCaption, user: User) -> GenParams:
         if not parsed.prompt.strip():
             raise UserError("need_caption")
         if blocked(parsed.prompt, self.policy.blocked_words):

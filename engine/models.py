@@ -22,8 +22,7 @@ class Preset:
     frames: int
     fps: int
     steps: int
-    guidance: float
-    description: str
+    guidance: float  # (each preset's description is in the text catalogue, translated)
 
 
 def _presets(*presets: Preset) -> dict[str, Preset]:
@@ -74,10 +73,10 @@ I2VGEN_XL = ModelCard(
     needs="2.5 B parameters, 5 GB of weights in fp16; 12-14 GB of GPU memory at 512p",
     engine="engine.generator:Engine",
     presets=_presets(
-        Preset("preview", "512p", 8, 8, 30, 9.0, "quick check that the motion works"),
-        Preset("standard", "512p", 16, 8, 50, 9.0, "balanced, the default"),
-        Preset("high", "768p", 24, 12, 80, 9.0, "more detail, slower"),
-        Preset("max", "1024p", 32, 12, 100, 9.0, "best quality, needs a large GPU"),
+        Preset("preview", "512p", 8, 8, 30, 9.0),
+        Preset("standard", "512p", 16, 8, 50, 9.0),
+        Preset("high", "768p", 24, 12, 80, 9.0),
+        Preset("max", "1024p", 32, 12, 100, 9.0),
     ),
     resolutions={"256p": 256, "512p": 512, "768p": 768, "1024p": 1024},
     multiple=64,
@@ -102,10 +101,10 @@ WAN = ModelCard(
           "24 GB GPU",
     engine="engine.wan:WanEngine",
     presets=_presets(
-        Preset("preview", "480p", 49, 24, 20, 5.0, "2 s, quick check that the motion works"),
-        Preset("standard", "480p", 81, 24, 30, 5.0, "3.4 s at 832x480, the default"),
-        Preset("high", "720p", 121, 24, 40, 5.0, "5 s at 1280x704"),
-        Preset("max", "720p", 121, 24, 50, 5.0, "5 s at 1280x704, the model card's steps"),
+        Preset("preview", "480p", 49, 24, 20, 5.0),
+        Preset("standard", "480p", 81, 24, 30, 5.0),
+        Preset("high", "720p", 121, 24, 40, 5.0),
+        Preset("max", "720p", 121, 24, 50, 5.0),
     ),
     resolutions={"480p": 632, "720p": 950},  # budgets of 832x480 and 1280x704
     multiple=32,

@@ -14,7 +14,7 @@ from bot.models import JobStatus
 from bot.service import Core
 from bot.texts import text
 from bot.views import help_reply, history_reply, presets_reply, queue_reply, quota_reply
-from engine.models import CARDS, widest
+from engine.models import CARDS, DEFAULT_MODEL, widest
 from engine.params import PRESETS, SEED
 
 from . import jobs
@@ -22,8 +22,9 @@ from .replies import lang, person_of, private, refuse
 
 log = logging.getLogger(__name__)
 
-PRESET_CHOICES = [app_commands.Choice(name=f"{p.name}: {p.description}"[:100], value=p.name)
-                  for p in PRESETS.values()]
+PRESET_CHOICES = [app_commands.Choice(
+    name=f"{p.name}: {text(f'preset_about_{DEFAULT_MODEL}_{p.name}', 'en')}"[:100], value=p.name)
+    for p in PRESETS.values()]
 MODEL_CHOICES = [app_commands.Choice(name=f"{c.name}: {c.title}", value=c.name)
                  for c in CARDS.values()]
 # Every model's values fit; the core then checks the job against its own model's range.
