@@ -25,7 +25,8 @@ from bot.service import Core, Policy
 from bot.settings import Settings
 from bot.store import Store
 from engine.config import EngineConfig
-from engine.errors import InternalError
+from engine.spec.cards import DEFAULT_MODEL
+from engine.spec.errors import InternalError
 
 if TYPE_CHECKING:
     from engine.worker import BatchRenderer
@@ -42,7 +43,7 @@ class ModelLoadError(Exception):
     message says which setting to check."""
 
 
-def engine_config(settings: Settings, model: str = "i2vgen-xl") -> EngineConfig:
+def engine_config(settings: Settings, model: str = DEFAULT_MODEL) -> EngineConfig:
     return EngineConfig(model=settings.weights(model), family=model,
                         device=settings.device, dtype=settings.dtype,
                         cpu_offload=settings.cpu_offload,
@@ -63,7 +64,7 @@ def local_executor(settings: Settings) -> Executor:
 def renderer(settings: Settings) -> BatchRenderer:
     """One engine per enabled model (the default first, loaded at start); torch is
     imported here, on the worker thread, never by the core."""
-    from engine.models import card
+    from engine.spec.cards import card
     from engine.worker import BatchRenderer
 
     return BatchRenderer(*(card(name).make_engine(engine_config(settings, name))

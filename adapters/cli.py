@@ -31,7 +31,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.store import StoreError
 from bot.texts import error_text
 from bot.views import duration, presets_reply, status_line
-from engine.models import CARDS
+from engine.spec.cards import card, cards
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ async def doctor(settings: Settings) -> int:
     except RuntimeError as exc:
         print(f"ffmpeg: missing ({exc})")
     for name in settings.models:
-        model = CARDS[name]
+        model = card(name)
         print(f"model {name}: {model_status(engine_config(settings, name))}; "
               f"{model.title}, {model.license}, {model.needs}")
     store = await Store.open(settings.db_path)
@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         return bench(args, argv)
     if args.command == "presets":
-        print(presets_reply("en", tuple(CARDS)))
+        print(presets_reply("en", tuple(cards())))
         return 0
     try:
         settings = load_settings()

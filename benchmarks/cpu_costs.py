@@ -26,9 +26,9 @@ from benchmarks.machine import cpu_name
 from benchmarks.runners import EngineRunner
 from benchmarks.shapes import Shape, preset_shape
 from engine.config import EngineConfig
-from engine.fast import CUTS, FAST, MODES, STOCK, Shortcuts
-from engine.params import PRESETS
-from engine.random_models import synthetic_components
+from engine.models.i2vgen_xl.card import CARD
+from engine.models.i2vgen_xl.fast import CUTS, FAST, MODES, STOCK, Shortcuts
+from engine.models.i2vgen_xl.tiny import synthetic_components
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def flop_tables() -> list[str]:
                 "VAE decode | vs stock |", "|---|---|---:|---:|---:|---:|---:|---:|"]
         out += [_flop_row(name, counts[name], stock) for name in MODES]
         out.append("")
-    ratio = {p: _fast_ratio(parts, preset_shape(p)) for p in PRESETS}
+    ratio = {p: _fast_ratio(parts, preset_shape(p)) for p in CARD.presets}
     out += ["The speed mode's share of stock's FLOPs per video, by preset (for its price):", "",
             "| preset | shape | fast / stock |", "|---|---|---:|"]
     out += [f"| {p} | {preset_shape(p).label()} | {r:.3f} |" for p, r in ratio.items()]

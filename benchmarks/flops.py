@@ -23,8 +23,8 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 from benchmarks.shapes import Shape
-from engine.fast import Shortcuts, StepKind
-from engine.step_cuts import step_cuts
+from engine.models.i2vgen_xl.fast import Shortcuts, StepKind
+from engine.models.i2vgen_xl.step_cuts import step_cuts
 
 PROMPT_TOKENS = 77
 PROMPTS_PER_VIDEO = 2  # the prompt and the negative prompt, encoded for every video

@@ -23,12 +23,12 @@ import torch
 
 from benchmarks.flops import counted, video_flops
 from benchmarks.shapes import Shape
-from engine.fast import STOCK
-from engine.models import CARDS, ModelCard
-from engine.params import size_for
-from engine.random_models import synthetic_components
-from engine.random_wan import wan_components
-from engine.wan import MAX_TOKENS
+from engine.models.i2vgen_xl.fast import STOCK
+from engine.models.i2vgen_xl.tiny import synthetic_components
+from engine.models.wan.engine import MAX_TOKENS
+from engine.models.wan.tiny import wan_components
+from engine.spec.cards import ModelCard, cards
+from engine.spec.params import size_for
 
 META = torch.device("meta")
 
@@ -96,7 +96,7 @@ def rows() -> list[tuple[str, str, Shape, int, int, int]]:
     out = []
     i2v = synthetic_components("meta")
     wan = {**wan_components("synthetic", META, torch.bfloat16), "text_flops": umt5_flops()}
-    for model in CARDS.values():
+    for model in cards().values():
         for preset in model.presets:
             shape = shape_of(model, preset)
             if model.name == "i2vgen-xl":

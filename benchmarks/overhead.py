@@ -27,7 +27,7 @@ from pathlib import Path
 from adapters.app import App
 from bot.models import ChatRef, JobRequest, Person
 from bot.settings import Settings
-from engine.work import RenderSpec, WorkEvent, WorkKind
+from engine.spec.work import RenderSpec, WorkEvent, WorkKind
 from tests.images import make_photo
 
 JOBS_PER_PERSON = 5

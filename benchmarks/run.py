@@ -42,8 +42,8 @@ from benchmarks.runners import EngineRunner, Runner, Timing, WanRunner
 from benchmarks.shapes import CPU_SHAPES, DRY_SHAPES, Shape, preset_shape
 from benchmarks.variants import VARIANTS, Variant
 from engine.config import EngineConfig
-from engine.fast import STOCK, Shortcuts, StepKind
 from engine.loader import pick_device
+from engine.models.i2vgen_xl.fast import STOCK, Shortcuts, StepKind
 
 logger = logging.getLogger(__name__)
 
@@ -247,7 +247,7 @@ def _count_flops(runner: Runner, shape: Shape, context: Context) -> int | None:
     """UNet FLOPs of one video as this runner runs it (counted once per kind of step)."""
     shortcuts = STOCK
     if isinstance(runner, EngineRunner) and runner.fast:
-        shortcuts = runner.engine.config.fast
+        shortcuts = runner.engine.fast
     if isinstance(runner, WanRunner):
         return runner.count_flops(shape)
     unet = getattr(runner.unet, "_orig_mod", runner.unet)  # the eager model, not a compiled one

@@ -16,13 +16,14 @@ import torch
 from PIL import Image, ImageDraw
 
 from benchmarks.shapes import Shape
+from engine.base import Engine, VideoJob
 from engine.config import EngineConfig
 from engine.frames import to_uint8
-from engine.generator import Engine, VideoJob
 from engine.loader import pick_device
-from engine.params import GenParams
-from engine.prompts import PromptEncoder
-from engine.random_models import RANDOM_MODELS, random_pipeline
+from engine.models.i2vgen_xl.engine import I2VGenXLEngine
+from engine.models.i2vgen_xl.prompts import PromptEncoder
+from engine.models.i2vgen_xl.tiny import RANDOM_MODELS, random_pipeline
+from engine.spec.params import GenParams
 
 PROMPT = "Papers were floating in the air on a table in the library"
 # The negative prompt of diffusers' I2VGenXLPipeline example.
@@ -217,7 +218,7 @@ class StockRunner:
 
 class EngineRunner:
     """This project's engine; several jobs go in one `generate` call. `fast`: the jobs ask
-    for the speed mode, i.e. run `config.fast`."""
+    for the speed mode, i.e. run the engine's `fast` cuts (`config.fast`, or its own)."""
 
     model = "i2vgen-xl"
     calls_per_step = 1  # denoiser calls per step (the guidance pair is batched into one)
@@ -232,8 +233,8 @@ class EngineRunner:
         self.device = self.engine.device
 
     @staticmethod
-    def _engine(config: EngineConfig) -> Engine:
-        return Engine(config)
+    def _engine(config: EngineConfig) -> Any:
+        return I2VGenXLEngine(config)
 
     @property
     def unet(self) -> torch.nn.Module:
@@ -242,13 +243,12 @@ class EngineRunner:
 
     def steps(self, shape: Shape) -> int:
         """Denoiser calls per video (the speed mode's solver may take fewer steps)."""
-        config = self.engine.config
-        steps = config.fast.steps(shape.steps) if self.fast else shape.steps
+        steps = self.engine.fast.steps(shape.steps) if self.fast else shape.steps
         return steps * self.calls_per_step
 
     def describe(self) -> str:
         text = self.engine.describe()
-        return f"{text}, speed mode {self.engine.config.fast}" if self.fast else text
+        return f"{text}, speed mode {self.engine.fast}" if self.fast else text
 
     def run(self, shape: Shape, seeds: list[int], same_draws: bool = False) -> Timing:
         timing = Timing()
@@ -282,7 +282,7 @@ class WanRunner(EngineRunner):
 
     @staticmethod
     def _engine(config: EngineConfig) -> Engine:
-        from engine.wan import WanEngine
+        from engine.models.wan.engine import WanEngine
 
         return WanEngine(config)
 

@@ -26,8 +26,8 @@ from benchmarks.overhead import machine
 from bot.executors.saq_worker import worker
 from bot.models import ChatRef, EventKind, JobEvent, JobRequest, Person
 from bot.settings import Settings
+from engine.spec.work import RenderSpec, Video, WorkEvent, WorkKind
 from engine.video import encode_mp4
-from engine.work import RenderedVideo, RenderSpec, WorkEvent, WorkKind
 from tests.fake_executor import solid_frames
 from tests.images import make_photo
 
@@ -61,7 +61,7 @@ class SimulatedGpu:
         for spec in specs:
             shutil.copyfile(self.template, spec.output)
             shutil.copyfile(self.template.with_suffix(".jpg"), spec.output.with_suffix(".jpg"))
-            emit(WorkEvent(WorkKind.DONE, spec.job_id, video=RenderedVideo(
+            emit(WorkEvent(WorkKind.DONE, spec.job_id, video=Video(
                 path=spec.output, poster=spec.output.with_suffix(".jpg"), width=128,
                 height=128, frames=8, fps=8, duration=1.0,
                 size_bytes=spec.output.stat().st_size, params=spec.params)))

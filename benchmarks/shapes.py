@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.models import card
-from engine.params import size_for
+from engine.spec.cards import card
+from engine.spec.params import size_for
 
 WAN_PREFIX = "wan-"  # "wan-standard": Wan's standard preset
 

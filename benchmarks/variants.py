@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from benchmarks.runners import EngineRunner, Runner, StockRunner, WanRunner
 from engine.config import EngineConfig
-from engine.fast import CUTS, FAST
+from engine.models.i2vgen_xl.fast import CUTS, FAST
 
 
 @dataclass(frozen=True)

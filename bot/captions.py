@@ -14,41 +14,46 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import UserError
-from engine.errors import Rejected
-from engine.models import CARDS, DEFAULT_MODEL
-from engine.params import (
-    FPS,
-    FRAMES,
-    GUIDANCE,
-    PRESETS,
-    RESOLUTIONS,
-    SEED,
-    STEPS,
-    card,
-)
-
-# Every model's resolutions: the model chosen (perhaps later in the caption) checks its own.
-ALL_RESOLUTIONS = list(dict.fromkeys(r for c in CARDS.values() for r in c.resolutions))
+from engine.spec.cards import all_resolutions, card, cards, preset_names
+from engine.spec.errors import Rejected
+from engine.spec.params import SEED
 
 MAX_CAPTION_CHARS = 2000
 
-FLAG_HELP = {
-    "--preset": f"one of {', '.join(PRESETS)}",
-    "--model": f"one of {', '.join(CARDS)}",
-    "--seed": f"a whole number {SEED[0]}-{SEED[1]}",
-    "--frames": f"{FRAMES[0]}-{FRAMES[1]}",
-    "--fps": f"{FPS[0]}-{FPS[1]}",
-    "--steps": f"{STEPS[0]}-{STEPS[1]}",
-    "--guidance": f"{GUIDANCE[0]}-{GUIDANCE[1]} (alias --gs)",
-    "--neg": "words to avoid, e.g. --neg blurry, distorted",
-    "--size": "WIDTHxHEIGHT in multiples of 64, e.g. 640x384",
-    "--res": "/".join(RESOLUTIONS) + "".join(f" ({c.name}: {'/'.join(c.resolutions)})"
-                                             for c in CARDS.values() if c.name != DEFAULT_MODEL),
-    "--loop": "nothing: a video that loops seamlessly",
-    "--smooth": "nothing: smoother motion at a higher frame rate",
-    "--fast": "nothing: about a quarter of the compute, a different video",
-    "--extend": "the job id of your video to continue, e.g. --extend abc234",
-}
+
+def _ranges(field: str) -> str:
+    """A flag's range for each model, e.g. "8-32 (wan: 17-121)": the default model's first."""
+    first, *rest = cards().values()
+    lo, hi = getattr(first, field)
+    others = [f"{c.name}: {getattr(c, field)[0]}-{getattr(c, field)[1]}" for c in rest
+              if getattr(c, field) != getattr(first, field)]
+    return f"{lo}-{hi}" + (f" ({', '.join(others)})" if others else "")
+
+
+def flag_help() -> dict[str, str]:
+    """What each flag takes, in words, from the cards (the ranges are each model's)."""
+    first, *rest = cards().values()
+    return {
+        "--preset": f"one of {', '.join(preset_names())}",
+        "--model": f"one of {', '.join(cards())}",
+        "--seed": f"a whole number {SEED[0]}-{SEED[1]}",
+        "--frames": _ranges("frames"),
+        "--fps": _ranges("fps"),
+        "--steps": _ranges("steps"),
+        "--guidance": _ranges("guidance") + " (alias --gs)",
+        "--neg": "words to avoid, e.g. --neg blurry, distorted",
+        "--size": f"WIDTHxHEIGHT in multiples of {first.multiple}, e.g. 640x384",
+        "--res": "/".join(first.resolutions) + "".join(
+            f" ({c.name}: {'/'.join(c.resolutions)})" for c in rest),
+        "--loop": "nothing: a video that loops seamlessly",
+        "--smooth": "nothing: smoother motion at a higher frame rate",
+        "--fast": "nothing: about a quarter of the compute, a different video",
+        "--extend": "the job id of your video to continue, e.g. --extend abc234",
+    }
+
+
+FLAGS = ("--preset", "--model", "--seed", "--frames", "--fps", "--steps", "--guidance",
+         "--neg", "--size", "--res", "--loop", "--smooth", "--fast", "--extend")
 SWITCHES = {"--loop": "loop", "--smooth": "smooth", "--fast": "fast"}  # flags without a value
 ALIASES = {"--gs": "--guidance", "--negative": "--neg", "--resolution": "--res"}
 INT_FLAGS = {"--seed": "seed", "--frames": "frames", "--fps": "fps", "--steps": "steps"}
@@ -66,7 +71,7 @@ class ParsedCaption:
     smooth: bool = False
     fast: bool = False
     extend: str | None = None  # the job whose video to continue
-    model: str | None = None  # a card name of engine/models.py
+    model: str | None = None  # a card's name (engine/spec/cards.py)
 
 
 def parse_caption(caption: str | None) -> ParsedCaption:
@@ -91,8 +96,8 @@ def parse_caption(caption: str | None) -> ParsedCaption:
             continue
         flag, eq, value = token.partition("=")
         flag = ALIASES.get(flag.lower(), flag.lower())
-        if flag not in FLAG_HELP:
-            raise UserError("unknown_flag", flag=flag, options=", ".join(FLAG_HELP))
+        if flag not in FLAGS:
+            raise UserError("unknown_flag", flag=flag, options=", ".join(FLAGS))
         if flag in SWITCHES:
             if eq:
                 raise _bad_value(flag, value)
@@ -111,7 +116,7 @@ def parse_caption(caption: str | None) -> ParsedCaption:
             value = tokens[i]
             i += 1
         if flag == "--preset":
-            if value.lower() not in PRESETS:
+            if value.lower() not in preset_names():
                 raise _bad_value(flag, value)
             preset = value.lower()
         elif flag == "--model":
@@ -136,7 +141,8 @@ def _parse_value(flag: str, value: str) -> dict[str, Any]:
             return {"guidance": float(value)}
         if flag == "--res":
             res = value.lower() if value.lower().endswith("p") else f"{value}p"
-            if res not in ALL_RESOLUTIONS:
+            # Any model's: the model chosen (perhaps later in the caption) checks its own.
+            if res not in all_resolutions():
                 raise ValueError
             return {"resolution": res}
         if flag == "--size":
@@ -148,5 +154,5 @@ def _parse_value(flag: str, value: str) -> dict[str, Any]:
 
 
 def _bad_value(flag: str, value: str) -> UserError:
-    return UserError("bad_flag_value", flag=flag, expected=FLAG_HELP[flag],
+    return UserError("bad_flag_value", flag=flag, expected=flag_help()[flag],
                      value=f"'{value}'" if value else "nothing")

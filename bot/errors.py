@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.texts import text
-from engine.errors import Rejected
+from engine.spec.errors import Rejected
 
 
 class UserError(Exception):

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.params import GenParams
+from engine.spec.params import GenParams
+from engine.spec.work import Video
 
 
 class JobStatus(enum.StrEnum):
@@ -109,7 +110,7 @@ class JobRequest:
 
     person: Person
     chat: ChatRef
-    image: bytes
+    image: bytes | None  # None for an extension: its worker starts from the video's last frame
     caption: str
     preset: str | None = None  # a preset forced by a button or an option
     seed: int | None = None
@@ -179,19 +180,6 @@ class EventKind(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class VideoResult:
-    path: Path
-    poster: Path
-    params_path: Path
-    width: int
-    height: int
-    frames: int
-    fps: int
-    duration: float
-    size_bytes: int
-
-
-@dataclass(frozen=True)
 class JobEvent:
     kind: EventKind
     job: Job
@@ -201,5 +189,5 @@ class JobEvent:
     paused: bool = False  # QUEUED: the queue is paused by an admin
     step: int = 0
     total_steps: int = 0
-    result: VideoResult | None = None
+    result: Video | None = None  # DONE: the video, its parameters written beside it
     reason: Note | None = None  # FAILED / CANCELLED: why, in the catalogue's words

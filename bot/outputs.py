@@ -15,8 +15,8 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from bot.models import Job, VideoResult
-from engine.work import RenderedVideo
+from bot.models import Job
+from engine.spec.work import Video
 
 log = logging.getLogger(__name__)
 
@@ -41,19 +41,18 @@ class Outputs:
         stamp = datetime.fromtimestamp(job.started_at or time.time()).strftime("%Y%m%d_%H%M%S")
         return self.videos / f"video_{stamp}_{job.id}.mp4"
 
-    def record(self, job: Job, video: RenderedVideo) -> VideoResult:
-        """Write the video's parameters beside it; the result as the chats show it."""
-        path = video.path.with_suffix(".json")
-        record = {"job": job.id, "caption": job.caption, **asdict(video.params),
+    def record(self, job: Job, video: Video) -> Video:
+        """Write the video's parameters beside it (where `result_of` finds them again)."""
+        params = video.params or job.params
+        record = {"job": job.id, "caption": job.caption, **asdict(params),
                   "width": video.width, "height": video.height, "frames": video.frames,
                   "fps": video.fps, "duration": video.duration,
                   "lowered_from": video.lowered_from}
-        write_atomic(path, json.dumps(record, indent=2, ensure_ascii=False).encode())
-        return VideoResult(path=video.path, poster=video.poster, params_path=path,
-                           width=video.width, height=video.height, frames=video.frames,
-                           fps=video.fps, duration=video.duration, size_bytes=video.size_bytes)
+        write_atomic(video.params_path,
+                     json.dumps(record, indent=2, ensure_ascii=False).encode())
+        return video
 
-    def result_of(self, job: Job) -> VideoResult | None:
+    def result_of(self, job: Job) -> Video | None:
         """The finished video of a job, from its files; None if any of them is gone."""
         if job.output_path is None:
             return None
@@ -66,10 +65,10 @@ class Outputs:
             return None
         if not poster.exists():
             return None
-        return VideoResult(path=video, poster=poster, params_path=params,
-                           width=record["width"], height=record["height"],
-                           frames=record["frames"], fps=record["fps"],
-                           duration=record["duration"], size_bytes=size)
+        return Video(path=video, poster=poster, width=record["width"],
+                     height=record["height"], frames=record["frames"], fps=record["fps"],
+                     duration=record["duration"], size_bytes=size, params=job.params,
+                     lowered_from=record.get("lowered_from"))
 
     def discard_video(self, path: Path) -> None:
         """Remove a video nobody will get (cancelled while it was encoded)."""

@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 
 from bot.errors import UserError
 from bot.views import mib
-from engine.images import ACCEPTED_SUFFIXES, ACCEPTED_TYPES
+from engine.spec.photos import ACCEPTED_SUFFIXES, ACCEPTED_TYPES
 
 
 def check_upload(name: str, mime_type: str | None, size: int | None, limit: int) -> None:

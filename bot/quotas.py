@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from bot.errors import UserError
 from bot.models import Job, Role, User
 from bot.store import Store
-from engine.params import GenParams, card
+from engine.spec.params import GenParams, card
 
 Clock = Callable[[], float]
 

@@ -24,10 +24,10 @@ from bot.models import ChatRef, Job, JobEvent, JobRequest, JobStatus, Person, Ro
 from bot.outputs import Outputs
 from bot.quotas import Balance, Quotas, job_cost
 from bot.store import Store, new_job_id
-from engine.effects import last_frame_png
-from engine.errors import Rejected
-from engine.images import check_photo
-from engine.params import PRESETS, SEED, GenParams, next_preset, smooth_fps
+from engine.spec.cards import card, preset_names
+from engine.spec.errors import Rejected
+from engine.spec.params import SEED, GenParams, smooth_fps
+from engine.spec.photos import check_photo
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +120,11 @@ class Core:
             params = self._params(request, parsed, user)
             # The nominal pixel budget sets the cost, not the photo's shape.
             cost = job_cost(params)
-            size = await asyncio.to_thread(check_photo, request.image)
-            params = params.sized_for(*size)
+            if request.image is not None:
+                size = await asyncio.to_thread(check_photo, request.image)
+                params = params.sized_for(*size)
+            elif params.width is None:  # an extension has the size of what it continues
+                raise UserError("input_missing")
         queued = await self._store_and_enqueue(request, user, params, cost, extension)
         job = queued.job
         log.info("job %s user %s: queued %dx%d %d frames %d steps seed %d cost %d", job.id,
@@ -149,7 +152,8 @@ class Core:
                           extension=extension)
                 await self.store.insert_job(job)
                 await self.quotas.reserve(user, job.id, cost)
-                self.outputs.save_input(job.id, request.image)
+                if request.image is not None:  # an extension's photo is made by its worker
+                    self.outputs.save_input(job.id, request.image)
                 queued = self.lifecycle.enqueue(job, user.role.privileged, user.last_served_at)
         except BaseException:
             if queued is not None:  # the commit failed: the line must not keep the job
@@ -220,12 +224,18 @@ class Core:
 
     async def again(self, person: Person, job_id: str, *, better: bool,
                     chat: ChatRef | None = None) -> Job:
-        """Re-roll (same settings, new seed) or better quality (same seed, next preset)."""
+        """Re-roll (same settings, new seed) or better quality (same seed, next preset). An
+        extension is re-rolled as an extension of the same video."""
         job = await self.own_job(person, job_id)
+        if job.extends is not None:
+            if better:  # its size and length are those of the video it continues
+                raise UserError("top_preset")
+            return await self.extend(person, job.extends, job.caption, chat or job.chat,
+                                     seed=random.randint(*SEED))
         # The caption keeps the person's own flags; preset and seed given here win over it.
         preset, seed = job.params.preset, random.randint(*SEED)
         if better:
-            preset = next_preset(job.params.preset)
+            preset = card(job.params.model).next_preset(job.params.preset)
             if preset is None:
                 raise UserError("top_preset")
             seed = job.seed
@@ -238,10 +248,10 @@ class Core:
                                             overrides={"model": job.params.model}))
 
     async def extend(self, person: Person, job_id: str, caption: str | None = None,
-                     chat: ChatRef | None = None) -> Job:
-        """Continue a finished video: its last frame becomes the next photo, with the same
-        settings and the same prompt (or a new one in `caption`); the result is the joined
-        video. Costs like a new video and waits its turn like one."""
+                     chat: ChatRef | None = None, *, seed: int | None = None) -> Job:
+        """Continue a finished video: its last frame (taken by the worker) becomes the next
+        photo, with the same settings and the same prompt (or a new one in `caption`); the
+        result is the joined video. Costs like a new video and waits its turn like one."""
         job = await self.own_job(person, job_id)
         if job.status not in (JobStatus.DONE, JobStatus.DELIVERED) or job.output_path is None \
                 or not job.output_path.exists():
@@ -251,15 +261,14 @@ class Core:
         parsed = parse_caption(caption)
         if parsed.smooth and not job.params.smooth_fps:  # clips at two frame rates cannot join
             raise UserError("extend_smooth")
-        frame = await asyncio.to_thread(last_frame_png, job.output_path)
         if not parsed.prompt.strip():  # only flags, or nothing: the same prompt
             caption = f"{job.params.prompt} {caption or ''}".strip()
         p = job.params
         same = {"width": p.width, "height": p.height, "frames": p.frames, "fps": p.fps,
                 "steps": p.steps, "guidance": p.guidance, "smooth_fps": p.smooth_fps,
                 "negative_prompt": p.negative_prompt, "model": p.model}
-        return await self.submit(JobRequest(person=person, chat=chat or job.chat, image=frame,
-                                            caption=caption or "", preset=p.preset,
+        return await self.submit(JobRequest(person=person, chat=chat or job.chat, image=None,
+                                            caption=caption or "", preset=p.preset, seed=seed,
                                             overrides=same, extends=job.id))
 
     async def delivered(self, job_id: str) -> None:
@@ -288,8 +297,8 @@ class Core:
 
     async def set_default_preset(self, person: Person, name: str) -> User:
         name = name.strip().lower()
-        if name not in PRESETS:
-            raise UserError("bad_preset", name=name, choices=", ".join(PRESETS))
+        if name not in preset_names():
+            raise UserError("bad_preset", name=name, choices=", ".join(preset_names()))
         return await self.store.update_user((await self.user(person)).id, default_preset=name)
 
 

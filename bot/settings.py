@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
-from engine.errors import Rejected
-from engine.models import CARDS, I2VGEN_XL, WAN
-from engine.params import DEFAULT_PRESET, PRESETS, card
+from engine.spec.cards import DEFAULT_MODEL, RANDOM_WEIGHTS, card, cards, preset_names
+from engine.spec.errors import Rejected
+from engine.spec.params import DEFAULT_PRESET
 
 CommaList = Annotated[list[str], NoDecode]
 # Who may be an admin: Telegram and Discord users by their numeric id; the web page's and
@@ -31,9 +38,8 @@ EXPECTED = {
                   "bottom)",
     "I2V_DTYPE": "use one of auto, bf16, fp16, fp32",
     "I2V_ATTENTION": "use one of sdpa, flash, cudnn, efficient, math",
-    "I2V_DEFAULT_PRESET": f"use one of {', '.join(PRESETS)}",
-    "I2V_MODELS": f"use model names from {', '.join(CARDS)}, comma separated; the first is "
-                  "the default",
+    "I2V_DEFAULT_PRESET": "use one of {presets}",
+    "I2V_MODELS": "use model names from {models}, comma separated; the first is the default",
     "DISCORD_SYNC_COMMANDS": "use one of auto, always, never",
     "I2V_WEB": "use one of auto (the page runs when no chat token is set), on, off",
     "I2V_WEB_PORT": "use a port number from 1 to 65535 (0: any free port)",
@@ -45,8 +51,36 @@ EXPECTED = {
 }
 
 
-# Which field holds each model's weights.
-WEIGHTS = {"i2vgen-xl": "model", "wan": "wan_model"}
+def expected(name: str) -> str | None:
+    """What a variable's value should look like, with the cards' names filled in."""
+    hint = EXPECTED.get(name)
+    return hint.format(presets=", ".join(preset_names()), models=", ".join(cards())) \
+        if hint else None
+
+
+class CardWeights(PydanticBaseSettingsSource):
+    """Each model's weights variable, named by its card (I2V_MODEL, I2V_WAN_MODEL, …): the
+    cards are a registry, so these are not fields. Read from the same places and in the same
+    order of precedence as the fields: the arguments, then the environment, then `.env`."""
+
+    def __init__(self, settings_cls: type[BaseSettings], *sources: Any) -> None:
+        super().__init__(settings_cls)
+        self.sources = sources  # the library's own: init, environment, dotenv
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # every value comes from __call__
+
+    def __call__(self) -> dict[str, Any]:
+        weights: dict[str, str] = {}
+        for model in cards().values():
+            for source in reversed(self.sources):  # the lowest precedence first
+                if isinstance(source, InitSettingsSource):
+                    value = source.init_kwargs.get(model.weights_setting)
+                else:
+                    value = getattr(source, "env_vars", {}).get(model.weights_setting.lower())
+                if value:
+                    weights[model.name] = str(value)
+        return {"model_weights": weights}
 
 
 class SettingsError(Exception):
@@ -59,12 +93,14 @@ class Settings(BaseSettings):
                                       env_ignore_empty=True)
 
     # Model and engine
-    # The video models offered (engine/models.py's cards); the first is the default.
-    models: CommaList = Field(["i2vgen-xl"], alias="I2V_MODELS")
+    # The video models offered (engine/models/*/card.py); the first is the default.
+    models: CommaList = Field([DEFAULT_MODEL], alias="I2V_MODELS")
     # I2VGen-XL's weights: a Hub id or a folder; "tiny"/"synthetic" (random weights) apply to
     # every model.
-    model: str = Field(I2VGEN_XL.hub_id, alias="I2V_MODEL")
-    wan_model: str = Field(WAN.hub_id, alias="I2V_WAN_MODEL")
+    model: str = Field(card(DEFAULT_MODEL).hub_id, alias="I2V_MODEL")
+    # Every model's weights, from the variable its card names (CardWeights); unset: the Hub
+    # id on its card.
+    model_weights: dict[str, str] = Field(default_factory=dict)
     device: str = Field("auto", alias="I2V_DEVICE")
     dtype: Literal["auto", "bf16", "fp16", "fp32"] = Field("auto", alias="I2V_DTYPE")
     cpu_offload: bool = Field(False, alias="I2V_CPU_OFFLOAD")
@@ -155,27 +191,38 @@ class Settings(BaseSettings):
             try:
                 names.append(card(name).name)
             except Rejected:
-                raise ValueError(f"{name!r} is not a model: {EXPECTED['I2V_MODELS']}") from None
+                raise ValueError(f"{name!r} is not a model: {expected('I2V_MODELS')}") from None
         if not names:
-            raise ValueError(EXPECTED["I2V_MODELS"])
+            raise ValueError(str(expected("I2V_MODELS")))
         return list(dict.fromkeys(names))
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, dotenv_settings, file_secret_settings,
+                CardWeights(settings_cls, init_settings, env_settings, dotenv_settings))
 
     def weights(self, model: str) -> str:
         """Where a model's weights come from: "tiny" and "synthetic" apply to all."""
-        if self.model in ("tiny", "synthetic"):
+        if self.model in RANDOM_WEIGHTS:
             return self.model
-        return getattr(self, WEIGHTS[model])
+        return self.model_weights.get(model) or card(model).hub_id
 
     def weights_setting(self, model: str) -> str:
         """The variable that says where `model`'s weights are, for messages."""
-        field = "model" if self.model in ("tiny", "synthetic") else WEIGHTS[model]
-        return type(self).model_fields[field].alias or field
+        if self.model in RANDOM_WEIGHTS:
+            return type(self).model_fields["model"].alias or "I2V_MODEL"
+        return card(model).weights_setting
 
     @field_validator("default_preset")
     @classmethod
     def _check_preset(cls, value: str) -> str:
-        if value not in PRESETS:
-            raise ValueError(f"I2V_DEFAULT_PRESET must be one of {', '.join(PRESETS)}")
+        if value not in preset_names():
+            raise ValueError(f"I2V_DEFAULT_PRESET must be one of {', '.join(preset_names())}")
         return value
 
     @property
@@ -194,6 +241,12 @@ class Settings(BaseSettings):
         """Values that must never reach a log line or a message."""
         values = (getattr(self, name) for name in type(self).model_fields)
         return [v.get_secret_value() for v in values if isinstance(v, SecretStr) and v]
+
+
+def variables() -> set[str]:
+    """Every variable the settings read: the fields' and each card's weights variable."""
+    names = {field.alias for field in Settings.model_fields.values() if field.alias}
+    return names | {model.weights_setting for model in cards().values()}
 
 
 def load_settings(**values: object) -> Settings:
@@ -215,5 +268,5 @@ def _explain(error: object) -> str:
     if message.startswith("Value error, "):  # our own validators say what is expected
         reason = message.removeprefix("Value error, ")
     else:
-        reason = EXPECTED.get(name) or message[0].lower() + message[1:]
+        reason = expected(name) or message[0].lower() + message[1:]
     return f"Setting {name}={value} is not valid: {reason}."

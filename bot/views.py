@@ -8,12 +8,13 @@ import math
 import time
 from collections.abc import Sequence
 
-from bot.models import EventKind, Job, JobEvent, JobStatus, Note, VideoResult
+from bot.models import EventKind, Job, JobEvent, JobStatus, Note
 from bot.quotas import Balance, credits, hours_until, preset_costs
 from bot.service import QueueView
-from bot.texts import text
-from engine.params import DEFAULT_MODEL, card
-from engine.video import mib
+from bot.texts import CATALOGUE, text
+from engine.spec.cards import DEFAULT_MODEL, ModelCard, card, cards
+from engine.spec.units import mib
+from engine.spec.work import Video
 
 __all__ = ["mib"]  # the one way sizes are shown, shared with the engine's messages
 
@@ -63,7 +64,7 @@ def status_line(event: JobEvent) -> str:
     return text("cancelled", lang, job=job.id)
 
 
-def result_caption(job: Job, result: VideoResult, lang: str = "en", limit: int = 1024) -> str:
+def result_caption(job: Job, result: Video, lang: str = "en", limit: int = 1024) -> str:
     """The caption under a finished video, the prompt shortened so the whole fits `limit`."""
     p = job.params
     fields = dict(model=card(p.model).title, preset=p.preset, seed=p.seed, width=result.width,
@@ -88,6 +89,21 @@ def result_caption(job: Job, result: VideoResult, lang: str = "en", limit: int =
     return caption
 
 
+def result_actions(job: Job) -> tuple[str, ...]:
+    """What can be done with a finished video: the same buttons on every platform. Re-roll
+    it; make it one preset better (not at the top preset, nor for an extension, whose size
+    and length are those of the video it continues); extend it."""
+    better = job.extends is None and \
+        card(job.params.model).next_preset(job.params.preset) is not None
+    return ("reroll", *(("better",) if better else ()), "extend")
+
+
+def preset_about(model: str, preset: str, lang: str) -> str:
+    """A preset's description from the catalogue; a model without one there has none."""
+    key = f"preset_about_{model}_{preset}"
+    return text(key, lang) if key in CATALOGUE["en"] else ""
+
+
 def presets_reply(lang: str, models: Sequence[str] = (DEFAULT_MODEL,)) -> str:
     """Each offered model's presets and costs; the first model is the default."""
     lines = [text("presets_head", lang)]
@@ -101,7 +117,7 @@ def presets_reply(lang: str, models: Sequence[str] = (DEFAULT_MODEL,)) -> str:
             lines.append(text("preset_line", lang, name=p.name, resolution=p.resolution,
                               frames=p.frames, fps=p.fps, steps=p.steps, guidance=p.guidance,
                               cost=cost(costs[p.name], lang),
-                              description=text(f"preset_about_{name}_{p.name}", lang)))
+                              description=preset_about(name, p.name, lang)))
     return "\n".join(lines)
 
 
@@ -138,5 +154,23 @@ def history_reply(jobs: list[Job], lang: str) -> str:
              preset=j.params.preset, seed=j.seed, prompt=j.params.prompt[:60]) for j in jobs])
 
 
-def help_reply(lang: str) -> str:
-    return text("help", lang)
+def help_reply(lang: str, models: Sequence[str] | None = None) -> str:
+    """How to write a caption, with the ranges of the offered models (the first is the
+    default; another's that differ are named after it)."""
+    offered = [card(name) for name in models] if models else list(cards().values())
+    first = offered[0]
+
+    def span(model: ModelCard, field: str) -> str:
+        lo, hi = getattr(model, field)
+        return f"{lo}-{hi}"
+
+    def frames(model: ModelCard) -> str:
+        step = f", {model.frame_step}k+1" if model.frame_step > 1 else ""
+        return span(model, "frames") + step
+
+    others = "".join(text("help_model", lang, name=m.name, resolutions="|".join(m.resolutions),
+                          frames=frames(m)) for m in offered[1:])
+    return text("help", lang, presets=", ".join(first.presets), frames=frames(first),
+                fps=span(first, "fps"), steps=span(first, "steps"),
+                guidance=span(first, "guidance"), resolutions="|".join(first.resolutions),
+                others=others)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from engine.fast import FAST, Shortcuts
+from engine.spec.cards import DEFAULT_MODEL, card
 
-DEFAULT_MODEL = "ali-vilab/i2vgen-xl"
 DTYPES = ("auto", "bf16", "fp16", "fp32")
 # "sdpa" lets torch pick the fastest scaled-dot-product kernel; the others force one.
 ATTENTION = ("sdpa", "flash", "cudnn", "efficient", "math")
@@ -19,8 +19,8 @@ class EngineConfig:
     (full-size random weights for GPU benchmarks). "auto" device tries cuda, then mps, then
     cpu; "auto" dtype is fp16 on cuda and fp32 elsewhere."""
 
-    model: str = DEFAULT_MODEL
-    family: str = "i2vgen-xl"  # which card of engine/models.py these weights are
+    model: str = field(default_factory=lambda: card(DEFAULT_MODEL).hub_id)
+    family: str = DEFAULT_MODEL  # which card (engine/spec/cards.py) these weights are
     device: str = "auto"
     dtype: str = "auto"
     cpu_offload: bool = False
@@ -28,7 +28,7 @@ class EngineConfig:
     decode_chunk_size: int | None = None  # None: the engine picks from free memory
     cache_dir: Path | None = None  # Hugging Face cache override
     # Speed-ups, all off until a GPU benchmark (`i2vbot bench`) shows they help; see
-    # engine/speedups.py for what each does.
+    # engine/models/i2vgen_xl/speedups.py for what each does.
     compile_unet: bool = False  # torch.compile the UNet, warmed up at load
     # "max-autotune-no-cudagraphs" tries kernel variants (minutes); "default" does not.
     compile_mode: str = "max-autotune-no-cudagraphs"
@@ -36,6 +36,7 @@ class EngineConfig:
     channels_last: bool = False  # NHWC convolution weights in the UNet and VAE
     fuse_qkv: bool = False  # one matmul for q, k and v in every UNet attention
     attention: str = "sdpa"
-    # What a job that asks for the speed mode (GenParams.fast) runs; the benchmark swaps in
-    # one cut at a time here to measure each alone.
-    fast: Shortcuts = FAST
+    # What a job that asks for the speed mode (GenParams.fast) runs, in the model's own terms
+    # (I2VGen-XL: a Shortcuts of its fast.py); None: the model's speed mode. The benchmark
+    # swaps in one cut at a time here to measure each alone.
+    fast: Any = None

@@ -5,20 +5,17 @@ continues. All on the CPU; none costs GPU time.
 
 from __future__ import annotations
 
-import io
 import tempfile
 from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
-from PIL import Image
 
-from engine.errors import InternalError
-from engine.params import LOOP_MODES, GenParams
+from engine.spec.errors import InternalError
+from engine.spec.params import LOOP_MODES, GenParams
 from engine.video import read_video
 
 CROSSFADE_FRAMES = 4  # blended frames at a loop's or an extension's seam
-SMOOTH_MAX_FPS = 30
 
 
 def ping_pong(frames: np.ndarray) -> np.ndarray:
@@ -114,13 +111,6 @@ def finish(frames: np.ndarray, params: GenParams,
     if params.loop:
         frames = loop(frames, params.loop)
     return frames, fps
-
-
-def last_frame_png(path: Path) -> bytes:
-    """The final frame of an MP4 as a PNG: the photo an extension starts from."""
-    out = io.BytesIO()
-    Image.fromarray(last_frame(path)).save(out, "PNG")
-    return out.getvalue()
 
 
 def last_frame(path: Path) -> np.ndarray:

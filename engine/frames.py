@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.errors import GenerationFailed, InternalError
+from engine.spec.errors import GenerationFailed, InternalError
 
 BLACK_LEVEL = 2 / 255  # the brightest pixel of an "all black" video stays below this
 

@@ -1,52 +1,35 @@
-"""Turn the bytes someone sent into a clean RGB photo, and frame it for the model."""
+"""Turn the bytes someone sent into a clean RGB photo, and frame it for the model. The
+header rules are engine/spec/photos.py's, checked again here before decoding."""
 
 from __future__ import annotations
 
-import io
 import logging
 import warnings
 from functools import cache
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
-from engine.errors import Rejected
+from engine.spec.errors import Rejected
+from engine.spec.photos import SEND_INSTEAD, open_photo, too_large
 
 logger = logging.getLogger(__name__)
 
-ACCEPTED = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP"}  # MPO: phone JPEGs
-MIN_SIDE = 128
-MAX_PIXELS = 40_000_000
-SEND_INSTEAD = "send a JPEG, PNG or WebP photo"
 FACE_DETECT_SIDE = 480  # faces are found on a copy this big: fast, and faces stay visible
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom
 
 
-ACCEPTED_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")  # what uploads may be named
-ACCEPTED_TYPES = ("image/jpeg", "image/png", "image/webp")
-_SIDEWAYS = {5, 6, 7, 8}  # EXIF orientations that swap width and height
-
-
-def check_photo(data: bytes) -> tuple[int, int]:
-    """The cheap check made when a job is accepted: type, animation, size and pixel count,
-    read from the header without decoding the pixels. Returns the upright width and height."""
-    image = _open(data)
-    orientation = image.getexif().get(0x0112)
-    width, height = image.size
-    return (height, width) if orientation in _SIDEWAYS else (width, height)
-
-
 def load_photo(data: bytes) -> Image.Image:
     """Decode, check and normalise a photo: upright, 8-bit RGB, alpha flattened on white.
     Every problem a person can fix is `Rejected` with a code saying what to send instead."""
-    image = _open(data)
+    image = open_photo(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             image.load()
         except Image.DecompressionBombError as e:
-            raise _too_large() from e
+            raise too_large() from e
         except (OSError, SyntaxError, ValueError, EOFError) as e:
             raise Rejected("image_damaged", "The photo looks damaged or cut off. Send it "
                            "again, or send another one.") from e
@@ -57,51 +40,6 @@ def load_photo(data: bytes) -> Image.Image:
         raise Rejected("image_unreadable",
                        f"This photo's colour format ({image.mode}) is not supported; "
                        f"{SEND_INSTEAD}.") from e
-
-
-def _open(data: bytes) -> Image.Image:
-    """Open lazily (the header only) and refuse what no decoding could fix."""
-    if not data:
-        raise Rejected("image_empty", "The file is empty. Send the photo again.")
-    with warnings.catch_warnings():
-        # Our own pixel limit below is stricter; Pillow's warning would only add noise.
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            image = Image.open(io.BytesIO(data))
-        except Image.DecompressionBombError as e:
-            raise _too_large() from e
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-            raise Rejected("image_unreadable",
-                           f"This file is not an image I can read; {SEND_INSTEAD}.") from e
-    _check_header(image)
-    return image
-
-
-def _check_header(image: Image.Image) -> None:
-    kind = ACCEPTED.get(image.format or "")
-    if kind is None:
-        name = image.format or "This kind of"
-        raise Rejected("image_format", f"{name} images are not supported; {SEND_INSTEAD}.",
-                        format=image.format or "unknown")
-    if getattr(image, "is_animated", False) and image.format != "MPO":
-        raise Rejected("image_animated",
-                        f"Animated images are not supported; {SEND_INSTEAD} (a single frame).")
-    width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise _too_large(width, height)
-    if min(width, height) < MIN_SIDE:
-        raise Rejected("image_too_small",
-                        f"The photo is {width}x{height}; it needs at least {MIN_SIDE} pixels "
-                        "on the short side. Send a larger photo.",
-                        size=f"{width}x{height}", min_side=MIN_SIDE)
-
-
-def _too_large(width: int | None = None, height: int | None = None) -> Rejected:
-    size = f" ({width}x{height})" if width else ""
-    return Rejected("image_too_large",
-                     f"The photo is too large{size}: the limit is "
-                     f"{MAX_PIXELS // 1_000_000} megapixels. Send a smaller photo.",
-                     size=f"{width}x{height}" if width else "", max_megapixels=MAX_PIXELS // 10**6)
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

@@ -1,4 +1,5 @@
-"""Find the model, load it once onto the right device in the right precision."""
+"""What every model's engine needs to find its weights and load them once onto the right
+device in the right precision; each model's own loading is in its engine."""
 
 from __future__ import annotations
 
@@ -6,43 +7,26 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import torch
 
 from engine.config import DTYPES, EngineConfig
-from engine.errors import InternalError
-from engine.random_models import TINY_NAME, ensure_tiny_pipeline, random_pipeline
-from engine.random_wan import TINY_WAN_NAME
-from engine.speedups import apply_speedups, attention_backend
+from engine.spec.cards import card
+from engine.spec.errors import InternalError
 
 logger = logging.getLogger(__name__)
 
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
 
 
-class _Files(NamedTuple):
-    tiny: str  # the tiny model's folder under models_dir
-    probes: tuple[str, ...]  # in the Hub cache: the model, as a GPU loads it, is all there
-    download: str  # what the first run downloads, in words
-
-
-_FILES = {
-    "i2vgen-xl": _Files(TINY_NAME, ("model_index.json",
-                                    "unet/diffusion_pytorch_model.fp16.safetensors"),
-                        "about 4.6 GB"),
-    "wan": _Files(TINY_WAN_NAME, ("model_index.json", "transformer/config.json",
-                                  "text_encoder/config.json"), "over 20 GB"),
-}
-
-
 @dataclass(frozen=True)
 class LoadedPipeline:
-    pipe: Any  # SeededI2VGenXLPipeline; Any keeps diffusers out of the type surface
+    pipe: Any  # the model's diffusers pipeline; Any keeps diffusers out of the type surface
     device: torch.device
     dtype: torch.dtype
     source: str  # where the weights came from, for logs and `doctor`
-    attention: str = "sdpa"  # the SDPA kernel choice in effect (engine/speedups.py)
+    attention: str = "sdpa"  # the attention kernel in effect
     speedups: tuple[str, ...] = ()  # what apply_speedups switched on, for logs
 
 
@@ -79,9 +63,10 @@ SYNTHETIC_SOURCE = "synthetic (full size, random weights)"
 
 
 def resolve_source(config: EngineConfig,
-                   ensure_tiny: Callable[[Path], Path] = ensure_tiny_pipeline) -> tuple[str, bool]:
-    """The folder or Hub id to load from, and whether it is a local folder. "synthetic" has
-    none: it is built in memory (see load_pipeline)."""
+                   ensure_tiny: Callable[[Path], Path]) -> tuple[str, bool]:
+    """The folder or Hub id to load from, and whether it is a local folder; "tiny" is built
+    by `ensure_tiny` (the model's tiny builder) on first use. "synthetic" has none: each
+    engine builds it in memory."""
     if config.model == "tiny":
         return str(ensure_tiny(config.models_dir)), True
     if config.model == "synthetic":
@@ -95,28 +80,6 @@ def resolve_source(config: EngineConfig,
     if path.is_absolute() or config.model.startswith((".", "~")):
         raise InternalError(f"Model folder {path} does not exist.")
     return config.model, False
-
-
-def load_pipeline(config: EngineConfig) -> LoadedPipeline:
-    from engine.pipeline import SeededI2VGenXLPipeline
-
-    device = pick_device(config.device)
-    dtype = pick_dtype(config.dtype, device)
-    source, local = resolve_source(config)
-    offload = config.cpu_offload and device.type == "cuda"
-    if config.model == "synthetic":
-        # Made where it runs: seconds on a GPU, and nothing written to disk.
-        logger.info("building %s on %s as %s", source, device, dtype)
-        pipe = random_pipeline("synthetic", SeededI2VGenXLPipeline,
-                               "cpu" if offload else device, dtype)
-    else:
-        pipe = from_pretrained(SeededI2VGenXLPipeline, config, source, local, dtype)
-
-    place(pipe, config, device)
-    attention = attention_backend(config, device)
-    speedups = apply_speedups(pipe, config, device)
-    return LoadedPipeline(pipe=pipe, device=device, dtype=dtype, source=source,
-                          attention=attention, speedups=tuple(speedups))
 
 
 def place(pipe: Any, config: EngineConfig, device: torch.device) -> None:
@@ -157,7 +120,7 @@ def from_pretrained(cls: Any, config: EngineConfig, source: str, local: bool,
         raise InternalError(
             "it is not on this machine yet and the Hugging Face Hub could not be reached. "
             "Download it once with network access (the first run does that, "
-            f"{_FILES[config.family].download}), "
+            f"{card(config.family).files.download}), "
             "or set the model to a local folder saved with save_pretrained") from e
 
 
@@ -165,9 +128,9 @@ def model_status(config: EngineConfig) -> str:
     """One line for `doctor`: is the model on this machine? Never downloads."""
     if config.model == "synthetic":
         return "synthetic random-weight model, built in memory at each start (no download)"
-    tiny, probes, download = _FILES[config.family]
+    files = card(config.family).files
     if config.model == "tiny":
-        folder = Path(config.models_dir) / tiny
+        folder = Path(config.models_dir) / files.tiny
         if (folder / "model_index.json").is_file():
             return f"tiny random-weight model built at {folder}"
         return f"tiny random-weight model will be built at {folder} on first use"
@@ -181,11 +144,11 @@ def model_status(config: EngineConfig) -> str:
     from huggingface_hub import constants, try_to_load_from_cache
 
     cache = str(config.cache_dir) if config.cache_dir else constants.HF_HUB_CACHE
-    found = [try_to_load_from_cache(config.model, f, cache_dir=cache) for f in probes]
+    found = [try_to_load_from_cache(config.model, f, cache_dir=cache) for f in files.probes]
     if all(isinstance(f, str) for f in found):
         return f"{config.model} found in the Hugging Face cache ({cache})"
     if isinstance(found[0], str):
         return (f"{config.model} is partly in the Hugging Face cache ({cache}); "
                 "the rest downloads on first use")
-    return (f"{config.model} is not downloaded yet: the first run downloads {download} "
+    return (f"{config.model} is not downloaded yet: the first run downloads {files.download} "
             f"into {cache}")

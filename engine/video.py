@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
 from PIL import Image
 
-from engine.errors import InternalError, Rejected
+from engine.spec.errors import InternalError, Rejected
+from engine.spec.units import mib
+from engine.spec.work import Video
 
 logger = logging.getLogger(__name__)
 
@@ -19,18 +20,6 @@ CRF = 18  # visually near-lossless; a byte budget switches to a computed bitrate
 BUDGET_TRIES = (0.90, 0.70, 0.50)  # fractions of the budget's bitrate, tried in turn
 CONTAINER_BYTES = 4096  # MP4 boxes and the faststart index, outside the video bitrate
 MIN_BITRATE = 20_000  # bits/s: below this x264 output is unwatchable
-
-
-@dataclass(frozen=True)
-class VideoFile:
-    path: Path
-    poster: Path  # JPEG of the first frame, for thumbnails
-    width: int
-    height: int
-    frames: int
-    fps: int
-    duration: float  # seconds
-    size_bytes: int
 
 
 def even_frames(frames: np.ndarray) -> np.ndarray:
@@ -63,7 +52,7 @@ def _write(frames: np.ndarray, fps: int, path: Path, bitrate: int | None) -> Non
 
 
 def encode_mp4(frames: np.ndarray, fps: int, path: Path,
-               max_bytes: int | None = None) -> VideoFile:
+               max_bytes: int | None = None) -> Video:
     """Encode and write atomically: the final name appears only for a complete file."""
     frames = even_frames(frames)
     path = Path(path)
@@ -83,7 +72,7 @@ def encode_mp4(frames: np.ndarray, fps: int, path: Path,
     poster_tmp = poster.with_name(f".{poster.name}.part")
     Image.fromarray(frames[0]).save(poster_tmp, "JPEG", quality=90)
     os.replace(poster_tmp, poster)
-    return VideoFile(path=path, poster=poster, width=width, height=height, frames=count,
+    return Video(path=path, poster=poster, width=width, height=height, frames=count,
                      fps=fps, duration=duration, size_bytes=size)
 
 
@@ -104,13 +93,6 @@ def _fit_budget(frames: np.ndarray, fps: int, tmp: Path, size: int, max_bytes: i
                    f"The video does not fit the {mib(max_bytes)} MiB upload limit here. Ask "
                    "for fewer frames, a lower resolution, or a lower fps.",
                    limit_mib=mib(max_bytes))
-
-
-def mib(size_bytes: float) -> str:
-    """Bytes as MiB, the unit of every size shown to people: '10', '1.5', '0.01'."""
-    value = size_bytes / 2**20
-    shown = f"{value:.1f}" if value >= 0.1 else f"{value:.2g}"
-    return shown.removesuffix(".0")
 
 
 def read_video(path: Path) -> tuple[np.ndarray, float]:

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from PIL import Image
 
-from engine.effects import finish
-from engine.errors import GenerationCancelled, GenerationFailed, InternalError, Rejected
-from engine.generator import Clip, Engine, VideoJob
+from engine.base import Clip, Engine, VideoJob
+from engine.effects import finish, last_frame
 from engine.images import load_photo
+from engine.spec.errors import GenerationCancelled, GenerationFailed, InternalError, Rejected
+from engine.spec.work import RenderSpec, WorkEvent, WorkKind
 from engine.video import encode_mp4
-from engine.work import RenderedVideo, RenderSpec, WorkEvent, WorkKind
 
 logger = logging.getLogger(__name__)
 
@@ -103,12 +104,17 @@ class BatchRenderer:
 
     @staticmethod
     def _photo(spec: RenderSpec, emit: Emit) -> Image.Image | None:
+        """The job's photo, decoded; an extension's is the last frame of the video it
+        continues. None (and the job failed) when there is none to use."""
         try:
             try:
-                data = spec.photo.read_bytes()
-            except FileNotFoundError:
-                raise Rejected("input_missing", f"photo {spec.photo} is gone") from None
-            return load_photo(data)
+                if spec.photo is None:
+                    if spec.extends is None:
+                        raise Rejected("input_missing", "a job with neither photo nor video")
+                    return Image.fromarray(last_frame(spec.extends))
+                return load_photo(spec.photo.read_bytes())
+            except FileNotFoundError as exc:
+                raise Rejected("input_missing", f"{exc.filename} is gone") from None
         except Rejected as exc:
             emit(_failed(spec, exc))
             return None
@@ -123,10 +129,8 @@ class BatchRenderer:
         except Exception as exc:
             logger.exception("job %s: encoding failed", spec.job_id)
             return _failed(spec, exc)
-        return WorkEvent(WorkKind.DONE, spec.job_id, video=RenderedVideo(
-            path=video.path, poster=video.poster, width=video.width, height=video.height,
-            frames=video.frames, fps=video.fps, duration=video.duration,
-            size_bytes=video.size_bytes, params=clip.params, lowered_from=clip.lowered_from))
+        return WorkEvent(WorkKind.DONE, spec.job_id, video=replace(
+            video, params=clip.params, lowered_from=clip.lowered_from))
 
 
 def _failed(spec: RenderSpec, exc: Exception) -> WorkEvent:

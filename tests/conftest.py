@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 
+from engine.base import Engine
 from engine.config import EngineConfig
-from engine.generator import Engine
-from engine.random_models import ensure_tiny_pipeline
-from engine.random_wan import ensure_tiny_wan
-from engine.wan import WanEngine
+from engine.models.i2vgen_xl.engine import I2VGenXLEngine
+from engine.models.i2vgen_xl.tiny import ensure_tiny_pipeline
+from engine.models.wan.engine import WanEngine
+from engine.models.wan.tiny import ensure_tiny_wan
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +28,7 @@ def tiny_engine(tiny_model_dir: Path) -> Iterator[Engine]:
     # Two cores shared with other work: one thread keeps timings steady and results exact.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    engine = Engine(EngineConfig(model=str(tiny_model_dir), device="cpu"))
+    engine = I2VGenXLEngine(EngineConfig(model=str(tiny_model_dir), device="cpu"))
     engine.load()
     yield engine
     torch.set_num_threads(threads)

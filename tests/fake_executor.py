@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from bot.executors.base import WorkerInfo
 from engine.effects import finish
-from engine.errors import Rejected
+from engine.spec.errors import Rejected
+from engine.spec.work import RenderSpec, WorkEvent, WorkKind
 from engine.video import encode_mp4
-from engine.work import RenderedVideo, RenderSpec, WorkEvent, WorkKind
 
 
 @dataclass
@@ -222,10 +222,7 @@ class FakeExecutor:
         except Rejected as exc:  # as the real worker reports it
             return WorkEvent(WorkKind.FAILED, spec.job_id, reason=exc.code,
                              reason_params=exc.params, detail=str(exc))
-        return WorkEvent(WorkKind.DONE, spec.job_id, video=RenderedVideo(
-            path=video.path, poster=video.poster, width=video.width, height=video.height,
-            frames=video.frames, fps=video.fps, duration=video.duration,
-            size_bytes=video.size_bytes, params=params))
+        return WorkEvent(WorkKind.DONE, spec.job_id, video=replace(video, params=params))
 
 
 def solid_frames(count: int, width: int, height: int, seed: int) -> np.ndarray:

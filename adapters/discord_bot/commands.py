@@ -13,20 +13,28 @@ from discord.ext import commands
 from bot.models import JobStatus
 from bot.service import Core
 from bot.texts import text
-from bot.views import help_reply, history_reply, presets_reply, queue_reply, quota_reply
-from engine.models import CARDS, DEFAULT_MODEL, widest
-from engine.params import PRESETS, SEED
+from bot.views import (
+    help_reply,
+    history_reply,
+    preset_about,
+    presets_reply,
+    queue_reply,
+    quota_reply,
+)
+from engine.spec.cards import DEFAULT_MODEL, cards, preset_names, widest
+from engine.spec.params import SEED
 
 from . import jobs
 from .replies import lang, person_of, private, refuse
 
 log = logging.getLogger(__name__)
 
+# The command tree is built once, from the cards registered when this module is imported.
 PRESET_CHOICES = [app_commands.Choice(
-    name=f"{p.name}: {text(f'preset_about_{DEFAULT_MODEL}_{p.name}', 'en')}"[:100], value=p.name)
-    for p in PRESETS.values()]
+    name=f"{name}: {preset_about(DEFAULT_MODEL, name, 'en')}".removesuffix(": ")[:100],
+    value=name) for name in preset_names()]
 MODEL_CHOICES = [app_commands.Choice(name=f"{c.name}: {c.title}", value=c.name)
-                 for c in CARDS.values()]
+                 for c in cards().values()]
 # Every model's values fit; the core then checks the job against its own model's range.
 FRAMES, FPS, STEPS, GUIDANCE = (widest(f) for f in ("frames", "fps", "steps", "guidance"))
 Seed = app_commands.Range[int, SEED[0], SEED[1]]
@@ -72,11 +80,11 @@ class AnimateCog(commands.Cog):
         seed="same seed, same video",
         negative="what to avoid, e.g. 'blurry, distorted'",
         frames="number of frames (" + "; ".join(f"{c.name} {c.frame_counts()}"
-                                                for c in CARDS.values()) + ")",
+                                                for c in cards().values()) + ")",
         fps=f"frames per second ({FPS[0]}-{FPS[1]})",
         steps=f"denoising steps ({STEPS[0]}-{STEPS[1]})",
         guidance="how closely to follow the prompt (good starts: " + "; ".join(
-            f"{c.name} {c.presets['standard'].guidance:g}" for c in CARDS.values()) + ")",
+            f"{c.name} {c.presets['standard'].guidance:g}" for c in cards().values()) + ")",
     )
     @app_commands.choices(preset=PRESET_CHOICES, model=MODEL_CHOICES)
     async def animate(self, interaction: discord.Interaction, image: discord.Attachment,

@@ -13,7 +13,7 @@ from bot.errors import UserError
 from bot.models import JobRequest
 from bot.photos import check_upload, is_upload_ok
 from bot.service import Core
-from engine.params import next_preset
+from bot.views import result_actions
 
 from .replies import chat_of, defer_public, person_of, refuse
 
@@ -55,7 +55,7 @@ async def again(core: Core, interaction: discord.Interaction, job_id: str,
     """A button under a video: the same photo again, re-rolled or one preset better."""
     person = person_of(interaction)
     job = await core.own_job(person, job_id)  # strangers are refused before anything shows
-    if better and next_preset(job.params.preset) is None:
+    if better and "better" not in result_actions(job):
         raise UserError("top_preset")
     await defer_public(interaction)
     job = await core.again(person, job_id, better=better, chat=chat_of(interaction))

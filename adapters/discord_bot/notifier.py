@@ -18,8 +18,7 @@ from adapters.lanes import Lanes
 from bot.events import Delivery
 from bot.models import EventKind, JobEvent
 from bot.texts import text
-from bot.views import mib, result_caption, status_line
-from engine.params import next_preset
+from bot.views import mib, result_actions, result_caption, status_line
 
 from .buttons import job_view
 from .replies import Followup
@@ -100,8 +99,7 @@ class DiscordNotifier:
             else:
                 content = result_caption(job, result, lang, limit=MESSAGE_LIMIT - 40)
                 video = result.path
-                better = ("better",) if next_preset(job.params.preset) else ()
-                view = job_view(job.id, lang, "reroll", *better, "extend")
+                view = job_view(job.id, lang, *result_actions(job))
         else:
             content = status_line(event)
         sent = False

@@ -20,7 +20,7 @@ from adapters.telegram_bot.people import lang_of, person_of
 from bot.errors import UserError
 from bot.models import ChatRef, Job
 from bot.texts import error_text, text
-from engine.params import next_preset
+from bot.views import result_actions
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class Buttons:
             await query.answer(text("cancelling", lang, job=job.id))
             return
         better = action == "better"
-        if better and next_preset(job.params.preset) is None:
+        if action not in result_actions(job):
             await query.answer(text("top_preset", lang), show_alert=True)
             return
         await query.answer()

@@ -7,7 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.models import Job
 from bot.texts import text
-from engine.params import next_preset
+from bot.views import result_actions
 
 ACTIONS = ("reroll", "better", "extend", "cancel")
 
@@ -18,12 +18,9 @@ def status_keyboard(job: Job, lang: str) -> InlineKeyboardMarkup:
 
 
 def result_keyboard(job: Job, lang: str) -> InlineKeyboardMarkup:
-    row = [InlineKeyboardButton(text("button_reroll", lang), callback_data=f"reroll:{job.id}")]
-    if next_preset(job.params.preset) is not None:
-        row.append(InlineKeyboardButton(text("button_better", lang),
-                                        callback_data=f"better:{job.id}"))
-    row.append(InlineKeyboardButton(text("button_extend", lang), callback_data=f"extend:{job.id}"))
-    return InlineKeyboardMarkup([row])
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(text(f"button_{action}", lang), callback_data=f"{action}:{job.id}")
+        for action in result_actions(job)]])
 
 
 def job_of(markup: dict | None) -> str | None:

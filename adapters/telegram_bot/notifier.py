@@ -23,9 +23,10 @@ from adapters.telegram_bot.limits import Limits, thumbnail
 from adapters.telegram_bot.people import PLATFORM
 from adapters.telegram_bot.status import ChatGone, StatusMessages, reply_to
 from bot.events import Delivery
-from bot.models import EventKind, Job, JobEvent, VideoResult
+from bot.models import EventKind, Job, JobEvent
 from bot.texts import text
 from bot.views import mib, result_caption, status_line
+from engine.spec.work import Video
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class TelegramNotifier:
             if event.kind not in LIVE and event.kind is not EventKind.ENCODING:
                 status.forget(job.id)
 
-    async def _send_video(self, job: Job, result: VideoResult, lang: str) -> None:
+    async def _send_video(self, job: Job, result: Video, lang: str) -> None:
         assert self._bot is not None
         chat_id, bot = int(job.chat.chat_id), self._bot
         limit = job.chat.upload_limit or self.limits.upload_bytes

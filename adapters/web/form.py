@@ -18,7 +18,8 @@ from bot.errors import UserError
 from bot.models import ChatRef, JobRequest, Person
 from bot.photos import check_upload
 from bot.views import mib
-from engine.params import SEED, ModelCard, Preset, card
+from engine.spec.cards import ModelCard, Preset, card
+from engine.spec.params import SEED
 
 UPLOAD_LIMIT = 20 * 2**20  # bytes of one photo, as Telegram's bots get
 FIELD_LIMIT = 16 * 1024  # bytes of one text field: a long caption fits several times

@@ -18,11 +18,20 @@ from string import Template
 from typing import Any
 
 from bot.captions import MAX_CAPTION_CHARS
-from bot.models import EventKind, Job, JobEvent, VideoResult
+from bot.models import EventKind, Job, JobEvent
 from bot.quotas import preset_costs
 from bot.texts import LANGUAGES, text
-from bot.views import cost, history_reply, result_caption, status_line, status_name
-from engine.params import SEED, ModelCard, card
+from bot.views import (
+    cost,
+    history_reply,
+    preset_about,
+    result_actions,
+    result_caption,
+    status_line,
+    status_name,
+)
+from engine.spec.cards import ModelCard, card
+from engine.spec.params import SEED
 
 TEMPLATES = Path(__file__).parent / "templates"
 # The catalogue's texts the templates show as they are.
@@ -111,13 +120,13 @@ def preset_options(lang: str, selected: str, model: ModelCard) -> str:
     costs = preset_costs(model.name)
     for p in model.presets.values():
         label = text("web_preset_option", lang, name=p.name, cost=cost(costs[p.name], lang),
-                     description=text(f"preset_about_{model.name}_{p.name}", lang))
+                     description=preset_about(model.name, p.name, lang))
         chosen = " selected" if p.name == selected else ""
         options.append(f'<option value="{p.name}"{chosen}>{html.escape(label)}</option>')
     return "".join(options)
 
 
-def history(entries: list[tuple[Job, VideoResult | None]], quota: str, lang: str) -> str:
+def history(entries: list[tuple[Job | None]], quota: str, lang: str) -> str:
     """The person's recent jobs, newest first: finished ones with their player."""
     items = [f'<p id="quota">{html.escape(quota)}</p>']
     if not entries:
@@ -164,5 +173,7 @@ def event_json(event: JobEvent, lang: str) -> dict[str, Any]:
     if event.kind is EventKind.DONE and event.result is not None:
         payload["result"] = {**video_urls(event.job.id),
                              "caption": result_caption(event.job, event.result, lang),
-                             "width": event.result.width, "height": event.result.height}
+                             "width": event.result.width, "height": event.result.height,
+                             "actions": [a for a in result_actions(event.job)
+                                         if a in ("reroll", "better")]}
     return payload

@@ -7,11 +7,32 @@ on other machines; the scheduler, the quotas and the adapters cannot tell the di
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from engine.work import RenderSpec, WorkEvent
+from engine.spec.work import RenderSpec, WorkEvent
+
+
+class Renderer(Protocol):
+    """What runs the GPU work of one worker, the local thread's or an `i2vbot worker`'s:
+    `engine.worker.BatchRenderer`, or a test's scripted stand-in."""
+
+    @property
+    def models(self) -> tuple[str, ...]: ...
+
+    @property
+    def loaded_model(self) -> str | None: ...
+
+    def load(self) -> None: ...
+
+    def describe(self) -> str: ...
+
+    def run(self, specs: Sequence[RenderSpec], emit: Callable[[WorkEvent], None],
+            should_stop: Callable[[], bool]) -> None:
+        """Render one batch; blocks (call it from a worker thread); never raises for a
+        job's own failure (that is a FAILED event)."""
+        ...
 
 
 class ExecutorUnavailable(Exception):

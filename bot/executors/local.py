@@ -12,31 +12,11 @@ import logging
 import socket
 import threading
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
-from bot.executors.base import WorkerInfo
-from engine.work import RenderSpec, WorkEvent, WorkKind
+from bot.executors.base import Renderer, WorkerInfo
+from engine.spec.work import RenderSpec, WorkEvent, WorkKind
 
 log = logging.getLogger(__name__)
-
-FINAL = (WorkKind.DONE, WorkKind.FAILED, WorkKind.STOPPED, WorkKind.LOST)
-
-
-class Renderer(Protocol):
-    """`engine.worker.BatchRenderer`, or a test's scripted stand-in."""
-
-    @property
-    def models(self) -> tuple[str, ...]: ...
-
-    @property
-    def loaded_model(self) -> str | None: ...
-
-    def load(self) -> None: ...
-
-    def describe(self) -> str: ...
-
-    def run(self, specs: Sequence[RenderSpec], emit: Callable[[WorkEvent], None],
-            should_stop: Callable[[], bool]) -> None: ...
 
 
 class LocalExecutor:
@@ -109,7 +89,7 @@ class LocalExecutor:
         ended: set[str] = set()
 
         def emit(event: WorkEvent) -> None:
-            if event.kind in FINAL:
+            if event.kind.final:
                 ended.add(event.job_id)
                 self.done += event.kind is WorkKind.DONE
                 self.failed += event.kind is WorkKind.FAILED

@@ -46,7 +46,7 @@ from bot.executors.wire import (
     video_key,
 )
 from bot.outputs import write_atomic
-from engine.work import RenderSpec, WorkEvent, WorkKind
+from engine.spec.work import RenderSpec, WorkEvent, WorkKind
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,8 @@ class RemoteExecutor:
         key = batch_key([spec.job_id for spec in specs])
         async with self.queue.redis.pipeline(transaction=True) as pipe:
             for spec in specs:
-                pipe.setex(photo_key(spec.job_id), BLOB_TTL_S, spec.photo.read_bytes())
+                if spec.photo is not None:
+                    pipe.setex(photo_key(spec.job_id), BLOB_TTL_S, spec.photo.read_bytes())
                 pipe.setex(_index_key(spec.job_id), BLOB_TTL_S, f"{name}|{key}")
                 if spec.extends is not None:
                     pipe.setex(extends_key(spec.job_id), BLOB_TTL_S, spec.extends.read_bytes())

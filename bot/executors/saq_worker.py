@@ -18,8 +18,9 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from bot.executors.base import Renderer
 from bot.executors.wire import (
     BLOB_TTL_S,
     FUNCTION,
@@ -33,23 +34,11 @@ from bot.executors.wire import (
     spec_from_wire,
     video_key,
 )
-from engine.work import RenderSpec, WorkEvent, WorkKind
+from engine.spec.work import RenderSpec, WorkEvent, WorkKind
 
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY_S = 5  # every worker sweeps: a dead peer's job is found without the bot
-
-
-class Renderer(Protocol):
-    @property
-    def models(self) -> tuple[str, ...]: ...
-
-    def load(self) -> None: ...
-
-    def describe(self) -> str: ...
-
-    def run(self, specs: list[RenderSpec], emit: Callable[[WorkEvent], None],
-            should_stop: Callable[[], bool]) -> None: ...
 
 
 def machine_info(renderer: Renderer) -> dict[str, Any]:
@@ -76,7 +65,7 @@ async def render(ctx: dict[str, Any], *, jobs: list[dict[str, Any]]) -> dict[str
             specs = [spec_from_wire(data, Path(folder)) for data in jobs]
             for spec, photo in zip(specs, await redis.mget([photo_key(s.job_id)
                                                            for s in specs]), strict=True):
-                if photo is not None:  # a missing photo is the engine's "input_missing"
+                if photo is not None and spec.photo is not None:  # else: "input_missing"
                     spec.photo.write_bytes(photo)
                 if spec.extends is not None:
                     before = await redis.get(extends_key(spec.job_id))

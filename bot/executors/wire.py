@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from engine.params import GenParams
-from engine.work import RenderedVideo, RenderSpec, WorkEvent, WorkKind
+from engine.spec.params import GenParams
+from engine.spec.work import RenderSpec, Video, WorkEvent, WorkKind
 
 QUEUE = "i2v"
 QUEUES_KEY = "i2v:queues"  # the names of the workers' queues, one per set of models
@@ -64,14 +64,16 @@ def job_ids(key: str) -> list[str]:
 
 def spec_to_wire(spec: RenderSpec) -> dict[str, Any]:
     return {"job_id": spec.job_id, "params": dataclasses.asdict(spec.params),
-            "max_bytes": spec.max_bytes, "extends": spec.extends is not None}
+            "max_bytes": spec.max_bytes, "photo": spec.photo is not None,
+            "extends": spec.extends is not None}
 
 
 def spec_from_wire(data: dict[str, Any], folder: Path) -> RenderSpec:
     """The spec as the worker runs it: its photo and its output in the worker's own folder."""
     job_id = data["job_id"]
-    return RenderSpec(job_id=job_id, params=GenParams(**data["params"]),
-                      photo=folder / f"{job_id}.img", output=folder / f"{job_id}.mp4",
+    photo = folder / f"{job_id}.img" if data.get("photo", True) else None
+    return RenderSpec(job_id=job_id, params=GenParams(**data["params"]), photo=photo,
+                      output=folder / f"{job_id}.mp4",
                       max_bytes=data["max_bytes"],
                       extends=folder / f"{job_id}.before.mp4" if data.get("extends") else None)
 
@@ -93,7 +95,7 @@ def outcome_to_wire(event: WorkEvent) -> dict[str, Any]:
 def outcome_from_wire(job_id: str, data: dict[str, Any], output: Path) -> WorkEvent:
     """The event for a job's end; a DONE's files must already be at `output`."""
     if data.get("done"):
-        return WorkEvent(WorkKind.DONE, job_id, video=RenderedVideo(
+        return WorkEvent(WorkKind.DONE, job_id, video=Video(
             path=output, poster=output.with_suffix(".jpg"), width=data["width"],
             height=data["height"], frames=data["frames"], fps=data["fps"],
             duration=data["duration"], size_bytes=data["size_bytes"],

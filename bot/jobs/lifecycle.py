@@ -28,8 +28,8 @@ from bot.outputs import Outputs
 from bot.quotas import Quotas
 from bot.store import Store
 from bot.texts import language
-from engine.params import GenParams, batch_key, card
-from engine.work import RenderSpec, WorkEvent, WorkKind
+from engine.spec.params import GenParams, batch_key, card
+from engine.spec.work import RenderSpec, WorkEvent, WorkKind
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +259,8 @@ class Lifecycle:
         if job.extends is not None:
             previous = await self.store.get_job(job.extends)
             extends = previous.output_path if previous else None
-        return RenderSpec(job_id=job.id, params=job.params, photo=job.input_path,
+        photo = None if job.extends is not None else job.input_path  # see RenderSpec
+        return RenderSpec(job_id=job.id, params=job.params, photo=photo,
                           output=self.outputs.video_path(job), max_bytes=job.chat.upload_limit,
                           extends=extends)
 

@@ -10,7 +10,7 @@ from typing import Any
 import aiosqlite
 
 from bot.models import ChatRef, Job, JobStatus, Note, Role, User
-from engine.params import GenParams
+from engine.spec.params import GenParams
 
 
 def user_from(row: aiosqlite.Row) -> User:

@@ -24,7 +24,7 @@ import aiosqlite
 from bot.models import Job, JobStatus, Person, Role, User
 from bot.store.migrations import LATEST, MIGRATIONS
 from bot.store.rows import column, job_from, params_from, user_from
-from engine.params import GenParams
+from engine.spec.params import GenParams
 
 log = logging.getLogger(__name__)
 

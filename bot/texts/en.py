@@ -3,10 +3,8 @@ and checks that every key the code uses exists and every key here is used."""
 
 from __future__ import annotations
 
-from engine.models import WAN
-from engine.params import FPS, FRAMES, GUIDANCE, PRESETS, STEPS
-
-HELP = f"""Send a photo with a caption that describes the motion; a short video comes back.
+# The ranges are the offered models' (bot/views.py's help_reply fills them in).
+HELP = """Send a photo with a caption that describes the motion; a short video comes back.
 
 How to write a prompt: subject + action + direction/speed + ambience, in English, with
 present progressive verbs and at most about three actions.
@@ -17,14 +15,13 @@ present progressive verbs and at most about three actions.
 Avoid abstract words like “beautiful scene”. Photos with one clear subject work best.
 
 Options in the caption (they override the preset):
---preset NAME  ({", ".join(PRESETS)})
+--preset NAME  ({presets})
 --seed N  (same seed, same video)
---frames N  ({FRAMES[0]}-{FRAMES[1]})   --fps N  ({FPS[0]}-{FPS[1]})
---steps N  ({STEPS[0]}-{STEPS[1]})   --guidance X or --gs X  ({GUIDANCE[0]}-{GUIDANCE[1]}; 9 is a good start,
+--frames N  ({frames})   --fps N  ({fps})
+--steps N  ({steps})   --guidance X or --gs X  ({guidance}; 9 is a good start,
   raise to 11 if nothing moves)
---neg words to avoid   --res 256p|512p|768p|1024p   --size 640x384
---model NAME  which video model (/presets lists those offered here; wan: --res
-  {"|".join(WAN.resolutions)}, --frames {WAN.frames[0]}-{WAN.frames[1]} of the form 4k+1)
+--neg words to avoid   --res {resolutions}   --size 640x384
+--model NAME  which video model (/presets lists those offered here{others})
 --loop  a video that loops seamlessly   --smooth  smoother motion (3x the frame rate)
 --fast  about 4x faster, a quarter of the credits (a different, rougher video)
 --extend JOB  continue one of your videos (or press ⏩ under it; a reply with a new
@@ -171,6 +168,7 @@ EN: dict[str, str] = {
     "button_cancel": "✖ Cancel",
     "button_extend": "⏩ Extend",
     "help": HELP,
+    "help_model": "; {name}: --res {resolutions}, --frames {frames}",
     "album_limit": "Only the first {limit} photos of an album are animated.",
     "album_none": "None of the files in this album is a photo I can use.",
     "late_result": "{mention} your video is ready (job {job}).",

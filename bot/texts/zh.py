@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from engine.models import WAN
-from engine.params import FPS, FRAMES, GUIDANCE, PRESETS, STEPS
-
-HELP = f"""发送一张照片，并在说明里描述动作，机器人会回复一段短视频。
+# 范围取自本机提供的模型（由 bot/views.py 的 help_reply 填入）。
+HELP = """发送一张照片，并在说明里描述动作，机器人会回复一段短视频。
 
 提示词写法：主体 + 动作 + 方向/速度 + 环境氛围，建议用英文、进行时，动作不超过三个。
 • A cat turning its head slowly to the right in soft daylight
@@ -14,11 +12,11 @@ HELP = f"""发送一张照片，并在说明里描述动作，机器人会回复
 避免“beautiful scene”这类抽象描述；主体清晰的照片效果最好。
 
 说明中的选项（覆盖预设）：
---preset 名称（{", ".join(PRESETS)}）  --seed N（相同种子得到相同视频）
---frames N（{FRAMES[0]}-{FRAMES[1]}）  --fps N（{FPS[0]}-{FPS[1]}）  --steps N（{STEPS[0]}-{STEPS[1]}）
---guidance X 或 --gs X（{GUIDANCE[0]}-{GUIDANCE[1]}，建议 9，动作不明显可提到 11）
---neg 不想要的内容  --res 256p|512p|768p|1024p  --size 640x384
---model 名称  选择视频模型（/presets 列出本机提供的；wan：--res {"|".join(WAN.resolutions)}，--frames {WAN.frames[0]}-{WAN.frames[1]} 且为 4k+1）
+--preset 名称（{presets}）  --seed N（相同种子得到相同视频）
+--frames N（{frames}）  --fps N（{fps}）  --steps N（{steps}）
+--guidance X 或 --gs X（{guidance}，建议 9，动作不明显可提到 11）
+--neg 不想要的内容  --res {resolutions}  --size 640x384
+--model 名称  选择视频模型（/presets 列出本机提供的{others}）
 --loop 无缝循环的视频  --smooth 更流畅（帧率提高到 3 倍）
 --fast 约快 4 倍、只需四分之一点数（画面会不同，略粗糙）
 --extend 任务  接着生成你的某个视频（或点视频下的 ⏩；用新提示词回复该视频也可续写）
@@ -141,6 +139,7 @@ ZH: dict[str, str] = {
     "button_cancel": "✖ 取消",
     "button_extend": "⏩ 续写",
     "help": HELP,
+    "help_model": "；{name}：--res {resolutions}，--frames {frames}",
     "album_limit": "相册中只会处理前 {limit} 张照片。",
     "album_none": "这个相册里没有可用的照片。",
     "late_result": "{mention} 你的视频已生成（任务 {job}）。",

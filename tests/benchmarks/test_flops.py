@@ -9,8 +9,8 @@ import torch
 
 from benchmarks.flops import step_flops, unet_flops, unet_inputs, video_flops
 from benchmarks.shapes import Shape
-from engine.fast import CUTS, FAST, MODES, STOCK, StepKind
-from engine.random_models import tiny_components
+from engine.models.i2vgen_xl.fast import CUTS, FAST, MODES, STOCK, StepKind
+from engine.models.i2vgen_xl.tiny import tiny_components
 
 SHAPE = Shape("standard", 64, 64, 8, 8, 10, 9.0)
 
@@ -61,7 +61,7 @@ def test_each_cut_removes_its_share_of_the_work() -> None:
 
 def test_wan_is_counted_on_meta_as_on_real_tensors_per_call_and_per_step() -> None:
     from benchmarks.model_flops import wan_denoiser_flops, wan_video_flops
-    from engine.random_wan import wan_components
+    from engine.models.wan.tiny import wan_components
 
     shape = Shape("wan-standard", 64, 64, 9, 24, 4, 5.0)
     real = wan_components("tiny")["transformer"]

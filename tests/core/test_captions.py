@@ -4,8 +4,8 @@ import pytest
 
 from bot.captions import parse_caption
 from bot.errors import UserError
-from engine.errors import Rejected
-from engine.params import GenParams
+from engine.spec.errors import Rejected
+from engine.spec.params import GenParams
 
 GOOD = [
     ("a cat turning its head", "a cat turning its head", None, {}),

@@ -11,7 +11,7 @@ from adapters.app import App
 from bot.errors import UserError
 from bot.models import EventKind, JobStatus, Person, Role
 from bot.quotas import Quotas, credits, job_cost, preset_costs
-from engine.params import GenParams
+from engine.spec.params import GenParams
 from tests.core.conftest import END, FAST, Recorder, make_settings, request
 from tests.fake_executor import FakeExecutor
 

@@ -6,12 +6,13 @@ import string
 from pathlib import Path
 
 from bot.errors import UserError
-from bot.models import ChatRef, EventKind, Job, JobEvent, JobStatus, Note, VideoResult
+from bot.models import ChatRef, EventKind, Job, JobEvent, JobStatus, Note
 from bot.quotas import Balance
 from bot.service import QueueView
 from bot.texts import CATALOGUE, error_text, language
 from bot.views import duration, mib, queue_reply, quota_reply, result_caption, status_line
-from engine.params import GenParams
+from engine.spec.params import GenParams
+from engine.spec.work import Video
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,8 +25,8 @@ def job(prompt: str, cost: int = 100) -> Job:
                finished_at=41.0)
 
 
-RESULT = VideoResult(path=Path("v.mp4"), poster=Path("v.jpg"), params_path=Path("v.json"),
-                     width=640, height=384, frames=16, fps=8, duration=2.0, size_bytes=1000)
+RESULT = Video(path=Path("v.mp4"), poster=Path("v.jpg"), width=640, height=384, frames=16,
+               fps=8, duration=2.0, size_bytes=1000)
 
 
 def test_the_result_caption_names_every_parameter_and_fits_the_limit():

@@ -15,17 +15,18 @@ from diffusers import DDIMScheduler, DPMSolverMultistepScheduler, I2VGenXLPipeli
 
 from benchmarks.flops import unet_inputs
 from benchmarks.shapes import Shape
-from engine.attention_gate import cross_attention_layers
+from engine.base import Engine, VideoJob
 from engine.config import EngineConfig
-from engine.decode import decode_frames
-from engine.errors import GenerationCancelled, GenerationFailed, InternalError
-from engine.fast import CUTS, FAST, STOCK, Shortcuts, StepKind
 from engine.frames import to_uint8
-from engine.generator import Engine, VideoJob
-from engine.params import GenParams
-from engine.random_models import SCHEDULER, tiny_components
-from engine.solvers import dpm_solver, solver_swapped
-from engine.step_cuts import eager_unet, step_cuts
+from engine.models.i2vgen_xl.attention_gate import cross_attention_layers
+from engine.models.i2vgen_xl.decode import decode_frames
+from engine.models.i2vgen_xl.engine import I2VGenXLEngine
+from engine.models.i2vgen_xl.fast import CUTS, FAST, STOCK, Shortcuts, StepKind
+from engine.models.i2vgen_xl.solvers import dpm_solver, solver_swapped
+from engine.models.i2vgen_xl.step_cuts import eager_unet, step_cuts
+from engine.models.i2vgen_xl.tiny import SCHEDULER, tiny_components
+from engine.spec.errors import GenerationCancelled, GenerationFailed, InternalError
+from engine.spec.params import GenParams
 from tests.images import make_image
 
 SHAPE = Shape("standard", 64, 64, 8, 8, 10, 9.0)
@@ -255,7 +256,7 @@ def test_non_finite_frames_come_back_as_floats_to_be_refused(tiny_engine: Engine
 def test_speed_mode_composes_with_the_exact_speedups(tiny_engine: Engine, tiny_model_dir: Path,
                                                      switches: dict[str, object]) -> None:
     plain = tiny_engine.generate([fast_job()])[0].frames
-    engine = Engine(EngineConfig(model=str(tiny_model_dir), device="cpu", **switches))  # type: ignore[arg-type]
+    engine = I2VGenXLEngine(EngineConfig(model=str(tiny_model_dir), device="cpu", **switches))  # type: ignore[arg-type]
     frames = engine.generate([fast_job()])[0].frames
     assert np.abs(frames.astype(int) - plain.astype(int)).max() <= 1
 

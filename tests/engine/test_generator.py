@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine.errors import GenerationCancelled, InternalError, OutOfGpuMemory
-from engine.generator import Engine, VideoJob, lower_resolution
-from engine.params import GenParams
+from engine.base import Engine, VideoJob, lower_resolution
+from engine.models.i2vgen_xl.engine import I2VGenXLEngine
+from engine.spec.errors import GenerationCancelled, InternalError, OutOfGpuMemory
+from engine.spec.params import GenParams
 from engine.video import encode_mp4, read_video
 from tests.images import make_image
 
@@ -91,11 +92,11 @@ def test_incompatible_batch_is_refused(tiny_engine: Engine) -> None:
         tiny_engine.generate([job(width=64), job(width=128)])
 
 
-class OomOnce(Engine):
+class OomOnce(I2VGenXLEngine):
     """Injects CUDA's out-of-memory error at the one seam where the pipeline runs: a real
     OOM cannot be produced on a CPU."""
 
-    def __init__(self, engine: Engine, times: int = 1) -> None:
+    def __init__(self, engine: I2VGenXLEngine, times: int = 1) -> None:
         super().__init__(engine.config)
         self._loaded, self._prompts = engine._loaded, engine._prompts  # share the model
         self.times = times

@@ -9,10 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.errors import Rejected
 from engine.images import crop_box, find_face, load_photo, prepare_image
-from engine.params import RESOLUTIONS, size_for
+from engine.models.i2vgen_xl.card import CARD
+from engine.spec.errors import Rejected
+from engine.spec.params import size_for
 from tests.images import make_face_photo, make_image, make_photo, png_bomb, raw_png
+
+RESOLUTIONS = CARD.resolutions
 
 
 def refused(data: bytes) -> Rejected:
@@ -170,7 +173,7 @@ def test_geometry_table(name: str) -> None:
     (width, height), orientation = PHOTOS[name]
     photo = load_photo(make_photo(width, height, "JPEG", orientation=orientation, quality=95))
     for resolution in RESOLUTIONS:
-        w, h = size_for(resolution, photo.width / photo.height)
+        w, h = size_for(resolution, photo.width / photo.height, CARD)
         assert (w, h) == EXPECTED[name][resolution], (name, resolution)
         assert w % 64 == 0 and h % 64 == 0 and w * h <= RESOLUTIONS[resolution] ** 2
         if resolution == "512p":

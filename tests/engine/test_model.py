@@ -9,11 +9,15 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from engine.base import Engine
 from engine.config import EngineConfig
-from engine.errors import InternalError
-from engine.generator import Engine
-from engine.loader import load_pipeline, model_status, pick_device, pick_dtype, resolve_source
-from engine.random_models import TINY_NAME, ensure_tiny_pipeline
+from engine.loader import model_status, pick_device, pick_dtype, resolve_source
+from engine.models.i2vgen_xl.card import CARD
+from engine.models.i2vgen_xl.engine import load_pipeline
+from engine.models.i2vgen_xl.tiny import ensure_tiny_pipeline
+from engine.spec.errors import InternalError
+
+TINY_NAME = CARD.files.tiny
 
 UNET = Path("unet/diffusion_pytorch_model.safetensors")
 
@@ -41,7 +45,7 @@ def test_tiny_build_recovers_from_an_interrupted_one_and_is_deterministic(
 
 def test_tiny_by_name_resolves_to_the_built_folder(tiny_model_dir: Path) -> None:
     config = EngineConfig(model="tiny", models_dir=tiny_model_dir.parent)
-    assert resolve_source(config) == (str(tiny_model_dir), True)
+    assert resolve_source(config, ensure_tiny_pipeline) == (str(tiny_model_dir), True)
 
 
 def test_loaded_engine_describes_itself(tiny_engine: Engine, tiny_model_dir: Path) -> None:
@@ -100,7 +104,7 @@ def test_devices_and_dtypes() -> None:
 
 
 def test_synthetic_model_has_the_released_architecture() -> None:
-    from engine.random_models import synthetic_components
+    from engine.models.i2vgen_xl.tiny import synthetic_components
 
     parts = synthetic_components("meta")  # shapes only: no 9 GB of random numbers
     counts = {name: sum(p.numel() for p in parts[name].parameters())  # type: ignore[attr-defined]
@@ -113,7 +117,7 @@ def test_synthetic_model_has_the_released_architecture() -> None:
 def test_random_models_in_memory_hold_the_saved_weights(tiny_model_dir: Path) -> None:
     from safetensors.torch import load_file
 
-    from engine.random_models import tiny_components
+    from engine.models.i2vgen_xl.tiny import tiny_components
 
     saved = load_file(tiny_model_dir / UNET)
     built = tiny_components()["unet"].state_dict()  # type: ignore[attr-defined]

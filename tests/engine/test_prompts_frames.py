@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine.errors import InternalError
+from engine.base import Engine
 from engine.frames import to_uint8
-from engine.generator import Engine
-from engine.prompts import PromptEncoder
+from engine.models.i2vgen_xl.prompts import PromptEncoder
+from engine.spec.errors import InternalError
 
 
 def test_prompt_embeddings_are_clip_skip_1(tiny_engine: Engine) -> None:

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 import torch
 
+from engine.base import Engine, VideoJob
 from engine.config import EngineConfig
-from engine.errors import InternalError
-from engine.generator import Engine, VideoJob
-from engine.params import GenParams
-from engine.speedups import attention_backend, attention_context, to_channels_last
+from engine.models.i2vgen_xl.engine import I2VGenXLEngine
+from engine.models.i2vgen_xl.speedups import attention_backend, attention_context, to_channels_last
+from engine.spec.errors import InternalError
+from engine.spec.params import GenParams
 from tests.images import make_image
 
 PARAMS = GenParams(prompt="a cat turning its head", seed=3, width=64, height=64, frames=8,
@@ -32,7 +33,7 @@ def frames(engine: Engine) -> np.ndarray:
 def test_speedups_keep_the_frames(tiny_engine: Engine, tiny_model_dir: Path,
                                   switches: dict[str, object]) -> None:
     plain = frames(tiny_engine)
-    engine = Engine(EngineConfig(model=str(tiny_model_dir), device="cpu", **switches))  # type: ignore[arg-type]
+    engine = I2VGenXLEngine(EngineConfig(model=str(tiny_model_dir), device="cpu", **switches))  # type: ignore[arg-type]
     fast = frames(engine)
     # fp32 with another summation order: a pixel may move by one level, no more.
     assert fast.shape == plain.shape
@@ -40,7 +41,7 @@ def test_speedups_keep_the_frames(tiny_engine: Engine, tiny_model_dir: Path,
 
 
 def test_describe_names_the_speedups(tiny_model_dir: Path) -> None:
-    engine = Engine(EngineConfig(model=str(tiny_model_dir), device="cpu", fuse_qkv=True,
+    engine = I2VGenXLEngine(EngineConfig(model=str(tiny_model_dir), device="cpu", fuse_qkv=True,
                                  channels_last=True, attention="math"))
     engine.load()
     text = engine.describe()
@@ -69,7 +70,7 @@ def test_attention_choice_is_checked() -> None:
                            "I2V_TEST_COMPILE=1 to run it")
 def test_compiled_unet_keeps_the_frames(tiny_engine: Engine, tiny_model_dir: Path) -> None:
     plain = frames(tiny_engine)
-    engine = Engine(EngineConfig(model=str(tiny_model_dir), device="cpu", compile_unet=True,
+    engine = I2VGenXLEngine(EngineConfig(model=str(tiny_model_dir), device="cpu", compile_unet=True,
                                  compile_warmup=((64, 64, 8),)))
     steps: list[int] = []
     fast = engine.generate([VideoJob(make_image(64, 64), PARAMS)],

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.errors import InternalError, Rejected
+from engine.spec.errors import InternalError, Rejected
 from engine.video import encode_mp4, read_video
 
 

@@ -13,13 +13,14 @@ import pytest
 import torch
 from PIL import Image
 
+from engine.base import VideoJob
 from engine.config import EngineConfig
-from engine.errors import GenerationCancelled, Rejected
-from engine.generator import Engine, VideoJob
-from engine.models import card
-from engine.params import GenParams, size_for
-from engine.wan import WanEngine
-from engine.work import RenderSpec, WorkEvent, WorkKind
+from engine.models.i2vgen_xl.engine import I2VGenXLEngine
+from engine.models.wan.engine import WanEngine
+from engine.spec.cards import card
+from engine.spec.errors import GenerationCancelled, Rejected
+from engine.spec.params import GenParams, size_for
+from engine.spec.work import RenderSpec, WorkEvent, WorkKind
 from engine.worker import BatchRenderer
 from tests.images import make_photo
 
@@ -89,7 +90,7 @@ def test_wan_takes_4k_plus_1_frames_and_sizes_on_its_32_grid() -> None:
 
 def test_one_worker_switches_models_and_keeps_one_in_memory(
         tmp_path: Path, tiny_model_dir: Path, tiny_wan_dir: Path) -> None:
-    i2v = Engine(EngineConfig(model=str(tiny_model_dir), device="cpu"))
+    i2v = I2VGenXLEngine(EngineConfig(model=str(tiny_model_dir), device="cpu"))
     wan = WanEngine(EngineConfig(model=str(tiny_wan_dir), family="wan", device="cpu"))
     renderer = BatchRenderer(i2v, wan)
     renderer.load()
@@ -137,7 +138,7 @@ def test_a_model_whose_weights_cannot_load_fails_its_jobs_and_the_worker_goes_on
         tmp_path: Path, tiny_model_dir: Path) -> None:
     missing = WanEngine(EngineConfig(model=str(tmp_path / "no-wan"), family="wan",
                                      device="cpu"))
-    renderer = BatchRenderer(Engine(EngineConfig(model=str(tiny_model_dir), device="cpu")),
+    renderer = BatchRenderer(I2VGenXLEngine(EngineConfig(model=str(tiny_model_dir), device="cpu")),
                              missing)
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(make_photo(240, 160))
@@ -149,7 +150,7 @@ def test_a_model_whose_weights_cannot_load_fails_its_jobs_and_the_worker_goes_on
         ("w", "model_unavailable", {"model": "wan"})]
     assert "does not exist" in (failed[0].detail or "")
     # A worker without Wan at all says so (the bot never sends it one: a safety net).
-    only_i2v = BatchRenderer(Engine(EngineConfig(model=str(tiny_model_dir), device="cpu")))
+    only_i2v = BatchRenderer(I2VGenXLEngine(EngineConfig(model=str(tiny_model_dir), device="cpu")))
     only_i2v.run([RenderSpec("x", wan_params(), photo, tmp_path / "x.mp4")], events.append,
                  lambda: False)
     assert (events[-1].kind, events[-1].reason) == (WorkKind.FAILED, "model_not_here")

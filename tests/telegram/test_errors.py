@@ -11,7 +11,7 @@ import pytest
 
 from adapters.telegram_bot.status import GROUP_INTERVAL, PRIVATE_INTERVAL, StatusMessages
 from bot.models import ChatRef, Job, JobStatus
-from engine.params import GenParams
+from engine.spec.params import GenParams
 from tests.images import make_photo
 from tests.telegram.conftest import FAST, GROUP, ask
 

@@ -14,8 +14,8 @@ from adapters.web.form import overrides
 from adapters.web.live import PAGE_BACKLOG, LiveEvents
 from bot.errors import UserError
 from bot.models import ChatRef, EventKind, Job, JobEvent, JobStatus
-from engine.models import I2VGEN_XL
-from engine.params import PRESETS, GenParams
+from engine.models.i2vgen_xl.card import CARD as I2VGEN_XL
+from engine.spec.params import GenParams
 
 
 def event(kind: EventKind, session: str = "ann", job_id: str = "job1", step: int = 0):
@@ -58,7 +58,7 @@ def test_a_page_that_does_not_read_loses_progress_never_the_result():
 
 
 def test_advanced_fields_equal_to_the_preset_leave_the_caption_flags_alone():
-    preview = PRESETS["preview"]
+    preview = I2VGEN_XL.presets["preview"]
     same = {"resolution": "512p", "frames": "8", "fps": "8", "steps": "30", "guidance": "9"}
     assert overrides(same, preview, I2VGEN_XL) == {}
     changed = {**same, "frames": "16", "guidance": "11.5", "negative": "blurry"}

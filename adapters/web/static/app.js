@@ -163,8 +163,11 @@ function showResult(element, jobId, result) {
   download.textContent = labels.download;
   const actions = document.createElement("div");
   actions.className = "actions";
-  actions.append(download, button(labels.reroll, again(jobId, false)),
-                 button(labels.better, again(jobId, true)));
+  actions.append(download);
+  // The buttons the core offers for this video (extending is the chats' for now).
+  for (const action of result.actions) {
+    actions.append(button(labels[action], again(jobId, action === "better")));
+  }
   element.append(video, caption, actions);
 }
 

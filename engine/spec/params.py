@@ -2,7 +2,7 @@
 
 A resolution such as "512p" is a pixel budget of about 512x512 whose shape follows the
 photo's aspect ratio, in multiples of the model's grid (64 for I2VGen-XL: a 3:2 landscape at
-512p is 640x384). The module's constants are the default model's, I2VGen-XL's.
+512p is 640x384). Every range and preset comes from the model's card (engine/spec/cards.py).
 """
 
 from __future__ import annotations
@@ -10,23 +10,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from engine.errors import Rejected
-from engine.models import CARDS, DEFAULT_MODEL, I2VGEN_XL, ModelCard, Preset, card
+from engine.spec.cards import DEFAULT_MODEL, ModelCard, card, cards
+from engine.spec.errors import Rejected
 
-RESOLUTIONS: dict[str, int] = dict(I2VGEN_XL.resolutions)
-FRAMES = I2VGEN_XL.frames
-FPS = I2VGEN_XL.fps
-STEPS = I2VGEN_XL.steps
-GUIDANCE = I2VGEN_XL.guidance
 SEED = (0, 2**32 - 1)
 SIDE = (128, 2048)  # an explicit --size: each side, multiple of the model's grid
 MAX_ASPECT = 4.0  # wider than 4:1 (or taller) is cropped down to 4:1
 MAX_PROMPT_CHARS = 1000
-MULTIPLE = I2VGEN_XL.multiple
-# An explicit --size: at most the largest pixel budget of any model.
-MAX_PIXELS = max(side for c in CARDS.values() for side in c.resolutions.values()) ** 2
 LOOP_MODES = ("pingpong", "crossfade")
 SMOOTH_MAX_FPS = 30
+DEFAULT_PRESET = "standard"
 
 
 def smooth_fps(fps: int) -> int:
@@ -34,15 +27,9 @@ def smooth_fps(fps: int) -> int:
     return min(SMOOTH_MAX_FPS, 3 * fps)
 
 
-PRESETS: dict[str, Preset] = dict(I2VGEN_XL.presets)  # every model has these names
-PRESET_ORDER = list(PRESETS)
-DEFAULT_PRESET = "standard"
-
-
-def next_preset(name: str) -> str | None:
-    """The preset one step better than `name`, or None at the top."""
-    i = PRESET_ORDER.index(name)
-    return PRESET_ORDER[i + 1] if i + 1 < len(PRESET_ORDER) else None
+def max_pixels() -> int:
+    """An explicit --size: at most the largest pixel budget of any model."""
+    return max(side for c in cards().values() for side in c.resolutions.values()) ** 2
 
 
 @dataclass(frozen=True)
@@ -66,7 +53,7 @@ class GenParams:
     smooth_fps: int | None = None  # motion-interpolated up to this frame rate
     # The speed mode (engine/fast.py): about a third of the compute, a different video.
     fast: bool = False
-    model: str = DEFAULT_MODEL  # a name of engine/models.py's CARDS
+    model: str = DEFAULT_MODEL  # a card's name (engine/spec/cards.py)
 
     @property
     def card(self) -> ModelCard:
@@ -80,7 +67,7 @@ class GenParams:
         if p is None:
             raise Rejected(
                 "bad_preset",
-                f"Unknown preset '{name}'. Choose one of: {', '.join(PRESETS)}.",
+                f"Unknown preset '{name}'. Choose one of: {', '.join(model_card.presets)}.",
                 name=name,
                 choices=", ".join(model_card.presets),
             )
@@ -152,7 +139,7 @@ def check_range(name: str, value: float, bounds: tuple[float, float]) -> None:
                         name=name, lo=lo, hi=hi, value=value)
 
 
-def check_size(width: int, height: int, multiple: int = MULTIPLE) -> None:
+def check_size(width: int, height: int, multiple: int) -> None:
     lo, hi = SIDE
     for side in (width, height):
         if not lo <= side <= hi or side % multiple:
@@ -161,13 +148,13 @@ def check_size(width: int, height: int, multiple: int = MULTIPLE) -> None:
                 f"Size {width}x{height} is not allowed: each side must be a multiple of "
                 f"{multiple} between {lo} and {hi}, e.g. 640x384.",
                 size=f"{width}x{height}", lo=lo, hi=hi, multiple=multiple)
-    if width * height > MAX_PIXELS:
+    if width * height > max_pixels():
         raise Rejected("size_too_large",
                         f"Size {width}x{height} is over the 1024p pixel budget "
                         f"(1024x1024). Pick a smaller size.", size=f"{width}x{height}")
 
 
-def size_for(resolution: str, aspect: float, model: ModelCard = I2VGEN_XL) -> tuple[int, int]:
+def size_for(resolution: str, aspect: float, model: ModelCard) -> tuple[int, int]:
     """Width and height on the model's grid, close to `aspect` (width / height), whose area
     is at most about `resolution`**2: each side rounded to the grid, then the side whose
     trimming keeps the shape closest is trimmed until the area fits the budget."""

@@ -1,4 +1,8 @@
-"""The engine: one resident pipeline, jobs in, uint8 frames out.
+"""The shared base of every model's engine: one resident pipeline, jobs in, uint8 frames out.
+
+A model's engine (engine/models/<name>/engine.py) subclasses `Engine` and says how its
+pipeline loads (`_load`) and runs one batch (`_run`); batching, seeds, the out-of-memory
+fallback and the frame checks are the same for all and stay here.
 
 `Engine.generate` blocks for the whole run and is meant for a worker thread, never the
 event loop. It reports each denoising step, stops within one step when asked to, keeps a
@@ -12,6 +16,7 @@ import gc
 import logging
 import secrets
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,26 +26,16 @@ import torch
 from PIL import Image
 
 from engine.config import EngineConfig
-from engine.decode import decode_frames
-from engine.errors import GenerationCancelled, InternalError, OutOfGpuMemory
-from engine.fast import STOCK
 from engine.frames import to_uint8
-from engine.images import prepare_image
-from engine.loader import LoadedPipeline, load_pipeline, pick_device
-from engine.models import I2VGEN_XL, ModelCard
-from engine.params import SEED, GenParams, batch_key, size_for
-from engine.prompts import PromptEncoder
-from engine.solvers import solver_swapped
-from engine.speedups import attention_context
-from engine.step_cuts import eager_unet, step_cuts
+from engine.loader import LoadedPipeline, pick_device
+from engine.spec.cards import ModelCard
+from engine.spec.errors import InternalError, OutOfGpuMemory
+from engine.spec.params import SEED, GenParams, batch_key, size_for
 
 logger = logging.getLogger(__name__)
 
 OnStep = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
-# Rough VAE-decode working memory per output pixel and per byte of dtype: the decoder's
-# last blocks hold several 128-256 channel activations at full resolution.
-DECODE_BYTES_PER_PIXEL = 2000
 
 
 @dataclass(frozen=True)
@@ -85,17 +80,17 @@ def downscaled(params: GenParams, resolution: str) -> GenParams:
     return replace(params, resolution=resolution, width=width, height=height)
 
 
-class Engine:
-    """I2VGen-XL's engine, and the base of the other models' (engine/models.py): these
-    override `_load` and `_run`; batching, seeds, the out-of-memory fallback and the frame
-    checks stay here."""
+class Engine(ABC):
+    """One model's engine. Subclasses set `card` and implement `_load` and `_run`."""
 
-    card: ModelCard = I2VGEN_XL
+    card: ModelCard
+    # Rough VAE-decode working memory per output pixel and per byte of dtype, for decoding
+    # in chunks sized from free GPU memory (`_decode_chunk`).
+    decode_bytes_per_pixel = 2000
 
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
         self._loaded: LoadedPipeline | None = None
-        self._prompts: PromptEncoder | None = None
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()  # one pipeline call at a time; seeds global RNG
 
@@ -108,29 +103,33 @@ class Engine:
                     self._warm_up()
                 logger.info("engine ready: %s", self.describe())
 
+    @abstractmethod
     def _load(self) -> LoadedPipeline:
-        loaded = load_pipeline(self.config)
-        self._prompts = PromptEncoder(loaded.pipe, loaded.device)
-        return loaded
+        """Build or load the pipeline onto its device (called once, under the load lock)."""
+
+    @abstractmethod
+    def _run(self, jobs: Sequence[VideoJob], params: list[GenParams],
+             on_step: OnStep | None, cancelled: Cancelled | None) -> np.ndarray:
+        """One pipeline call for a batch: frames (batch, frames, H, W, 3) as uint8 (floats
+        only when they are not finite). `params` are the jobs' as resolved; raises
+        GenerationCancelled between steps when `cancelled()` says so."""
+
+    def _warm_up(self) -> None:
+        """Compile for the usual shapes at load (I2V_COMPILE); models without it say so."""
+        logger.warning("I2V_COMPILE does not apply to %s; it runs uncompiled", self.card.title)
+
+    def _release(self) -> None:
+        """Drop what the subclass keeps beside the pipeline (called on unload)."""
+        return None
 
     def unload(self) -> None:
         """Free the model's memory (another model is about to take the GPU)."""
         with self._load_lock, self._run_lock:
             if self._loaded is not None:
                 logger.info("unloading %s", self.describe())
-                self._loaded = self._prompts = None
+                self._loaded = None
+                self._release()
                 self._free_memory()
-
-    def _warm_up(self) -> None:
-        """Compile the UNet for the usual shapes now rather than in a user's first job.
-        Other shapes compile when first seen (then torch makes the sizes dynamic)."""
-        for width, height, frames in self.config.compile_warmup:
-            logger.info("compiling the UNet for %dx%d, %d frames", width, height, frames)
-            params = GenParams(prompt="warm-up", width=width, height=height, frames=frames,
-                               steps=1, seed=0)
-            image = Image.new("RGB", (width, height), (128, 128, 128))
-            with self._run_lock:
-                self._run([VideoJob(image, params)], [params], None, None)
 
     @property
     def loaded(self) -> bool:
@@ -196,83 +195,16 @@ class Engine:
         return [Clip(frames=to_uint8(video), params=p, lowered_from=lowered_from)
                 for video, p in zip(videos, params, strict=True)]
 
-    def _run(self, jobs: Sequence[VideoJob], params: list[GenParams],
-             on_step: OnStep | None, cancelled: Cancelled | None) -> np.ndarray:
-        assert self._loaded is not None and self._prompts is not None
-        pipe, first = self._loaded.pipe, params[0]
-        assert first.width is not None and first.height is not None
-        # Our own crop (face-aware) to the exact size: the pipeline would crop every image
-        # of a batch by the first one's geometry.
-        images = [prepare_image(job.image, first.width, first.height) for job in jobs]
-        positive = torch.cat([self._prompts(p.prompt) for p in params])
-        negative = torch.cat([self._prompts(p.negative_prompt) for p in params])
-        # One CPU generator per job, used first for its image latent and then for its
-        # starting noise: the same on every device and whatever the batch holds.
-        generators = [torch.Generator("cpu").manual_seed(int(p.seed or 0)) for p in params]
-        # Nothing should draw from the global RNG any more; seed it anyway so that a
-        # future diffusers that does stays reproducible.
-        torch.manual_seed(int(first.seed or 0))
-        # The speed mode's cuts (engine/fast.py), or none: the solver may run fewer steps.
-        shortcuts = self.config.fast if first.fast else STOCK
-        steps = shortcuts.steps(first.steps)
-        plan = shortcuts.plan(steps)
-        with eager_unet(pipe, plan):
-            hooks = self._hooks(pipe.unet, steps, on_step, cancelled)
-            pipe.image_generators = generators
-            try:
-                with (attention_context(self._loaded.attention),
-                      solver_swapped(pipe, shortcuts.solver),
-                      step_cuts(pipe.unet, plan, doubled=first.guidance > 1)):
-                    return self._call_pipeline(
-                        pipe, image=images, prompt_embeds=positive,
-                        negative_prompt_embeds=negative,
-                        height=first.height, width=first.width, num_frames=first.frames,
-                        target_fps=first.fps, num_inference_steps=steps,
-                        guidance_scale=first.guidance, generator=generators,
-                        num_videos_per_prompt=1,  # more pairs image latents with wrong prompts
-                        decode_chunk_size=self._decode_chunk(first, len(jobs)),
-                        clip_skip=None)
-            finally:
-                pipe.image_generators = None
-                for hook in hooks:
-                    hook.remove()
-
-    def _call_pipeline(self, pipe: Any, **kwargs: Any) -> np.ndarray:
-        """The one place the pipeline runs: its latents, decoded by engine/decode.py into
-        batch x frames x H x W x 3 uint8 (floats only when they are not finite)."""
-        chunk = kwargs.pop("decode_chunk_size", None)
-        latents = pipe(**kwargs, output_type="latent").frames
-        return decode_frames(pipe, latents, chunk)
-
-    @staticmethod
-    def _hooks(unet: torch.nn.Module, total: int, on_step: OnStep | None,
-               cancelled: Cancelled | None) -> list[Any]:
-        """Progress and cancellation ride on the UNet: it runs once per step because the
-        guidance pair is batched into one call."""
-        done = 0
-
-        def before(module: Any, args: Any) -> None:
-            if cancelled is not None and cancelled():
-                raise GenerationCancelled(f"cancelled before step {done + 1} of {total}")
-
-        def after(module: Any, args: Any, output: Any) -> None:
-            nonlocal done
-            done += 1
-            if on_step is not None:
-                on_step(min(done, total), total)
-            if done < total and cancelled is not None and cancelled():
-                raise GenerationCancelled(f"cancelled after step {done} of {total}")
-
-        return [unet.register_forward_pre_hook(before), unet.register_forward_hook(after)]
-
     def _decode_chunk(self, params: GenParams, batch: int) -> int | None:
+        """Frames decoded at once: I2V_DECODE_CHUNK_SIZE, or as many as 60% of the free GPU
+        memory holds; None (all at once) off CUDA."""
         if self.config.decode_chunk_size is not None:
             return self.config.decode_chunk_size
         assert self._loaded is not None
         if self._loaded.device.type != "cuda":
             return None  # all frames at once: fastest, and RAM is rarely the limit
         free, _ = torch.cuda.mem_get_info(self._loaded.device)
-        per_frame = ((params.width or 0) * (params.height or 0) * DECODE_BYTES_PER_PIXEL
+        per_frame = ((params.width or 0) * (params.height or 0) * self.decode_bytes_per_pixel
                      * torch.finfo(self._loaded.dtype).bits // 8)
         chunk = int(free * 0.6) // max(per_frame, 1)
         return max(1, min(params.frames * batch, chunk))

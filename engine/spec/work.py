@@ -12,34 +12,44 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.params import GenParams
+from engine.spec.params import GenParams
 
 
 @dataclass(frozen=True)
 class RenderSpec:
     """One job as a worker sees it. `photo` is the file as the person sent it (decoded on
-    the worker); the MP4 is written to `output`, its poster beside it."""
+    the worker); None for an extension, which starts from the last frame of `extends`. The
+    MP4 is written to `output`, its poster beside it."""
 
     job_id: str
     params: GenParams
-    photo: Path
+    photo: Path | None
     output: Path
     max_bytes: int | None = None  # the platform's upload limit: the MP4 is made to fit
     extends: Path | None = None  # the video this clip continues (joined before the MP4)
 
 
 @dataclass(frozen=True)
-class RenderedVideo:
+class Video:
+    """A finished MP4, from the encoder to the chat: the one type for it everywhere."""
+
     path: Path
-    poster: Path
+    poster: Path  # JPEG of the first frame, for thumbnails
     width: int
     height: int
     frames: int
     fps: int
     duration: float  # seconds
     size_bytes: int
-    params: GenParams  # as run: size and seed filled in, lower after an out-of-memory
+    # As run: size and seed filled in, lower after an out-of-memory. None only as the
+    # encoder hands it back, before the worker adds what made it.
+    params: GenParams | None = None
     lowered_from: str | None = None  # the size asked for, when the GPU made it run lower
+
+    @property
+    def params_path(self) -> Path:
+        """The JSON of its parameters, written beside it by the core."""
+        return self.path.with_suffix(".json")
 
 
 class WorkKind(enum.StrEnum):
@@ -51,6 +61,11 @@ class WorkKind(enum.StrEnum):
     STOPPED = "stopped"  # stopped between steps, unfinished (cancel, shutdown, batch-mate)
     LOST = "lost"  # the worker running it died or vanished
 
+    @property
+    def final(self) -> bool:
+        """The job's last event from its worker."""
+        return self in (WorkKind.DONE, WorkKind.FAILED, WorkKind.STOPPED, WorkKind.LOST)
+
 
 @dataclass(frozen=True)
 class WorkEvent:
@@ -58,7 +73,7 @@ class WorkEvent:
     job_id: str
     step: int = 0
     total: int = 0
-    video: RenderedVideo | None = None
+    video: Video | None = None
     reason: str | None = None  # FAILED: a code of the text catalogue
     reason_params: Mapping[str, Any] = field(default_factory=dict)
     detail: str | None = None  # FAILED/LOST: what happened, for the log only

@@ -18,10 +18,10 @@ from typing import Any
 
 import torch
 
-from engine.attention_gate import gated
-from engine.deep_cache import DeepCache
-from engine.errors import InternalError
-from engine.fast import StepKind
+from engine.models.i2vgen_xl.attention_gate import gated
+from engine.models.i2vgen_xl.deep_cache import DeepCache
+from engine.models.i2vgen_xl.fast import StepKind
+from engine.spec.errors import InternalError
 
 # The UNet inputs that carry the batch (both guidance halves) in I2VGen-XL.
 BATCHED_INPUTS = ("encoder_hidden_states", "fps", "image_latents", "image_embeddings")

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from engine.fast import CrossAttention
+from engine.models.i2vgen_xl.fast import CrossAttention
 
 
 class GatedCrossAttention:

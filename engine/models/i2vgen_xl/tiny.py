@@ -9,8 +9,6 @@ not depend on weight values); it is built in memory directly on the device that 
 from __future__ import annotations
 
 import json
-import logging
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -18,10 +16,9 @@ from typing import Any
 
 import torch
 
-logger = logging.getLogger(__name__)
+from engine.models.i2vgen_xl.card import CARD
+from engine.random_weights import SEED, ensure_built
 
-TINY_NAME = "tiny-i2vgen-xl"
-SEED = 0
 MAX_TOKENS = 77
 BOS, EOS = "<|startoftext|>", "<|endoftext|>"
 
@@ -190,28 +187,5 @@ def build_tiny_pipeline(path: Path) -> Path:
     return _build(path, _tiny_components)
 
 
-def ensure_built(models_dir: Path, name: str, build: Callable[[Path], Path]) -> Path:
-    """Build once. Building into a temporary sibling and renaming means an interrupted
-    build never leaves a folder that looks finished."""
-    final = Path(models_dir) / name
-    if (final / "model_index.json").is_file():
-        return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
-    try:
-        logger.info("building %s pipeline into %s", name, final)
-        build(staging / name)
-        if final.exists():  # a half-built leftover of an older layout, or a racing build
-            shutil.rmtree(final, ignore_errors=True)
-        try:
-            (staging / name).rename(final)
-        except OSError:
-            if not (final / "model_index.json").is_file():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return final
-
-
 def ensure_tiny_pipeline(models_dir: Path) -> Path:
-    return ensure_built(models_dir, TINY_NAME, build_tiny_pipeline)
+    return ensure_built(models_dir, CARD.files.tiny, build_tiny_pipeline)

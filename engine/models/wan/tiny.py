@@ -1,6 +1,6 @@
 """Random-weight Wan 2.2 TI2V-5B pipelines built from configs, never downloaded.
 
-As engine/random_models.py does for I2VGen-XL: "tiny" runs a CPU test in a second and is
+As engine/models/i2vgen_xl/tiny.py does for I2VGen-XL: "tiny" runs a CPU test in a second and is
 saved with `save_pretrained` so it loads through the real loader; "synthetic" is the
 released architecture (5 B transformer, UMT5-XXL, the 16x VAE) for honest FLOP counts and
 GPU benchmarks. The tokenizer is byte-level and made here: no Hub download.
@@ -13,9 +13,9 @@ from typing import Any
 
 import torch
 
-from engine.random_models import SEED, ensure_built
+from engine.models.wan.card import CARD
+from engine.random_weights import SEED, ensure_built
 
-TINY_WAN_NAME = "tiny-wan"
 PAD, EOS, UNK = "<pad>", "</s>", "<unk>"
 
 # Wan-AI/Wan2.2-TI2V-5B-Diffusers' scheduler: UniPC on flow-matching sigmas, shift 5 (720p).
@@ -106,5 +106,5 @@ def build_tiny_wan(path: Path) -> Path:
 
 
 def ensure_tiny_wan(models_dir: Path) -> Path:
-    return ensure_built(models_dir, TINY_WAN_NAME, build_tiny_wan)
+    return ensure_built(models_dir, CARD.files.tiny, build_tiny_wan)
 

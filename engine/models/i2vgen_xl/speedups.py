@@ -23,7 +23,7 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from engine.config import ATTENTION, EngineConfig
-from engine.errors import InternalError
+from engine.spec.errors import InternalError
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ The traps of today's diffusers, handled here:
 - The VAE stays in fp32 (bf16 decoding bands the colours); transformer and UMT5 in bf16
   (fp16 overflows in UMT5). The Hub repo has no fp16 variant files to ask for.
 - Frame counts are 4k+1 and sizes multiples of 32, else the pipeline silently rounds:
-  the card (engine/models.py) refuses other values up front instead.
+  the card (card.py) refuses other values up front instead.
 - Progress and cancel ride on `callback_on_step_end`; cancel sets the pipeline's interrupt
   flag so the remaining steps are skipped, and the latents are never decoded.
 - UMT5-XXL alone is about 11 GB in bf16: on smaller GPUs `cpu_offload` keeps only the running
@@ -22,9 +22,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.base import Cancelled, Engine, OnStep
 from engine.decode import to_pixels
-from engine.errors import GenerationCancelled
-from engine.generator import Cancelled, Engine, OnStep
 from engine.images import prepare_image
 from engine.loader import (
     LoadedPipeline,
@@ -34,9 +33,10 @@ from engine.loader import (
     place,
     resolve_source,
 )
-from engine.models import WAN
-from engine.params import GenParams
-from engine.random_wan import ensure_tiny_wan, wan_components
+from engine.models.wan.card import CARD
+from engine.models.wan.tiny import ensure_tiny_wan, wan_components
+from engine.spec.errors import GenerationCancelled
+from engine.spec.params import GenParams
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +44,14 @@ MAX_TOKENS = 512  # UMT5's prompt length in training
 
 
 class WanEngine(Engine):
-    card = WAN
+    card = CARD
 
     def _load(self) -> LoadedPipeline:
         from diffusers import AutoencoderKLWan, WanImageToVideoPipeline
 
         config = self.config
         device = pick_device(config.device)
-        dtype = pick_dtype(config.dtype, device, cuda_auto=WAN.auto_dtype)
+        dtype = pick_dtype(config.dtype, device, cuda_auto=CARD.auto_dtype)
         source, local = resolve_source(config, ensure_tiny_wan)
         offload = config.cpu_offload and device.type == "cuda"
         if config.model == "synthetic":
@@ -70,9 +70,6 @@ class WanEngine(Engine):
         if offload:
             pipe.vae.enable_tiling()  # the 720p decode is the other memory peak
         return LoadedPipeline(pipe=pipe, device=device, dtype=dtype, source=source)
-
-    def _warm_up(self) -> None:
-        logger.warning("compile_unet applies to I2VGen-XL only; Wan runs uncompiled")
 
     def _run(self, jobs: Any, params: list[GenParams], on_step: OnStep | None,
              cancelled: Cancelled | None) -> np.ndarray:

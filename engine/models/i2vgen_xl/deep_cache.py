@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from engine.errors import InternalError
+from engine.spec.errors import InternalError
 
 
 class DeepCache:
