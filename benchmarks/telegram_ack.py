@@ -22,8 +22,8 @@ from bot.models import ChatRef, EventKind, JobEvent, JobRequest, Person
 from bot.settings import Settings
 from tests.fake_executor import FakeExecutor
 from tests.images import make_photo
-from tests.telegram.conftest import Person as TelegramPerson
-from tests.telegram.fake_bot_api import TOKEN, FakeBotApi
+from tests.adapters.telegram_bot.conftest import Person as TelegramPerson
+from tests.adapters.telegram_bot.fake_bot_api import TOKEN, FakeBotApi
 
 PROBES = 100
 

@@ -20,14 +20,14 @@ from adapters.cli import main
 from adapters.discord_bot import DiscordAdapter
 from adapters.serve import serve
 from bot.models import ChatRef, JobRequest, Person
-from tests.core.conftest import FAST, make_settings
-from tests.discord.conftest import animate_data, interaction
-from tests.discord.fake_discord import FakeDiscord
-from tests.discord.helpers import check_video, followup, send
+from tests.adapters.discord_bot.conftest import animate_data, interaction
+from tests.adapters.discord_bot.fake_discord import FakeDiscord
+from tests.adapters.discord_bot.helpers import check_video, followup, send
+from tests.adapters.telegram_bot.conftest import Person as TelegramPerson
+from tests.adapters.telegram_bot.fake_bot_api import TOKEN, FakeBotApi
+from tests.bot.conftest import FAST, make_settings
 from tests.fake_executor import FakeExecutor
 from tests.images import make_photo
-from tests.telegram.conftest import Person as TelegramPerson
-from tests.telegram.fake_bot_api import TOKEN, FakeBotApi
 
 ROOT = Path(__file__).resolve().parents[1]
 

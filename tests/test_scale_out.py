@@ -19,7 +19,7 @@ import pytest
 
 from adapters.app import App
 from bot.models import ChatRef, EventKind, JobRequest, Person
-from tests.core.conftest import END, FAST, Recorder, make_settings
+from tests.bot.conftest import END, FAST, Recorder, make_settings
 from tests.images import make_photo
 from tests.services import redis_url
 

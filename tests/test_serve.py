@@ -8,13 +8,13 @@ import sqlite3
 from adapters.discord_bot import DiscordAdapter
 from adapters.serve import serve
 from adapters.telegram_bot import TelegramAdapter
-from tests.core.conftest import FAST, make_settings
-from tests.discord.conftest import animate_data, interaction
-from tests.discord.fake_discord import FakeDiscord
-from tests.discord.helpers import check_video, followup, send
+from tests.adapters.discord_bot.conftest import animate_data, interaction
+from tests.adapters.discord_bot.fake_discord import FakeDiscord
+from tests.adapters.discord_bot.helpers import check_video, followup, send
+from tests.adapters.telegram_bot.conftest import Person
+from tests.adapters.telegram_bot.fake_bot_api import TOKEN, FakeBotApi
+from tests.bot.conftest import FAST, make_settings
 from tests.images import make_photo
-from tests.telegram.conftest import Person
-from tests.telegram.fake_bot_api import TOKEN, FakeBotApi
 
 
 async def test_serve_runs_both_platforms_and_both_models_on_one_queue(tmp_path, tiny_model_dir,

@@ -1,0 +1,66 @@
+"""/admin end to end: every verb works for an admin from I2V_ADMINS and is refused, at run
+time, for anyone else (whatever Discord's default permissions showed them)."""
+
+from __future__ import annotations
+
+from bot.models import JobStatus, Person
+from tests.adapters.discord_bot.conftest import (
+    ADMIN,
+    CHANNEL,
+    USER,
+    admin_data,
+    animate_data,
+    interaction,
+)
+from tests.adapters.discord_bot.helpers import ephemeral_text, send
+from tests.bot.conftest import FAST
+from tests.images import make_photo
+
+
+async def admin(fake, verb: str, actor: int = ADMIN, **options) -> str:
+    payload = interaction(2, admin_data(verb, **options), user=actor, admin_perms=True)
+    return ephemeral_text(await send(fake, payload))
+
+
+async def test_every_admin_verb_works_for_an_admin(bot, fake):
+    assert (await admin(fake, "pause")).startswith("Queue paused")
+    image = fake.add_attachment("cat.jpg", make_photo(160, 128), "image/jpeg")
+    payload = interaction(2, animate_data(image, f"a cat {FAST}"))
+    await send(fake, payload)
+    await fake.wait_for(lambda r: payload["token"] in r.path and "Queued" in r.content)
+    person = Person("discord", str(USER))
+    jobs = await bot.app.core.history(person)
+    assert [j.status for j in jobs] == [JobStatus.QUEUED]
+
+    label = f"@user{USER} (discord:{USER})"
+    assert (await admin(fake, "quota", user=USER)).startswith(f"{label}: role user")
+    assert await admin(fake, "allowance", user=USER, credits="5") == \
+        f"{label}: daily allowance 5."
+    assert await admin(fake, "grant", user=USER, credits=2) == \
+        f"{label}: 2 credits added for today."
+    assert await admin(fake, "reset", user=USER) == f"{label}: today's usage reset."
+    assert await admin(fake, "role", user=USER, role="trusted") == f"{label} is now trusted."
+    assert await admin(fake, "allow", user=USER) == f"discord:{USER} added to the allow-list."
+    assert await admin(fake, "disallow", channel_id=str(CHANNEL)) == \
+        f"chat:{CHANNEL} removed from the allow-list."
+    assert await admin(fake, "cancel", job=jobs[0].id) == f"Job {jobs[0].id}: cancelled."
+    assert (await admin(fake, "ban", user=USER)).startswith(f"{label} is banned")
+    assert (await bot.app.core.user(person)).banned
+    assert await admin(fake, "unban", user=USER) == f"{label} is no longer banned."
+    assert await admin(fake, "resume") == "Queue resumed."
+    assert (await admin(fake, "stats")).startswith("Today: ")
+    assert not bot.app.lifecycle.paused
+
+
+async def test_every_admin_verb_is_refused_for_anyone_else(bot, fake):
+    calls = {"quota": {"user": ADMIN}, "allowance": {"user": ADMIN, "credits": "5"},
+             "grant": {"user": USER, "credits": 2}, "reset": {"user": USER},
+             "ban": {"user": ADMIN}, "unban": {"user": USER},
+             "role": {"user": USER, "role": "trusted"}, "allow": {"user": USER},
+             "disallow": {"channel_id": str(CHANNEL)}, "pause": {}, "resume": {},
+             "cancel": {"job": "abc"}, "stats": {}}
+    for verb, options in calls.items():
+        answer = await admin(fake, verb, actor=USER, **options)
+        assert answer == "This command is for admins.", verb
+    assert not bot.app.lifecycle.paused
+    assert not (await bot.app.core.user(Person("discord", str(ADMIN)))).banned
