@@ -20,10 +20,10 @@ from adapters.telegram_bot import TelegramAdapter
 from benchmarks.overhead import machine, percentile
 from bot.models import ChatRef, EventKind, JobEvent, JobRequest, Person
 from bot.settings import Settings
-from tests.fake_executor import FakeExecutor
-from tests.images import make_photo
 from tests.adapters.telegram_bot.conftest import Person as TelegramPerson
 from tests.adapters.telegram_bot.fake_bot_api import TOKEN, FakeBotApi
+from tests.fake_executor import FakeExecutor
+from tests.images import make_photo
 
 PROBES = 100
 
