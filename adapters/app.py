@@ -117,7 +117,7 @@ class App:
         lifecycle = Lifecycle(store, quotas, outputs, events, executor, settings.max_batch)
         core = Core(store, lifecycle, quotas, outputs, policy(settings))
         return cls(settings, store, outputs, events, executor, lifecycle, core,
-                   AdminCommands(core))
+                   AdminCommands(core, store, quotas, lifecycle))
 
     async def load(self) -> None:
         """Read the queue back and settle what a dead process left. Register the adapters'

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from benchmarks.arguments import add_arguments
 
 
-def add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_bench_parser(sub: argparse._SubParsersAction[Any]) -> None:
     b = sub.add_parser("bench", help="time the stock pipeline and this engine side by side")
     add_arguments(b, default_out=Path("data/bench"))
 

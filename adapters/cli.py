@@ -225,11 +225,7 @@ async def _doctor_workers(settings: Settings) -> None:
 class Parser(argparse.ArgumentParser):
     """argparse, with a word on the mistake people make most: flags outside the quotes."""
 
-    animating = False
-
-    def parse_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def,override]
-        self.animating = bool(args) and args[0] in ("animate", "extend")
-        return super().parse_args(args, namespace)
+    animating = False  # set by `main` when the command is `animate` or `extend`
 
     def error(self, message: str) -> NoReturn:
         if self.animating and "unrecognized arguments: --" in message:
@@ -238,7 +234,7 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"i2vbot: {message}\n")
 
 
-def parser() -> argparse.ArgumentParser:
+def parser() -> Parser:
     p = Parser(prog="i2vbot", description="Animate photos with I2VGen-XL "
                "from Telegram, Discord or the terminal.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -263,7 +259,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    args = parser().parse_args(argv)
+    command_line = parser()
+    command_line.animating = bool(argv) and argv[0] in ("animate", "extend")
+    args = command_line.parse_args(argv)
     if args.command == "bench":
         return bench(args, argv)
     if args.command == "presets":
@@ -295,8 +293,11 @@ def main(argv: list[str] | None = None) -> int:
             from adapters.worker_cli import run_worker
             return asyncio.run(run_worker(settings))
         if args.command == "sync-commands":
-            from adapters.discord_bot import sync_commands
-            return asyncio.run(sync_commands(settings))
+            from adapters.discord_bot import DiscordConfig, sync_commands
+            if settings.discord_token is None:
+                print("DISCORD_BOT_TOKEN is not set.", file=sys.stderr)
+                return 2
+            return asyncio.run(sync_commands(DiscordConfig.from_settings(settings)))
     except KeyboardInterrupt:  # `animate` and `extend` have said what they cancelled
         if args.command not in ("animate", "extend"):
             print("Interrupted.", file=sys.stderr)

@@ -34,16 +34,19 @@ class Adapter(Notifier, Protocol):
 
 
 def configured(settings: Settings, app: App) -> list[Adapter]:
+    """Each configured platform, given the core's ports and its own settings section."""
     adapters: list[Adapter] = []
     if settings.telegram_token:
-        from adapters.telegram_bot import TelegramAdapter
-        adapters.append(TelegramAdapter(settings, app))
+        from adapters.telegram_bot import TelegramAdapter, TelegramConfig
+        adapters.append(TelegramAdapter(TelegramConfig.from_settings(settings), app.core,
+                                        app.admin))
     if settings.discord_token:
-        from adapters.discord_bot import DiscordAdapter
-        adapters.append(DiscordAdapter(settings, app))
+        from adapters.discord_bot import DiscordAdapter, DiscordConfig
+        adapters.append(DiscordAdapter(DiscordConfig.from_settings(settings), app.core,
+                                       app.admin))
     if settings.web_enabled:
-        from adapters.web import WebAdapter
-        adapters.append(WebAdapter(settings, app))
+        from adapters.web import WebAdapter, WebConfig
+        adapters.append(WebAdapter(WebConfig.from_settings(settings), app.core))
     return adapters
 
 
@@ -83,7 +86,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None,
         await app.start()
         log.info("serving %s", ", ".join(a.platform for a in started))
         print(f"i2v-bot is serving {', '.join(a.platform for a in started)} with "
-              f"{app.executor.describe()}. Ctrl-C stops it.", file=sys.stderr)
+              f"{app.lifecycle.describe_workers()}. Ctrl-C stops it.", file=sys.stderr)
         await stop.wait()
         log.info("shutting down")
     finally:

@@ -50,5 +50,5 @@ class Budget:
 
 def plan_weight(kinds: list[Any]) -> float:
     """Rough UNet work of a step plan in full guided steps: half for a step without the
-    unconditional pass, a third for a shallow DeepCache step (engine/fast.py StepKind)."""
+    unconditional pass, a third for a shallow DeepCache step (I2VGen-XL's fast.py StepKind)."""
     return sum((1.0 if k.guided else 0.5) * (1.0 if k.full else 0.3) for k in kinds)

@@ -2,9 +2,10 @@
 
 Counted on the meta device (shapes only: no weights, no arithmetic, so the full-size model at
 the full 512p shape costs seconds on a laptop) or on any device holding a loaded UNet. Each
-UNet call runs through the engine's own step cuts (engine/step_cuts.py), so what is counted
-is what the engine does, not a model of it. Attention is counted at the real sequence
-lengths, never scaled from a smaller shape: its cost grows with the square of the tokens.
+UNet call runs through the engine's own step cuts (engine/models/i2vgen_xl/step_cuts.py), so
+what is counted is what the engine does, not a model of it. Attention is counted at the real
+sequence lengths, never scaled from a smaller shape: its cost grows with the square of the
+tokens.
 
 FlopCounterMode counts matrix products, convolutions and attention (2 FLOPs per
 multiply-add); elementwise work (norms, activations, the scheduler) is left out, as usual.
@@ -137,7 +138,7 @@ def decode_flops(vae: Any, shape: Shape) -> int:
 
 def video_flops(parts: dict[str, Any], modes: dict[str, Shortcuts],
                 shape: Shape) -> dict[str, VideoFlops]:
-    """FLOPs per video of each mode, on the model `parts` (e.g. random_models'
+    """FLOPs per video of each mode, on the model `parts` (e.g. engine/models/i2vgen_xl/tiny.py's
     synthetic_components("meta"))."""
     encoders = encoder_flops(parts, shape)
     decode = decode_flops(parts["vae"], shape)

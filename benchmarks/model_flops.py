@@ -5,7 +5,7 @@ device: shapes only, seconds on a laptop), at each preset's real shape (square, 
 budget). I2VGen-XL goes through benchmarks/flops.py; Wan 2.2 TI2V-5B's parts are counted
 here the way its pipeline calls them: UMT5 on both 512-token prompts, the VAE encode of the
 photo, the transformer twice per step (prompt and negative prompt, as separate calls), the
-VAE decode of the whole clip. The last column is what engine/models.py's `cost_factor` is
+VAE decode of the whole clip. The last column is what each card's `cost_factor` is
 set from: each model's FLOPs per unit of pixels x frames x steps, over I2VGen-XL's.
 
     python -m benchmarks.model_flops --out benchmarks/MODELS.md

@@ -49,7 +49,7 @@ PLANS: dict[str, tuple[Item, ...]] = {
     "models": _plan([("stock", "standard"), ("engine", "standard"), ("wan", "wan-preview"),
                      ("wan", "wan-standard"), ("wan", "wan-high")]),
     # torch.compile, warmed up only on the shapes this run uses. (The speed mode runs the
-    # uncompiled UNet: engine/step_cuts.py eager_unet.)
+    # uncompiled UNet: engine/models/i2vgen_xl/step_cuts.py eager_unet.)
     "compile": _plan([("stock", "standard"), ("engine", "standard"), ("compile", "standard"),
                       ("compile-autotune", "standard")]),
     # The standard plan's path on a CPU with the tiny model, batching included: catches an

@@ -274,8 +274,8 @@ class EngineRunner:
 
 
 class WanRunner(EngineRunner):
-    """Wan 2.2 TI2V-5B through this project's engine (engine/wan.py): its transformer runs
-    twice per step, for the prompt and for the negative prompt."""
+    """Wan 2.2 TI2V-5B through this project's engine (engine/models/wan/engine.py): its
+    transformer runs twice per step, for the prompt and for the negative prompt."""
 
     model = "wan"
     calls_per_step = 2

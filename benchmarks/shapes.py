@@ -46,6 +46,6 @@ CPU_SHAPES = {
 }
 
 # The dry run's: the smallest that still gives every cut each of its kinds of step
-# (engine/fast.py plans them as fractions of the steps).
+# (engine/models/i2vgen_xl/fast.py plans them as fractions of the steps).
 DRY_SHAPES = {"standard": Shape("standard", 64, 64, 8, 8, 6, 9.0),
               "wan-standard": Shape("wan-standard", 64, 64, 9, 24, 4, 5.0)}

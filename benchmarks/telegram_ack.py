@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from adapters.app import App
-from adapters.telegram_bot import TelegramAdapter
+from adapters.telegram_bot import TelegramAdapter, TelegramConfig
 from benchmarks.overhead import machine, percentile
 from bot.models import ChatRef, EventKind, JobEvent, JobRequest, Person
 from bot.settings import Settings
@@ -58,7 +58,7 @@ async def run(queued: int, people: int) -> dict[str, float | list[float]]:
             user = str(10_000 + i % people)
             await app.core.submit(JobRequest(Person("telegram", user), ChatRef("telegram", user),
                                              photo, "waves rolling in --preset preview"))
-        adapter = TelegramAdapter(settings, app)
+        adapter = TelegramAdapter(TelegramConfig.from_settings(settings), app.core, app.admin)
         app.events.register("telegram", adapter)
         await adapter.start()
         acks = []
@@ -73,7 +73,7 @@ async def run(queued: int, people: int) -> dict[str, float | list[float]]:
 
         # A restart with the queue full: unpaused, the GPU (a fake: instant jobs) starts.
         app = await App.build(settings, executor=FakeExecutor())
-        adapter = TelegramAdapter(settings, app)
+        adapter = TelegramAdapter(TelegramConfig.from_settings(settings), app.core, app.admin)
         first = FirstStart(adapter)
         app.events.register("telegram", first)
         await app.lifecycle.set_paused(False)

@@ -13,9 +13,11 @@ import time
 from collections.abc import Awaitable, Callable
 
 from bot.errors import UserError
+from bot.jobs.lifecycle import Lifecycle
 from bot.models import JobStatus, Person, Role, User
-from bot.quotas import credits, to_hundredths
+from bot.quotas import Quotas, credits, to_hundredths
 from bot.service import Core
+from bot.store import Store
 from bot.texts import language, text
 from bot.views import status_name
 
@@ -34,9 +36,13 @@ def admin_help(lang: str = "en") -> str:
 
 
 class AdminCommands:
-    def __init__(self, core: Core) -> None:
+    """The verbs, over the parts they act on, each passed in by the composition root."""
+
+    def __init__(self, core: Core, store: Store, quotas: Quotas, lifecycle: Lifecycle) -> None:
         self.core = core
-        self.store = core.store
+        self.store = store
+        self.quotas = quotas
+        self.lifecycle = lifecycle
         self.verbs: dict[str, Callable[..., Awaitable[str]]] = {
             verb: getattr(self, f"_{verb}") for verb in VERBS}
 
@@ -44,7 +50,10 @@ class AdminCommands:
         return (await self.core.user(person)).role is Role.ADMIN
 
     async def run(self, actor: Person, verb: str, args: list[str],
-                  replied: Person | None = None) -> str:
+                  replied: Person | None = None, named: Person | None = None) -> str:
+        """`replied`: the person of a replied-to message, used when no argument names one.
+        `named`: a person the platform picked (Discord's user option), the first argument;
+        made known only once the actor is found to be an admin."""
         if not await self.is_admin(actor):
             log.warning("admin command %r refused for %s", verb, actor.key)
             raise UserError("admin_only")
@@ -52,8 +61,12 @@ class AdminCommands:
         handler = self.verbs.get(verb.lower())
         if handler is None:
             return admin_help(lang)
+        args = list(args)
+        if named is not None:
+            await self.core.user(named)
+            args.insert(0, named.platform_id)
         log.info("admin %s: %s %s", actor.key, verb, " ".join(args))
-        return await handler(actor, list(args), replied, lang)
+        return await handler(actor, args, replied, lang)
 
     async def resolve(self, actor: Person, args: list[str], replied: Person | None,
                       values: int = 0) -> User:
@@ -75,7 +88,7 @@ class AdminCommands:
     async def _quota(self, actor: Person, args: list[str], replied: Person | None,
                      lang: str) -> str:
         user = await self.resolve(actor, args, replied)
-        balance = await self.core.quotas.balance(user)
+        balance = await self.quotas.balance(user)
         jobs = await self.store.user_jobs(user.id, 5)
         lines = [text("admin_quota", lang, user=user.label, role=user.role.value,
                       banned=text("admin_banned_mark", lang) if user.banned else "",
@@ -102,13 +115,13 @@ class AdminCommands:
                      lang: str) -> str:
         user = await self.resolve(actor, args, replied, values=1)
         amount = to_hundredths(_number(_one(args, "grant", lang)))
-        await self.core.quotas.grant(user, amount, actor.key)
+        await self.quotas.grant(user, amount, actor.key)
         return text("admin_granted", lang, user=user.label, amount=credits(amount))
 
     async def _reset(self, actor: Person, args: list[str], replied: Person | None,
                      lang: str) -> str:
         user = await self.resolve(actor, args, replied)
-        await self.core.quotas.reset_usage(user, actor.key)
+        await self.quotas.reset_usage(user, actor.key)
         return text("admin_reset", lang, user=user.label)
 
     async def _ban(self, actor: Person, args: list[str], replied: Person | None,
@@ -165,12 +178,12 @@ class AdminCommands:
 
     async def _pause(self, actor: Person, args: list[str], replied: Person | None,
                      lang: str) -> str:
-        await self.core.lifecycle.set_paused(True)
+        await self.lifecycle.set_paused(True)
         return text("admin_paused", lang)
 
     async def _resume(self, actor: Person, args: list[str], replied: Person | None,
                       lang: str) -> str:
-        await self.core.lifecycle.set_paused(False)
+        await self.lifecycle.set_paused(False)
         return text("admin_resumed", lang)
 
     async def _cancel(self, actor: Person, args: list[str], replied: Person | None,
@@ -186,7 +199,7 @@ class AdminCommands:
 
     async def _stats(self, actor: Person, args: list[str], replied: Person | None,
                      lang: str) -> str:
-        since = self.core.quotas.period_start()
+        since = self.quotas.period_start()
         counts = await self.store.jobs_by_status(since)
         shown = {s: counts.get(s, 0) for s in JobStatus if s is not JobStatus.DELIVERED}
         shown[JobStatus.DONE] += counts.get(JobStatus.DELIVERED, 0)  # made, sent or not
@@ -197,15 +210,15 @@ class AdminCommands:
             "admin_stats", lang,
             counts=", ".join(f"{n} {status_name(s, lang)}" for s, n in shown.items()),
             gpu_minutes=f"{await self.store.gpu_seconds(since) / 60:.1f}",
-            failures=counts.get(JobStatus.FAILED, 0), active=self.core.lifecycle.active(),
-            paused=text("queue_paused", lang) if self.core.lifecycle.paused else "",
+            failures=counts.get(JobStatus.FAILED, 0), active=self.lifecycle.active(),
+            paused=text("queue_paused", lang) if self.lifecycle.paused else "",
             top=", ".join(f"{w} ({u.jobs})" for w, u in zip(who, top, strict=True))
             or text("admin_stats_none", lang),
             workers="; ".join(text("admin_worker", lang, name=w.name, gpu=w.gpu, done=w.jobs_done,
                                    failed=w.jobs_failed, models=", ".join(w.models) or "?",
                                    state=text("admin_worker_busy" if w.busy
                                               else "admin_worker_idle", lang))
-                              for w in self.core.lifecycle.executor.workers())
+                              for w in self.lifecycle.workers())
             or text("admin_stats_none", lang),
             now=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
 

@@ -28,7 +28,7 @@ class Metrics:
                              buckets=(1, 2, 5, 10, 20, 40, 80, 160, 320, 640),
                              registry=self.registry)
         self.registry.register(_Live(lifecycle))
-        lifecycle.watchers.append(self)
+        lifecycle.watch(self)
 
     def serve(self, port: int) -> None:
         from prometheus_client import start_http_server
@@ -58,11 +58,11 @@ class _Live:
         from prometheus_client.core import GaugeMetricFamily
 
         yield GaugeMetricFamily("i2v_queue_length", "Jobs waiting",
-                                value=len(self.lifecycle.scheduler))
+                                value=self.lifecycle.waiting())
         yield GaugeMetricFamily("i2v_running_jobs", "Jobs on a GPU now",
                                 value=len(self.lifecycle.running_jobs()))
         busy = GaugeMetricFamily("i2v_worker_busy", "1 while a worker runs a job",
                                  labels=["worker", "gpu"])
-        for worker in self.lifecycle.executor.workers():
+        for worker in self.lifecycle.workers():
             busy.add_metric([worker.name, worker.gpu], 1 if worker.busy else 0)
         yield busy

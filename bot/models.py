@@ -176,7 +176,13 @@ class EventKind(enum.StrEnum):
 
     @property
     def final(self) -> bool:
+        """The job's last event: done, failed or cancelled."""
         return self in (EventKind.DONE, EventKind.FAILED, EventKind.CANCELLED)
+
+    @property
+    def live(self) -> bool:
+        """Waiting or denoising: the status shown can still change a lot, and be cancelled."""
+        return self in (EventKind.QUEUED, EventKind.STARTED, EventKind.PROGRESS)
 
 
 @dataclass(frozen=True)

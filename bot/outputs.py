@@ -43,7 +43,7 @@ class Outputs:
 
     def record(self, job: Job, video: Video) -> Video:
         """Write the video's parameters beside it (where `result_of` finds them again)."""
-        params = video.params or job.params
+        params = video.params or job.params  # as run (the worker says), else as asked
         record = {"job": job.id, "caption": job.caption, **asdict(params),
                   "width": video.width, "height": video.height, "frames": video.frames,
                   "fps": video.fps, "duration": video.duration,

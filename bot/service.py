@@ -28,6 +28,7 @@ from engine.spec.cards import card, preset_names
 from engine.spec.errors import Rejected
 from engine.spec.params import SEED, GenParams, smooth_fps
 from engine.spec.photos import check_photo
+from engine.spec.work import Video
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,14 @@ class Core:
         self.quotas = quotas
         self.outputs = outputs
         self.policy = policy
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return self.policy.models
+
+    @property
+    def default_preset(self) -> str:
+        return self.policy.default_preset
 
     # People
 
@@ -157,7 +166,7 @@ class Core:
                 queued = self.lifecycle.enqueue(job, user.role.privileged, user.last_served_at)
         except BaseException:
             if queued is not None:  # the commit failed: the line must not keep the job
-                self.lifecycle.scheduler.remove(queued.job.id)
+                self.lifecycle.withdraw(queued.job.id)
             raise
         assert queued is not None
         return queued
@@ -233,7 +242,8 @@ class Core:
             return await self.extend(person, job.extends, job.caption, chat or job.chat,
                                      seed=random.randint(*SEED))
         # The caption keeps the person's own flags; preset and seed given here win over it.
-        preset, seed = job.params.preset, random.randint(*SEED)
+        preset: str | None = job.params.preset
+        seed = random.randint(*SEED)
         if better:
             preset = card(job.params.model).next_preset(job.params.preset)
             if preset is None:
@@ -271,6 +281,9 @@ class Core:
                                             caption=caption or "", preset=p.preset, seed=seed,
                                             overrides=same, extends=job.id))
 
+    async def result_of(self, job: Job) -> Video | None:
+        return await asyncio.to_thread(self.outputs.result_of, job)
+
     async def delivered(self, job_id: str) -> None:
         await self.lifecycle.delivered(job_id)
 
@@ -288,10 +301,9 @@ class Core:
     async def queue_view(self, person: Person) -> QueueView:
         user = await self.user(person)
         mine = [(job, 0) for job in self.lifecycle.running_jobs() if job.user_id == user.id]
-        for job_id in self.lifecycle.scheduler.jobs_of(user.id):
+        for job_id, position in self.lifecycle.places(user.id):
             job = await self.store.get_job(job_id)
-            position = self.lifecycle.scheduler.position(job_id)
-            if job is not None and position is not None:
+            if job is not None:
                 mine.append((job, position))
         return QueueView(self.lifecycle.active(), self.lifecycle.paused, mine)
 

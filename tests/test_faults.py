@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from adapters.cli import main
-from adapters.discord_bot import DiscordAdapter
+from adapters.discord_bot import DiscordAdapter, DiscordConfig
 from adapters.serve import serve
 from bot.models import ChatRef, JobRequest, Person
 from tests.adapters.discord_bot.conftest import animate_data, interaction
@@ -239,7 +239,9 @@ async def test_a_refused_discord_token_is_one_line(tmp_path, capfd):
     settings = make_settings(tmp_path / "data", DISCORD_BOT_TOKEN="revoked-token")
     try:
         code = await serve(settings, asyncio.Event(),
-                           lambda s, app: [DiscordAdapter(s, app, fake.connector())])
+                           lambda s, app: [DiscordAdapter(DiscordConfig.from_settings(s),
+                                                          app.core, app.admin,
+                                                          fake.connector())])
     finally:
         await fake.close()
     assert code == 1
@@ -257,7 +259,8 @@ async def test_a_failing_command_sync_is_retried_while_the_bot_serves(tmp_path, 
     stop = asyncio.Event()
 
     def adapters(settings, app):
-        adapter = DiscordAdapter(settings, app, fake.connector())
+        adapter = DiscordAdapter(DiscordConfig.from_settings(settings), app.core, app.admin,
+                                 fake.connector())
         adapter.sync_retry_delays = (0.2,)
         return [adapter]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
-from adapters.discord_bot import DiscordAdapter
+from adapters.discord_bot import DiscordAdapter, DiscordConfig
 from adapters.serve import serve
-from adapters.telegram_bot import TelegramAdapter
+from adapters.telegram_bot import TelegramAdapter, TelegramConfig
 from tests.adapters.discord_bot.conftest import animate_data, interaction
 from tests.adapters.discord_bot.fake_discord import FakeDiscord
 from tests.adapters.discord_bot.helpers import check_video, followup, send
@@ -29,8 +29,9 @@ async def test_serve_runs_both_platforms_and_both_models_on_one_queue(tmp_path, 
         DISCORD_BOT_TOKEN="fake-token")
 
     def adapters(settings, app):  # Discord's hosts resolve to the fake through its connector
-        return [TelegramAdapter(settings, app),
-                DiscordAdapter(settings, app, discord.connector())]
+        return [TelegramAdapter(TelegramConfig.from_settings(settings), app.core, app.admin),
+                DiscordAdapter(DiscordConfig.from_settings(settings), app.core, app.admin,
+                               discord.connector())]
 
     stop = asyncio.Event()
     server = asyncio.create_task(serve(settings, stop, adapters))

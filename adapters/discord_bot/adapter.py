@@ -7,54 +7,53 @@ import asyncio
 import contextlib
 import logging
 import sys
+from typing import cast
 
 import aiohttp
 import discord
 
-from adapters.app import App
 from adapters.startup import StartError
 from bot.models import JobEvent
-from bot.settings import Settings
+from bot.ports import AdminPort, CorePort
 
 from .buttons import JobButton
 from .client import I2VBot
+from .config import DiscordConfig
 from .notifier import DiscordNotifier
 from .replies import PLATFORM
-from .sync import RETRY_DELAYS, sync, sync_until_done, wanted
+from .sync import RETRY_DELAYS, NotServing, sync, sync_until_done, wanted
 
 log = logging.getLogger(__name__)
 
 LOGIN_WAIT = 120  # seconds an early event waits for the bot to log in
 
 
-def build_bot(settings: Settings, app: App,
+def build_bot(config: DiscordConfig, core: CorePort, admin: AdminPort,
               connector: aiohttp.BaseConnector | None = None) -> I2VBot:
-    return I2VBot(settings, app.core, app.admin, dynamic_items=(JobButton,),
-                  connector=connector)
+    return I2VBot(config, core, admin, dynamic_items=(JobButton,), connector=connector)
 
 
-async def login(bot: I2VBot, settings: Settings) -> None:
+async def login(bot: I2VBot, config: DiscordConfig) -> None:
     """Log in over REST; a refused token or an unreachable Discord is a StartError."""
-    assert settings.discord_token is not None
     try:
-        await bot.login(settings.discord_token.get_secret_value())
+        await bot.login(config.token.get_secret_value())
     except discord.LoginFailure as exc:
         raise StartError("Discord refused the bot token: check DISCORD_BOT_TOKEN (Developer "
                          "Portal → your application → Bot → Reset Token).") from exc
     except (aiohttp.ClientError, OSError, discord.HTTPException) as exc:
         raise StartError("Discord could not be reached: check the network"
-                         + (", and DISCORD_PROXY" if settings.discord_proxy else "")
+                         + (", and DISCORD_PROXY" if config.proxy else "")
                          + f" ({type(exc).__name__}).") from exc
 
 
 class DiscordAdapter:
     platform = PLATFORM
 
-    def __init__(self, settings: Settings, app: App,
+    def __init__(self, config: DiscordConfig, core: CorePort, admin: AdminPort,
                  connector: aiohttp.BaseConnector | None = None) -> None:
-        self.settings = settings
-        self.bot = build_bot(settings, app, connector)
-        self.notifier = DiscordNotifier(self.bot, app.core)
+        self.config = config
+        self.bot = build_bot(config, core, admin, connector)
+        self.notifier = DiscordNotifier(self.bot, core)
         self._logged_in = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.sync_retry_delays = RETRY_DELAYS  # tests shorten them
@@ -63,7 +62,7 @@ class DiscordAdapter:
         """Log in (a bad token fails here), then connect and sync commands in the
         background: neither a slow gateway nor a failed sync holds up the other platforms."""
         try:
-            await login(self.bot, self.settings)
+            await login(self.bot, self.config)
         except BaseException:
             await self.bot.close()
             raise
@@ -71,14 +70,14 @@ class DiscordAdapter:
         gateway = asyncio.create_task(self.bot.connect(reconnect=True), name="discord-gateway")
         gateway.add_done_callback(_report_exit)
         self._tasks.append(gateway)
-        if wanted(self.bot, self.settings):
+        if wanted(self.bot, self.config):
             try:
-                await sync(self.bot, self.settings)
+                await sync(self.bot, self.config)
             except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
                 log.warning("discord: registering the slash commands failed (%s); the bot "
                             "serves meanwhile and tries again in the background", exc)
                 self._tasks.append(asyncio.create_task(
-                    sync_until_done(self.bot, self.settings, self.sync_retry_delays),
+                    sync_until_done(self.bot, self.config, self.sync_retry_delays),
                     name="discord-sync"))
 
     async def wait_until_ready(self, timeout: float = 30) -> None:
@@ -104,17 +103,15 @@ class DiscordAdapter:
         await self.notifier.notify(event)
 
 
-async def sync_commands(settings: Settings,
+async def sync_commands(config: DiscordConfig,
                         connector: aiohttp.BaseConnector | None = None) -> int:
-    """`i2vbot sync-commands`: log in over REST only, register, report, exit code."""
-    if settings.discord_token is None:
-        print("DISCORD_BOT_TOKEN is not set.", file=sys.stderr)
-        return 2
-    app = await App.build(settings)
-    bot = build_bot(settings, app, connector)
+    """`i2vbot sync-commands`: the command tree alone (no database, no queue, no GPU), logged
+    in over REST only, registered; reports and returns the exit code."""
+    idle = NotServing()
+    bot = build_bot(config, cast(CorePort, idle), cast(AdminPort, idle), connector)
     try:
-        await login(bot, settings)  # which runs setup_hook: the commands are in the tree
-        count = await sync(bot, settings)
+        await login(bot, config)  # which runs setup_hook: the commands are in the tree
+        count = await sync(bot, config)
     except StartError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -123,8 +120,7 @@ async def sync_commands(settings: Settings,
         return 1
     finally:
         await bot.close()
-        await app.close()
-    where = f"to guild {settings.discord_guild_id}" if settings.discord_guild_id else \
+    where = f"to guild {config.guild_id}" if config.guild_id else \
         "globally (may take up to an hour to show everywhere)"
     print(f"Synced {count} commands {where}.")
     return 0

@@ -8,8 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.admin import AdminCommands, usage
+from bot.admin import usage
 from bot.models import Person
+from bot.ports import AdminPort
 
 from .replies import PLATFORM, person_of, private
 
@@ -26,20 +27,18 @@ def _describe(verb: str) -> str:
 
 @app_commands.default_permissions(manage_guild=True)
 class AdminCog(commands.GroupCog, group_name="admin", group_description="Bot admin commands"):
-    def __init__(self, admin: AdminCommands) -> None:
+    def __init__(self, admin: AdminPort) -> None:
         self.admin = admin
         super().__init__()
 
     async def _run(self, interaction: discord.Interaction, verb: str, *args: str,
                    user: discord.abc.User | None = None) -> None:
-        """Run a verb; a User option becomes the first argument, known to the core first."""
-        words, actor = list(args), person_of(interaction)
-        if user is not None:
-            if await self.admin.is_admin(actor):  # a refused call leaves no trace of the target
-                await self.admin.core.user(Person(PLATFORM, str(user.id),
-                                                  name=user.display_name, username=user.name))
-            words.insert(0, str(user.id))
-        await private(interaction, await self.admin.run(actor, verb, words))
+        """Run a verb; a User option is the person it is about (made known to the core only
+        once the actor is found to be an admin: a refused call leaves no trace of them)."""
+        named = None if user is None else Person(PLATFORM, str(user.id),
+                                                 name=user.display_name, username=user.name)
+        await private(interaction, await self.admin.run(person_of(interaction), verb,
+                                                        list(args), named=named))
 
     @app_commands.command(name="quota", description=_describe("quota"))
     @app_commands.describe(user=USER)

@@ -40,7 +40,8 @@ class JobButton(discord.ui.DynamicItem[discord.ui.Button],
                              match: re.Match[str], /) -> JobButton:
         return cls(match["action"], match["job"], lang(interaction))
 
-    async def callback(self, interaction: discord.Interaction[I2VBot]) -> None:
+    async def callback(self, interaction: discord.Interaction) -> None:
+        assert isinstance(interaction.client, I2VBot)  # the only client these are added to
         core = interaction.client.core
         try:
             if self.action == "cancel":

@@ -11,13 +11,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.admin import AdminCommands
-from bot.service import Core
-from bot.settings import Settings
+from bot.ports import AdminPort, CorePort
 from bot.texts import text
 
 from .admin_commands import AdminCog
 from .commands import AccountCog, AnimateCog
+from .config import DiscordConfig
 from .replies import lang, private, refuse
 
 log = logging.getLogger(__name__)
@@ -25,7 +24,7 @@ log = logging.getLogger(__name__)
 
 class Tree(app_commands.CommandTree["I2VBot"]):
     async def interaction_check(self, interaction: discord.Interaction[I2VBot], /) -> bool:
-        if interaction.guild_id is None and not interaction.client.settings.discord_allow_dms:
+        if interaction.guild_id is None and not interaction.client.config.allow_dms:
             await private(interaction, text("dc_dms_off", lang(interaction)))
             return False
         return True
@@ -36,17 +35,17 @@ class Tree(app_commands.CommandTree["I2VBot"]):
 
 
 class I2VBot(commands.Bot):
-    def __init__(self, settings: Settings, core: Core, admin: AdminCommands, *,
+    def __init__(self, config: DiscordConfig, core: CorePort, admin: AdminPort, *,
                  dynamic_items: Sequence[type[discord.ui.DynamicItem]] = (),
                  connector: aiohttp.BaseConnector | None = None) -> None:
         # Interactions need no privileged intents; `guilds` keeps discord.py's cache sane.
-        dms = settings.discord_allow_dms
+        dms = config.allow_dms
         super().__init__(command_prefix=commands.when_mentioned,
                          intents=discord.Intents(guilds=True), tree_cls=Tree,
                          allowed_contexts=app_commands.AppCommandContext(
                              guild=True, dm_channel=dms, private_channel=dms),
-                         connector=connector, proxy=settings.discord_proxy)
-        self.settings = settings
+                         connector=connector, proxy=config.proxy)
+        self.config = config
         self.core = core
         self.admin = admin
         self._dynamic_items = tuple(dynamic_items)

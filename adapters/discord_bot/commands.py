@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.models import JobStatus
-from bot.service import Core
+from bot.ports import CorePort
 from bot.texts import text
 from bot.views import (
     help_reply,
@@ -48,7 +48,7 @@ Prompt = app_commands.Range[str, 1, 2000]
 class PromptModal(discord.ui.Modal):
     """Asks for the prompt of an image picked with the context menu."""
 
-    def __init__(self, core: Core, attachment: discord.Attachment, lang_code: str) -> None:
+    def __init__(self, core: CorePort, attachment: discord.Attachment, lang_code: str) -> None:
         super().__init__(title=text("dc_modal_title", lang_code), timeout=600)
         self.core = core
         self.attachment = attachment
@@ -58,14 +58,14 @@ class PromptModal(discord.ui.Modal):
         self.add_item(self.prompt)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        await jobs.animate(self.core, interaction, self.attachment, self.prompt.value)
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
-        await refuse(interaction, error)
+        try:
+            await jobs.animate(self.core, interaction, self.attachment, self.prompt.value)
+        except Exception as exc:  # the modal's own error hook would only log it
+            await refuse(interaction, exc)
 
 
 class AnimateCog(commands.Cog):
-    def __init__(self, bot: commands.Bot, core: Core) -> None:
+    def __init__(self, bot: commands.Bot, core: CorePort) -> None:
         self.core = core
         # Context menus cannot be methods of a cog: one is built and added by hand.
         self.menu = app_commands.ContextMenu(name="Animate image", callback=self.animate_message)
@@ -117,7 +117,7 @@ class AnimateCog(commands.Cog):
 
 
 class AccountCog(commands.Cog):
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: CorePort) -> None:
         self.core = core
 
     @app_commands.command(name="quota", description="Your credits left today")
@@ -145,7 +145,7 @@ class AccountCog(commands.Cog):
 
     @app_commands.command(name="presets", description="The quality presets and their cost")
     async def presets(self, interaction: discord.Interaction) -> None:
-        await private(interaction, presets_reply(lang(interaction), self.core.policy.models))
+        await private(interaction, presets_reply(lang(interaction), self.core.models))
 
     @app_commands.command(name="preset", description="Set your default quality preset")
     @app_commands.choices(name=PRESET_CHOICES)
@@ -158,4 +158,5 @@ class AccountCog(commands.Cog):
     @app_commands.command(name="help", description="How to write a prompt, and the options")
     async def help_(self, interaction: discord.Interaction) -> None:
         code = lang(interaction)
-        await private(interaction, f"{text('dc_help', code)}\n\n{help_reply(code)}")
+        await private(interaction,
+                      f"{text('dc_help', code)}\n\n{help_reply(code, self.core.models)}")

@@ -12,7 +12,7 @@ import discord
 from bot.errors import UserError
 from bot.models import JobRequest
 from bot.photos import check_upload, is_upload_ok
-from bot.service import Core
+from bot.ports import CorePort
 from bot.views import result_actions
 
 from .replies import chat_of, defer_public, person_of, refuse
@@ -27,7 +27,7 @@ def first_image(message: discord.Message) -> discord.Attachment | None:
                  if is_upload_ok(a.filename, a.content_type)), None)
 
 
-async def animate(core: Core, interaction: discord.Interaction,
+async def animate(core: CorePort, interaction: discord.Interaction,
                   attachment: discord.Attachment, caption: str, *, preset: str | None = None,
                   seed: int | None = None, overrides: Mapping[str, Any] | None = None) -> None:
     try:
@@ -50,7 +50,7 @@ async def animate(core: Core, interaction: discord.Interaction,
              interaction.user.id, interaction.id)
 
 
-async def again(core: Core, interaction: discord.Interaction, job_id: str,
+async def again(core: CorePort, interaction: discord.Interaction, job_id: str,
                 better: bool) -> None:
     """A button under a video: the same photo again, re-rolled or one preset better."""
     person = person_of(interaction)
@@ -63,7 +63,7 @@ async def again(core: Core, interaction: discord.Interaction, job_id: str,
              "better quality" if better else "re-roll", job_id)
 
 
-async def extend(core: Core, interaction: discord.Interaction, job_id: str,
+async def extend(core: CorePort, interaction: discord.Interaction, job_id: str,
                  prompt: str | None = None) -> None:
     """Continue a finished video from its last frame (the same prompt, or a new one)."""
     person = person_of(interaction)

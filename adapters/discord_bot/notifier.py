@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import discord
 
@@ -28,8 +28,7 @@ log = logging.getLogger(__name__)
 TOKEN_TTL = 14.5 * 60  # Discord's interaction tokens live 15 minutes
 PROGRESS_EVERY = 1.5  # seconds between progress edits of one message (rate limits)
 MESSAGE_LIMIT = 2000
-FINAL = (EventKind.DONE, EventKind.FAILED, EventKind.CANCELLED)
-CANCELLABLE = (EventKind.QUEUED, EventKind.STARTED, EventKind.PROGRESS)
+ORIGINAL = cast(int, "@original")  # Discord's id of an interaction's first answer
 
 
 class DiscordNotifier:
@@ -59,7 +58,7 @@ class DiscordNotifier:
                         event.kind)
             return
         fresh = time.time() - followup.received_at < self.token_ttl
-        if event.kind in FINAL:
+        if event.kind.final:
             self._last_progress.pop(job.id, None)
             await self._final(event, followup, fresh)
         elif fresh and self._due(event):
@@ -80,11 +79,11 @@ class DiscordNotifier:
 
     async def _status(self, event: JobEvent, followup: Followup) -> None:
         job = event.job
-        view = (job_view(job.id, event.language, "cancel") if event.kind in CANCELLABLE
+        view = (job_view(job.id, event.language, "cancel") if event.kind.live
                 else None)
         try:
             await self._webhook(followup).edit_message(
-                "@original", content=status_line(event)[:MESSAGE_LIMIT], view=view)
+                ORIGINAL, content=status_line(event)[:MESSAGE_LIMIT], view=view)
         except discord.HTTPException as exc:
             log.warning("job %s: status edit (%s) failed: %s", job.id, event.kind, exc)
 
@@ -123,11 +122,11 @@ class DiscordNotifier:
                                   video: Path | None, view: discord.ui.View | None) -> None:
         webhook = self._webhook(followup)
         if event.kind is not EventKind.DONE:
-            await webhook.edit_message("@original", content=content[:MESSAGE_LIMIT], view=None)
+            await webhook.edit_message(ORIGINAL, content=content[:MESSAGE_LIMIT], view=None)
             return
         # The status message may have scrolled far up while the job waited: it says "done",
         # and the video arrives as a new message at the bottom.
-        await webhook.edit_message("@original", content=status_line(event), view=None)
+        await webhook.edit_message(ORIGINAL, content=status_line(event), view=None)
         await webhook.send(content=content[:MESSAGE_LIMIT], wait=True,
                            **_extras(event, video, view))
         log.info("job %s: video sent as a follow-up", event.job.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,4 +102,5 @@ def _command_name(interaction: discord.Interaction) -> str:
     command = interaction.command
     if command is not None:
         return command.qualified_name
-    return str((interaction.data or {}).get("custom_id", interaction.type))
+    data: Mapping[str, Any] = interaction.data or {}
+    return str(data.get("custom_id", interaction.type))

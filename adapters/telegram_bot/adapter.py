@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import timedelta
 from urllib.parse import urlparse
 
 from telegram import BotCommandScopeDefault, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import Application
 
-from adapters.app import App
 from adapters.startup import StartError
 from adapters.telegram_bot.builder import build_application
 from adapters.telegram_bot.buttons import Buttons
 from adapters.telegram_bot.commands import Commands, command_menu
+from adapters.telegram_bot.config import TelegramConfig
 from adapters.telegram_bot.deps import Deps
 from adapters.telegram_bot.errors import on_error
 from adapters.telegram_bot.intake import Intake
@@ -24,7 +25,7 @@ from adapters.telegram_bot.notifier import TelegramNotifier
 from adapters.telegram_bot.people import PLATFORM
 from adapters.telegram_bot.status import GROUP_INTERVAL, PRIVATE_INTERVAL, StatusMessages
 from bot.models import JobEvent
-from bot.settings import Settings
+from bot.ports import AdminPort, CorePort
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +35,13 @@ POLL_TIMEOUT = 10.0  # seconds a getUpdates long poll waits on the server
 class TelegramAdapter:
     platform = PLATFORM
 
-    def __init__(self, settings: Settings, app: App) -> None:
-        self.settings = settings
-        self.app = app
-        self.limits = Limits.from_settings(settings)
-        self.notifier = TelegramNotifier(self.limits, app.core)
-        self.deps = Deps(app.core, app.admin, self.limits, self.notifier,
-                         settings.telegram_max_album)
+    def __init__(self, config: TelegramConfig, core: CorePort, admin: AdminPort) -> None:
+        self.config = config
+        self.limits = Limits.of(config)
+        self.notifier = TelegramNotifier(self.limits, core)
+        self.deps = Deps(core, admin, self.limits, self.notifier, config.max_album)
         self.intake = Intake(self.deps)
-        self.application: Application | None = None  # type: ignore[type-arg]
+        self.application: Application | None = None
         # Tunable by tests: how often status edits may happen and how long a poll waits.
         self.edit_intervals = (PRIVATE_INTERVAL, GROUP_INTERVAL)
         self.poll_timeout = POLL_TIMEOUT
@@ -66,18 +65,17 @@ class TelegramAdapter:
             raise StartError("Telegram refused the bot token: check TELEGRAM_BOT_TOKEN (a "
                              "token from @BotFather looks like 123456:ABC-...).") from exc
         except (NetworkError, TimedOut) as exc:
-            server = self.settings.telegram_api_base_url or "api.telegram.org"
+            server = self.config.api_base_url or "api.telegram.org"
             raise StartError(f"Telegram could not be reached at {server}: check the network"
-                             + (", and TELEGRAM_API_BASE_URL" if self.settings
-                                .telegram_api_base_url else "") + ".") from exc
+                             + (", and TELEGRAM_API_BASE_URL" if self.config.api_base_url
+                                else "") + ".") from exc
         except OSError as exc:  # the webhook's port
             raise StartError(f"Telegram webhook: cannot listen on "
-                             f"{self.settings.telegram_webhook_listen}:"
-                             f"{self.settings.telegram_webhook_port} ({exc.strerror}): check "
-                             "TELEGRAM_WEBHOOK_PORT.") from exc
+                             f"{self.config.webhook_listen}:{self.config.webhook_port} "
+                             f"({exc.strerror}): check TELEGRAM_WEBHOOK_PORT.") from exc
 
     async def _connect(self) -> None:
-        application = self.application = build_application(self.settings)
+        application = self.application = build_application(self.config)
         Commands(self.deps).register(application)
         self.intake.register(application)
         Buttons(self.deps).register(application)
@@ -88,18 +86,17 @@ class TelegramAdapter:
         await self._set_commands()
         await application.start()
         assert application.updater is not None
-        url = self.settings.telegram_webhook_url
+        url = self.config.webhook_url
         if url:
-            secret = self.settings.telegram_webhook_secret
+            secret = self.config.webhook_secret
             await application.updater.start_webhook(
-                listen=self.settings.telegram_webhook_listen,
-                port=self.settings.telegram_webhook_port,
+                listen=self.config.webhook_listen, port=self.config.webhook_port,
                 url_path=urlparse(url).path.lstrip("/"), webhook_url=url,
                 secret_token=secret.get_secret_value() if secret else None,
                 allowed_updates=Update.ALL_TYPES)
             log.info("telegram: @%s receiving updates by webhook at %s", bot.username, url)
         else:
-            await application.updater.start_polling(timeout=self.poll_timeout,
+            await application.updater.start_polling(timeout=timedelta(seconds=self.poll_timeout),
                                                     allowed_updates=Update.ALL_TYPES)
             log.info("telegram: @%s polling for updates", bot.username)
 

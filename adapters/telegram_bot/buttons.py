@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
 
 from adapters.telegram_bot.deps import Deps
@@ -30,7 +30,7 @@ class Buttons:
         self.deps = deps
         self.core = deps.core
 
-    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+    def register(self, application: Application) -> None:
         application.add_handler(CallbackQueryHandler(self.on_button))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -64,7 +64,7 @@ class Buttons:
             await query.answer(text("top_preset", lang), show_alert=True)
             return
         await query.answer()
-        if query.message is None:
+        if not isinstance(query.message, Message):  # too old for the bot to answer under
             return
         if action == "extend":
             def start(chat: ChatRef) -> Awaitable[Job]:

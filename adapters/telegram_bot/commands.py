@@ -36,7 +36,7 @@ class Commands:
         self.deps = deps
         self.core = deps.core
 
-    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+    def register(self, application: Application) -> None:
         for name, callback in (("start", self.start), ("help", self.help),
                                ("presets", self.presets), ("preset", self.preset),
                                ("quota", self.quota), ("queue", self.queue),
@@ -55,12 +55,13 @@ class Commands:
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, person, lang = self._who(update)
         await self.core.user(person)
-        await message.reply_text(text("tg_welcome", lang) + "\n\n" + help_reply(lang))
+        await message.reply_text(text("tg_welcome", lang) + "\n\n"
+                                 + help_reply(lang, self.core.models))
 
     @answers_user_errors
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, person, lang = self._who(update)
-        parts = [help_reply(lang), text("tg_group_hint", lang)]
+        parts = [help_reply(lang, self.core.models), text("tg_group_hint", lang)]
         if await self.deps.admin.is_admin(person):
             parts.append(admin_help(lang))
         await message.reply_text(shorten("\n\n".join(parts)))
@@ -68,16 +69,16 @@ class Commands:
     @answers_user_errors
     async def presets(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, _, lang = self._who(update)
-        await message.reply_text(presets_reply(lang, self.core.policy.models))
+        await message.reply_text(presets_reply(lang, self.core.models))
 
     @answers_user_errors
     async def preset(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, person, lang = self._who(update)
         if not context.args:
             user = await self.core.user(person)
-            current = user.default_preset or self.core.policy.default_preset
+            current = user.default_preset or self.core.default_preset
             await message.reply_text(text("preset_current", lang, preset=current) + "\n\n"
-                                     + presets_reply(lang, self.core.policy.models))
+                                     + presets_reply(lang, self.core.models))
             return
         user = await self.core.set_default_preset(person, context.args[0])
         await message.reply_text(text("preset_set", lang, preset=user.default_preset))

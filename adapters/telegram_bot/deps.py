@@ -9,15 +9,14 @@ from telegram import Chat
 from adapters.telegram_bot.limits import Limits
 from adapters.telegram_bot.notifier import TelegramNotifier
 from adapters.telegram_bot.people import PLATFORM
-from bot.admin import AdminCommands
 from bot.models import ChatRef
-from bot.service import Core
+from bot.ports import AdminPort, CorePort
 
 
 @dataclass(frozen=True)
 class Deps:
-    core: Core
-    admin: AdminCommands
+    core: CorePort
+    admin: AdminPort
     limits: Limits
     notifier: TelegramNotifier
     max_album: int

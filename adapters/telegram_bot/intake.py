@@ -32,8 +32,9 @@ _ANIMATE = re.compile(r"^/animate(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
 def addressed(caption: str | None, bot_username: str | None) -> bool:
     """Whether a group caption asks this bot: `/animate` or `/animate@thisbot`."""
     match = _ANIMATE.match(caption or "")
-    return bool(match) and (match.group(1) is None
-                            or match.group(1).lower() == (bot_username or "").lower())
+    if match is None:
+        return False
+    return match.group(1) is None or match.group(1).lower() == (bot_username or "").lower()
 
 
 def is_private(message: Message) -> bool:
@@ -45,7 +46,7 @@ class Intake:
         self.deps = deps
         self.albums = Albums(self._album)
 
-    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+    def register(self, application: Application) -> None:
         new = filters.UpdateType.MESSAGE  # an edited caption must not start another job
         application.add_handler(CommandHandler("animate", self.on_animate, filters=new))
         application.add_handler(MessageHandler(new & (filters.PHOTO | filters.Document.ALL),

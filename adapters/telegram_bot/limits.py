@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from bot.settings import Settings
+from adapters.telegram_bot.config import TelegramConfig
 
 MIB = 2**20  # Telegram's "MB" are binary megabytes, like every size the bots show
 OFFICIAL_DOWNLOAD_MB = 20  # getFile on api.telegram.org
@@ -26,19 +26,17 @@ class Limits:
     caption_chars: int = CAPTION_CHARS
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Limits:
-        local = settings.telegram_local_mode
-        down = settings.telegram_download_limit_mb or (LOCAL_MODE_MB if local
-                                                       else OFFICIAL_DOWNLOAD_MB)
-        up = settings.telegram_upload_limit_mb or (LOCAL_MODE_MB if local
-                                                   else OFFICIAL_UPLOAD_MB)
+    def of(cls, config: TelegramConfig) -> Limits:
+        local = config.local_mode
+        down = config.download_limit_mb or (LOCAL_MODE_MB if local else OFFICIAL_DOWNLOAD_MB)
+        up = config.upload_limit_mb or (LOCAL_MODE_MB if local else OFFICIAL_UPLOAD_MB)
         return cls(download_bytes=int(down * MIB), upload_bytes=int(up * MIB))
 
 
 def thumbnail(poster: Path) -> bytes:
     """A JPEG of at most 320 px a side from the video's poster frame."""
-    with Image.open(poster) as image:
-        image = image.convert("RGB")
+    with Image.open(poster) as opened:
+        image = opened.convert("RGB")
         image.thumbnail((THUMB_SIDE, THUMB_SIDE))
         out = io.BytesIO()
         image.save(out, "JPEG", quality=85)

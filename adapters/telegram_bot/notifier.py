@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 
 ACTION_EVERY = 4.5  # a chat action shows for 5 s; repeat it while an upload lasts
 UPLOAD_TIMEOUT = 300.0
-LIVE = (EventKind.QUEUED, EventKind.STARTED, EventKind.PROGRESS)
 
 
 class TelegramNotifier:
@@ -72,7 +71,7 @@ class TelegramNotifier:
             return
         line = status_line(event)
         try:
-            if event.kind in LIVE:
+            if event.kind.live:
                 await status.show(job, line, status_keyboard(job, event.language),
                                   force=event.kind is not EventKind.PROGRESS)
                 return
@@ -88,7 +87,7 @@ class TelegramNotifier:
             if event.kind is EventKind.DONE:
                 await self.delivery.undeliverable(job.id, "chat_gone")
         finally:
-            if event.kind not in LIVE and event.kind is not EventKind.ENCODING:
+            if not event.kind.live and event.kind is not EventKind.ENCODING:
                 status.forget(job.id)
 
     async def _send_video(self, job: Job, result: Video, lang: str) -> None:

@@ -11,13 +11,13 @@ import sys
 
 from aiohttp import web
 
-from adapters.app import App
 from adapters.startup import StartError
 from adapters.web.access import PLATFORM, Sessions, is_loopback, load_key
+from adapters.web.config import WebConfig
 from adapters.web.live import LiveEvents
 from adapters.web.server import build_web_app
 from bot.models import JobEvent
-from bot.settings import Settings
+from bot.ports import CorePort
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +27,9 @@ SHUTDOWN_S = 5.0  # open pages' streams end at once; an upload in flight gets th
 class WebAdapter:
     platform = PLATFORM
 
-    def __init__(self, settings: Settings, app: App) -> None:
-        self.settings = settings
-        self.app = app
+    def __init__(self, config: WebConfig, core: CorePort) -> None:
+        self.config = config
+        self.core = core
         self.live = LiveEvents()
         self.url: str | None = None  # known once started (the port may be chosen then)
         self._runner: web.AppRunner | None = None
@@ -38,17 +38,16 @@ class WebAdapter:
         self.live.publish(event)
 
     async def start(self) -> None:
-        host, port = self.settings.web_host, self.settings.web_port
-        password = self.settings.web_password
+        host, port = self.config.host, self.config.port
+        password = self.config.password
         loopback = is_loopback(host)
         if not loopback and password is None:
             raise StartError(f"I2V_WEB_HOST={host} would open the web page to the network "
                              "without a password: set I2V_WEB_PASSWORD, or "
                              "I2V_WEB_HOST=127.0.0.1 to keep it on this machine.")
         secret = password.get_secret_value() if password else None
-        sessions = Sessions(load_key(self.settings.data_dir, secret))
-        server = build_web_app(self.app.core, self.app.outputs, self.live, sessions,
-                               default_preset=self.settings.default_preset, password=secret,
+        sessions = Sessions(load_key(self.config.state_dir, secret))
+        server = build_web_app(self.core, self.live, sessions, password=secret,
                                loopback=loopback)
         runner = web.AppRunner(server, access_log=None, shutdown_timeout=SHUTDOWN_S)
         await runner.setup()

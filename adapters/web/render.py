@@ -32,6 +32,7 @@ from bot.views import (
 )
 from engine.spec.cards import ModelCard, card
 from engine.spec.params import SEED
+from engine.spec.work import Video
 
 TEMPLATES = Path(__file__).parent / "templates"
 # The catalogue's texts the templates show as they are.
@@ -54,7 +55,6 @@ def ranges(model: ModelCard) -> dict[str, tuple[str, tuple[float, float]]]:
             "web_steps": ("steps", model.steps), "web_guidance": ("guidance", model.guidance),
             "": ("seed", SEED)}
 
-LIVE = (EventKind.QUEUED, EventKind.STARTED, EventKind.PROGRESS)
 
 
 @cache
@@ -126,7 +126,7 @@ def preset_options(lang: str, selected: str, model: ModelCard) -> str:
     return "".join(options)
 
 
-def history(entries: list[tuple[Job | None]], quota: str, lang: str) -> str:
+def history(entries: list[tuple[Job, Video | None]], quota: str, lang: str) -> str:
     """The person's recent jobs, newest first: finished ones with their player."""
     items = [f'<p id="quota">{html.escape(quota)}</p>']
     if not entries:
@@ -169,7 +169,7 @@ def event_json(event: JobEvent, lang: str) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "job": event.job.id, "kind": event.kind.value, "text": status_line(event),
         "step": event.step, "total": event.total_steps, "position": event.position,
-        "final": event.kind.final, "cancellable": event.kind in LIVE}
+        "final": event.kind.final, "cancellable": event.kind.live}
     if event.kind is EventKind.DONE and event.result is not None:
         payload["result"] = {**video_urls(event.job.id),
                              "caption": result_caption(event.job, event.result, lang),

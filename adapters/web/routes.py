@@ -30,8 +30,7 @@ from adapters.web.form import UPLOAD_LIMIT, read_job_request
 from adapters.web.live import LiveEvents
 from bot.errors import UserError
 from bot.models import ChatRef, JobStatus, Person, Role
-from bot.outputs import Outputs
-from bot.service import Core
+from bot.ports import CorePort
 from bot.texts import LANGUAGES, error_text, language, text
 from bot.views import mib, quota_reply
 
@@ -72,13 +71,11 @@ class VideoFile(web.FileResponse):
 
 
 class Routes:
-    def __init__(self, core: Core, outputs: Outputs, live: LiveEvents, sessions: Sessions,
-                 default_preset: str, password: str | None) -> None:
+    def __init__(self, core: CorePort, live: LiveEvents, sessions: Sessions,
+                 password: str | None) -> None:
         self.core = core
-        self.outputs = outputs
         self.live = live
         self.sessions = sessions
-        self.default_preset = default_preset
         self.password = password
 
     def register(self, app: web.Application) -> None:
@@ -104,10 +101,10 @@ class Routes:
     async def page(self, request: web.Request) -> web.Response:
         person, _, lang = self.who(request)
         user = await self.core.user(person)
-        models = self.core.policy.models
+        models = self.core.models
         model = request.query.get("model", models[0])
         body = render.page(lang, person.platform_id, user.role is Role.ADMIN,
-                           user.default_preset or self.default_preset,
+                           user.default_preset or self.core.default_preset,
                            await self._history(person, lang), mib(UPLOAD_LIMIT),
                            model if model in models else models[0], models)
         response = web.Response(text=body, content_type="text/html")
@@ -121,8 +118,8 @@ class Routes:
 
     async def _history(self, person: Person, lang: str) -> str:
         jobs = await self.core.history(person, HISTORY_LENGTH)
-        entries = [(job, await asyncio.to_thread(self.outputs.result_of, job)
-                    if job.status in FINISHED else None) for job in jobs]
+        entries = [(job, await self.core.result_of(job) if job.status in FINISHED else None)
+                   for job in jobs]
         quota = quota_reply(await self.core.balance(person), lang)
         return render.history(entries, quota, lang)
 
@@ -131,8 +128,8 @@ class Routes:
     async def submit(self, request: web.Request) -> web.Response:
         person, chat, lang = self.who(request)
         try:
-            job_request = await read_job_request(request, person, chat, self.default_preset,
-                                                 self.core.policy.models)
+            job_request = await read_job_request(request, person, chat, self.core.default_preset,
+                                                 self.core.models)
             job = await self.core.submit(job_request)
         except UserError as exc:
             log.info("user web:%s: refused: %s", person.platform_id, exc)
@@ -189,7 +186,7 @@ class Routes:
             job = await self.core.own_job(person, request.match_info["job"])
         except UserError:
             raise web.HTTPNotFound(text=text("web_video_gone", lang)) from None
-        result = await asyncio.to_thread(self.outputs.result_of, job)
+        result = await self.core.result_of(job)
         if result is None:
             raise web.HTTPNotFound(text=text("web_video_gone", lang))
         if request.match_info["kind"] == "jpg":

@@ -4,10 +4,10 @@ every request passes first (see `access.py` for who may do what)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from adapters.web.access import (
     COOKIE,
@@ -20,24 +20,21 @@ from adapters.web.access import (
 from adapters.web.form import UPLOAD_LIMIT
 from adapters.web.live import LiveEvents
 from adapters.web.routes import Routes, language_of
-from bot.outputs import Outputs
-from bot.service import Core
+from bot.ports import CorePort
 from bot.texts import text
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 OPEN_PATHS = ("/static/", "/login")  # reachable without a session
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
-def build_web_app(core: Core, outputs: Outputs, live: LiveEvents, sessions: Sessions, *,
-                  default_preset: str, password: str | None, loopback: bool) -> web.Application:
+def build_web_app(core: CorePort, live: LiveEvents, sessions: Sessions, *,
+                  password: str | None, loopback: bool) -> web.Application:
     # The multipart reader enforces the photo's own limit; this caps the other bodies.
     app = web.Application(middlewares=[guard(sessions, password, loopback)],
                           client_max_size=UPLOAD_LIMIT + 2**20)
-    Routes(core, outputs, live, sessions, default_preset, password).register(app)
+    Routes(core, live, sessions, password).register(app)
     app.router.add_static("/static/", STATIC)
     return app
 

@@ -71,7 +71,7 @@ class Executor(Protocol):
         ...
 
     def can_run(self, model: str) -> bool:
-        """Whether a free worker offers this model (engine/models.py's card name)."""
+        """Whether a free worker offers this model (a card's name)."""
         ...
 
     def warm_model(self) -> str | None:

@@ -135,7 +135,8 @@ def worker(url: str, make_renderer: Callable[[], Renderer], models: Sequence[str
     the bot to find."""
     from saq import Queue, Worker
 
-    queue = Queue.from_url(url, name=queue_name(models), swept_error_message=SWEPT)
+    # Any: `redis` is the Redis backend's own (from_url's type is the abstract Queue).
+    queue: Any = Queue.from_url(url, name=queue_name(models), swept_error_message=SWEPT)
     metadata: dict[str, Any] = {}
 
     async def startup(ctx: dict[str, Any]) -> None:
@@ -145,9 +146,9 @@ def worker(url: str, make_renderer: Callable[[], Renderer], models: Sequence[str
         await queue.redis.sadd(QUEUES_KEY, queue.name)
         log.info("worker ready: %s, taking jobs from %s", metadata["engine"], queue.name)
 
+    schedule: Any = {"sweep": SWEEP_EVERY_S, "worker_info": 2, **(timers or {})}
     return Worker(queue, functions=[(FUNCTION, render)], concurrency=1, startup=startup,
-                  metadata=metadata, shutdown_grace_period_s=2,
-                  timers={"sweep": SWEEP_EVERY_S, "worker_info": 2, **(timers or {})})
+                  metadata=metadata, shutdown_grace_period_s=2, timers=schedule)
 
 
 def _loaded(make_renderer: Callable[[], Renderer]) -> Renderer:

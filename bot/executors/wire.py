@@ -84,6 +84,7 @@ def outcome_to_wire(event: WorkEvent) -> dict[str, Any]:
     """A job's end (DONE or FAILED) as JSON; the MP4 and poster bytes travel beside it."""
     if event.kind is WorkKind.DONE and event.video is not None:
         video = event.video
+        assert video.params is not None, "a worker's video says what made it"
         return {"done": True, "width": video.width, "height": video.height,
                 "frames": video.frames, "fps": video.fps, "duration": video.duration,
                 "size_bytes": video.size_bytes, "params": dataclasses.asdict(video.params),

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from bot.errors import UserError
 from bot.events import EventBus
-from bot.executors.base import Executor
+from bot.executors.base import Executor, WorkerInfo
 from bot.jobs.scheduler import Entry, FairQueue
 from bot.models import EventKind, Job, JobEvent, JobStatus, Note
 from bot.outputs import Outputs
@@ -63,10 +63,10 @@ class Lifecycle:
         self.quotas = quotas
         self.outputs = outputs
         self.events = events
-        self.executor = executor
+        self._executor = executor
         self.max_batch = max_batch
         self.clock = clock
-        self.scheduler = FairQueue()
+        self._scheduler = FairQueue()
         self.paused = False
         self._running: dict[str, _Running] = {}
         self._claiming: set[str] = set()  # taken from the line, not yet with the executor
@@ -76,7 +76,7 @@ class Lifecycle:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._recovered: list[str] = []  # jobs waiting since before this start
-        self.watchers: list[Watcher] = []
+        self._watchers: list[Watcher] = []
 
     # Start and stop
 
@@ -87,11 +87,11 @@ class Lifecycle:
         self._seconds_per_cost = await self.store.recent_run_seconds_per_cost()
         await self._recover()
         for row in await self.store.queued_rows():
-            self.scheduler.add(queue_entry(row.job_id, row.user_id, row.created_at,
+            self._scheduler.add(queue_entry(row.job_id, row.user_id, row.created_at,
                                            row.cost, row.params),
                                privileged=row.role.privileged, served=row.last_served_at)
-        self._recovered = [entry.job_id for entry in self.scheduler]
-        log.info("queue loaded: %d jobs waiting%s", len(self.scheduler),
+        self._recovered = [entry.job_id for entry in self._scheduler]
+        log.info("queue loaded: %d jobs waiting%s", len(self._scheduler),
                  " (paused)" if self.paused else "")
 
     async def run(self) -> None:
@@ -118,8 +118,8 @@ class Lifecycle:
         self._tasks = []
 
     async def _stop_work(self) -> None:
-        await self.executor.stop()
-        if self.executor.keeps_running:  # the workers go on; the next start reattaches
+        await self._executor.stop()
+        if self._executor.keeps_running:  # the workers go on; the next start reattaches
             return
         while self._running:
             await asyncio.sleep(0.02)  # the consumer settles the last events
@@ -130,7 +130,7 @@ class Lifecycle:
         """A job joins the line. Called inside the transaction that stores it, so that the
         limits of the next submission count it. Returns its place in line now, for the
         caller to `publish` once the job is committed (the GPU may take it meanwhile)."""
-        self.scheduler.add(job_entry(job), privileged=privileged, served=served)
+        self._scheduler.add(job_entry(job), privileged=privileged, served=served)
         self._wake.set()
         event = self._queued(job)
         assert event is not None
@@ -145,7 +145,7 @@ class Lifecycle:
         self.events.publish(event)
 
     def _queued(self, job: Job) -> JobEvent | None:
-        position = self.scheduler.position(job.id)
+        position = self._scheduler.position(job.id)
         if position is None:
             return None
         return JobEvent(EventKind.QUEUED, job, language=language(job.language),
@@ -155,31 +155,56 @@ class Lifecycle:
         """Seconds until the job at `position` starts, from recent run times per credit."""
         if self._seconds_per_cost is None:
             return None
-        work = (position - 1) * self.scheduler.mean_cost
+        work = (position - 1) * self._scheduler.mean_cost
         work += sum(r.job.cost * (1 - r.fraction) for r in self._running.values())
-        return work * self._seconds_per_cost / max(1, self.executor.slots)
+        return work * self._seconds_per_cost / max(1, self._executor.slots)
 
     def active(self, user_id: int | None = None) -> int:
         """Jobs waiting or running, of one user or of everyone."""
         if user_id is None:
-            return len(self.scheduler) + len(self._running)
+            return len(self._scheduler) + len(self._running)
         running = sum(1 for r in self._running.values() if r.job.user_id == user_id)
-        return self.scheduler.waiting(user_id) + running
+        return self._scheduler.waiting(user_id) + running
 
     def running_jobs(self) -> list[Job]:
         return [r.job for r in self._running.values()]
 
+    def waiting(self) -> int:
+        """Jobs in line, not yet running."""
+        return len(self._scheduler)
+
+    def places(self, user_id: int) -> list[tuple[str, int]]:
+        """A user's waiting jobs with their places in line (1 = next)."""
+        found = ((job_id, self._scheduler.position(job_id))
+                 for job_id in self._scheduler.jobs_of(user_id))
+        return [(job_id, place) for job_id, place in found if place is not None]
+
+    def withdraw(self, job_id: str) -> None:
+        """Take a job out of the line whose store transaction did not commit."""
+        self._scheduler.remove(job_id)
+
+    def workers(self) -> list[WorkerInfo]:
+        """The GPU workers serving the queue now."""
+        return self._executor.workers()
+
+    def describe_workers(self) -> str:
+        return self._executor.describe()
+
+    def watch(self, watcher: Watcher) -> None:
+        """Tell `watcher` of every start and end from now on."""
+        self._watchers.append(watcher)
+
     async def cancel(self, job: Job) -> Job:
         """Cancel a queued job now, or ask the worker to stop a running one. Returns the
         job as it stands (cancelled, or still running until its worker stops)."""
-        if self.scheduler.remove(job.id) is not None:
+        if self._scheduler.remove(job.id) is not None:
             return await self._end(job, JobStatus.CANCELLED)
         if job.id in self._claiming:  # stopped as soon as the executor has it
             self._cancelling.add(job.id)
             return job
         if job.id in self._running:
             self._cancelling.add(job.id)
-            await self.executor.cancel(job.id)
+            await self._executor.cancel(job.id)
             return self._running[job.id].job
         current = await self.store.get_job(job.id)
         assert current is not None
@@ -191,7 +216,7 @@ class Lifecycle:
         self._wake.set()
 
     def set_privileged(self, user_id: int, privileged: bool) -> None:
-        self.scheduler.set_privileged(user_id, privileged)
+        self._scheduler.set_privileged(user_id, privileged)
 
     async def delivered(self, job_id: str) -> None:
         """The platform confirmed the video: the job is over, its credits kept."""
@@ -216,8 +241,8 @@ class Lifecycle:
         while not self._stopping:
             await self._wake.wait()
             self._wake.clear()
-            while (not self._stopping and not self.paused and len(self.scheduler)
-                   and self.executor.free_slots() > 0):
+            while (not self._stopping and not self.paused and len(self._scheduler)
+                   and self._executor.free_slots() > 0):
                 try:
                     if not await self._claim():
                         break  # no free worker has the model of any queued job
@@ -230,9 +255,9 @@ class Lifecycle:
 
     async def _claim(self) -> bool:
         now = self.clock()
-        entries = self.scheduler.pop_batch(self._batch_limit, served=now,
-                                           runnable=self.executor.can_run,
-                                           prefer=self.executor.warm_model())
+        entries = self._scheduler.pop_batch(self._batch_limit, served=now,
+                                           runnable=self._executor.can_run,
+                                           prefer=self._executor.warm_model())
         if not entries:
             return False
         self._claiming = {entry.job_id for entry in entries}
@@ -242,16 +267,16 @@ class Lifecycle:
                        for job, owner in started]
             for item in claimed:
                 self._running[item.job.id] = item
-                for watcher in self.watchers:
+                for watcher in self._watchers:
                     watcher.started(item.job)
                 log.info("job %s user %s: started (attempt %d, batch of %d)", item.job.id,
                          item.job.user_id, item.job.attempts, len(claimed))
-            await self.executor.submit([await self._spec(item.job) for item in claimed])
+            await self._executor.submit([await self._spec(item.job) for item in claimed])
         finally:
             self._claiming = set()
         for item in claimed:  # cancelled while it was being claimed
             if item.job.id in self._cancelling:
-                await self.executor.cancel(item.job.id)
+                await self._executor.cancel(item.job.id)
         return True
 
     async def _spec(self, job: Job) -> RenderSpec:
@@ -266,7 +291,7 @@ class Lifecycle:
 
     async def _consume(self) -> None:
         while True:
-            event = await self.executor.next_event()
+            event = await self._executor.next_event()
             if event is None:  # a slot is free
                 self._wake.set()
                 continue
@@ -324,7 +349,7 @@ class Lifecycle:
 
     async def _done(self, job: Job, event: WorkEvent) -> None:
         video = event.video
-        assert video is not None
+        assert video is not None and video.params is not None, "a worker's video says what made it"
         result = await asyncio.to_thread(self.outputs.record, job, video)
         note = Note("ran_lower", {"asked": video.lowered_from, "ran": video.params.resolution}) \
             if video.lowered_from else job.note
@@ -332,7 +357,7 @@ class Lifecycle:
                                           finished_at=self.clock(), output_path=video.path,
                                           params=video.params, note=note)
         self._seconds_per_cost = await self.store.recent_run_seconds_per_cost()
-        for watcher in self.watchers:
+        for watcher in self._watchers:
             watcher.ended(job)
         log.info("job %s user %s: done in %.1f s -> %s", job.id, job.user_id,
                  job.run_seconds or 0, video.path)
@@ -348,7 +373,7 @@ class Lifecycle:
                 attempts=job.attempts if count_attempt else job.attempts - 1,
                 note=Note("restarted") if count_attempt else job.note)
             await self.store.update_user(job.user_id, last_served_at=running.served_before)
-        self.scheduler.add(job_entry(job), privileged=running.privileged,
+        self._scheduler.add(job_entry(job), privileged=running.privileged,
                            served=running.served_before)
         log.info("job %s: back in the queue", job.id)
         if not self._stopping:
@@ -364,7 +389,7 @@ class Lifecycle:
             await self.quotas.refund(job, status.value)
         log.info("job %s user %s: %s%s", job.id, job.user_id, status,
                  f" ({reason.key})" if reason else "")
-        for watcher in self.watchers:
+        for watcher in self._watchers:
             watcher.ended(job)
         if announce:
             kind = EventKind.CANCELLED if status is JobStatus.CANCELLED else EventKind.FAILED
@@ -394,7 +419,7 @@ class Lifecycle:
         """Jobs a previous process left running: still running (or finished) on a remote
         worker, they are watched again; else they were cut off and are tried once more."""
         running = await self.store.jobs_with_status(JobStatus.RUNNING)
-        kept = set(await self.executor.reattach([await self._spec(job) for job in running]))
+        kept = set(await self._executor.reattach([await self._spec(job) for job in running]))
         for job in running:
             owner = await self.store.get_user(job.user_id)
             assert owner is not None
@@ -406,7 +431,7 @@ class Lifecycle:
                             job.user_id)
                 job = await self.store.update_job(job.id, status=JobStatus.QUEUED,
                                                   started_at=None, note=Note("restarted"))
-                self.scheduler.add(job_entry(job), privileged=owner.role.privileged,
+                self._scheduler.add(job_entry(job), privileged=owner.role.privileged,
                                    served=owner.last_served_at)
             else:
                 log.error("job %s user %s: cut off by restarts twice, giving up", job.id,

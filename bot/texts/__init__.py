@@ -29,8 +29,11 @@ def text(key: str, lang: str = "en", **params: object) -> str:
 class Explained(Protocol):
     """A refusal in the catalogue's words: `bot.errors.UserError`."""
 
-    key: str
-    params: Mapping[str, Any]
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def params(self) -> Mapping[str, Any]: ...
 
 
 def error_text(error: Explained, lang: str = "en") -> str:

@@ -51,7 +51,7 @@ class GenParams:
     # Done to the frames after the model (engine/effects.py): no GPU time.
     loop: str | None = None  # "pingpong" or "crossfade": a video that loops seamlessly
     smooth_fps: int | None = None  # motion-interpolated up to this frame rate
-    # The speed mode (engine/fast.py): about a third of the compute, a different video.
+    # The speed mode (the card's `fast`; I2VGen-XL's fast.py): less compute, another video.
     fast: bool = False
     model: str = DEFAULT_MODEL  # a card's name (engine/spec/cards.py)
 

@@ -4,7 +4,7 @@ Zhang, Liu et al. ("Cross-Attention Makes Inference Cumbersome in Text-to-Image 
 Models", 2024) find that cross-attention outputs settle within the first steps. At the gate
 each cross-attention layer keeps the mean of its two guidance halves (as their code does);
 from then on every cross-attention layer returns what it kept, and since the two halves would
-now be the same, the engine stops running the unconditional one (engine/step_cuts.py).
+now be the same, the engine stops running the unconditional one (step_cuts.py).
 
 In I2VGen-XL the cross-attention context is the prompt, the CLIP image embedding and the
 photo's latent; the UNet's self- and temporal attention are left alone.

@@ -10,7 +10,7 @@ in the literature, are described in benchmarks/README.md:
 - T-GATE: cross-attention cached once it has converged, and CFG dropped from then on.
 
 `Shortcuts.plan` turns the settings into one `StepKind` per denoising step; the engine's
-hooks (engine/step_cuts.py) and the FLOP count (benchmarks/flops.py) both read that plan.
+hooks (step_cuts.py) and the FLOP count (benchmarks/flops.py) both read that plan.
 """
 
 from __future__ import annotations

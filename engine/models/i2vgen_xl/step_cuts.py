@@ -1,4 +1,4 @@
-"""Applies a plan of StepKinds (engine/fast.py) to the UNet calls of one pipeline call.
+"""Applies a plan of StepKinds (fast.py) to the UNet calls of one pipeline call.
 
 The pipeline calls the UNet once per step with both guidance halves in one batch; hooks on
 the UNet count the calls and, for each step's kind:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from adapters.app import App
-from adapters.discord_bot import DiscordAdapter
+from adapters.discord_bot import DiscordAdapter, DiscordConfig
 from adapters.discord_bot.notifier import DiscordNotifier
 from bot.executors.base import Executor
 from bot.settings import Settings
@@ -70,7 +70,8 @@ class running_bot:  # noqa: N801 (used like a function)
 
     async def __aenter__(self) -> Harness:
         self.app = await App.build(self.settings, executor=self.gpu)
-        self.adapter = DiscordAdapter(self.settings, self.app, self.fake.connector())
+        self.adapter = DiscordAdapter(DiscordConfig.from_settings(self.settings), self.app.core,
+                                      self.app.admin, self.fake.connector())
         self.app.events.register("discord", self.adapter)
         await self.app.start()
         await self.adapter.start()

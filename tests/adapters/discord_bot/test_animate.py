@@ -71,7 +71,7 @@ async def test_the_synced_commands_have_the_attachment_the_presets_and_hidden_ad
 
 
 async def test_a_guild_sync_happens_once_and_sync_commands_forces_it(tmp_path, fake):
-    from adapters.discord_bot import sync_commands
+    from adapters.discord_bot import DiscordConfig, sync_commands
 
     guild = "800000000000000009"
     async with running_bot(tmp_path, fake, DISCORD_GUILD_ID=guild):
@@ -80,7 +80,7 @@ async def test_a_guild_sync_happens_once_and_sync_commands_forces_it(tmp_path, f
     async with running_bot(tmp_path, fake, DISCORD_GUILD_ID=guild) as bot:
         settings = bot.settings
     assert len(fake.matching("PUT", "/commands$")) == 1  # unchanged: not synced again
-    assert await sync_commands(settings, fake.connector()) == 0
+    assert await sync_commands(DiscordConfig.from_settings(settings), fake.connector()) == 0
     assert len(fake.matching("PUT", f"/guilds/{guild}/commands$")) == 2
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from adapters.app import App
-from adapters.telegram_bot import TelegramAdapter
+from adapters.telegram_bot import TelegramAdapter, TelegramConfig
 from bot.executors.base import Executor
 from tests.adapters.telegram_bot.fake_bot_api import TOKEN, Call, FakeBotApi
 from tests.bot.conftest import make_settings, tiny_executor
@@ -52,7 +52,7 @@ async def start_harness(api: FakeBotApi, data_dir, gpu: Executor, **settings: An
               **settings}
     settings_ = make_settings(data_dir, **values)
     app = await App.build(settings_, executor=gpu)
-    adapter = TelegramAdapter(settings_, app)
+    adapter = TelegramAdapter(TelegramConfig.from_settings(settings_), app.core, app.admin)
     adapter.poll_timeout = 1
     adapter.edit_intervals = EDIT_INTERVALS
     app.events.register("telegram", adapter)

@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 
 from adapters.app import App
-from adapters.web import WebAdapter
+from adapters.web import WebAdapter, WebConfig
 from bot.executors.base import Executor
 from tests.bot.conftest import make_settings
 from tests.fake_executor import FakeExecutor
@@ -77,7 +77,7 @@ class Served:
 async def serve_page(settings, executor: Executor) -> Served:
     """The app and the web adapter started the way `serve` starts them."""
     app = await App.build(settings, executor=executor)
-    web = WebAdapter(settings, app)
+    web = WebAdapter(WebConfig.from_settings(settings), app.core)
     app.events.register(web.platform, web)
     await app.load()
     await web.start()

@@ -1,0 +1,1 @@
+"""Models that live outside engine/models/, registered by tests (engine.spec.cards.register)."""

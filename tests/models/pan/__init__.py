@@ -1,0 +1,1 @@
+"""A third video model, defined here and nowhere else: it shows that a model is one folder."""
