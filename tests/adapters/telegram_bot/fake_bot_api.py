@@ -77,6 +77,7 @@ class FakeBotApi:
         self.polls = 0  # getUpdates calls, kept apart: they never stop
         self.deliveries: dict[int, int] = {}  # update id -> how often it was handed out
         self.confirming: list[int] = []  # offsets of getUpdates held by hold_confirmation
+        self._confirmers: list[web.Request] = []
         self._confirm_hold: tuple[int, asyncio.Event] | None = None
         self.charges: dict[str, int] = {}  # payments made: charge id -> the payer's id
         self.refunded: set[str] = set()
@@ -135,6 +136,10 @@ class FakeBotApi:
     def hold_confirmation(self, update_id: int) -> None:
         """getUpdates that would confirm `update_id` wait (unprocessed) until released."""
         self._confirm_hold = (update_id, asyncio.Event())
+
+    def confirmers_gone(self) -> bool:
+        """Whether every poller held by hold_confirmation has hung up (a killed bot)."""
+        return all(r.transport is None or r.transport.is_closing() for r in self._confirmers)
 
     def release_confirmation(self) -> None:
         if self._confirm_hold is not None:
@@ -235,6 +240,7 @@ class FakeBotApi:
             return True
         async with self._changed:
             self.confirming.append(offset)
+            self._confirmers.append(request)
             self._changed.notify_all()
         await hold[1].wait()
         return not (request.transport is None or request.transport.is_closing())
