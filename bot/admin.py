@@ -101,6 +101,11 @@ class AdminCommands:
         lines += [text("admin_job_line", lang, job=j.id, status=status_name(j.status, lang),
                        preset=j.params.preset, seed=j.seed, prompt=j.params.prompt[:40])
                   for j in jobs]
+        lines += [text("admin_payment_line", lang, charge=p.charge_id, stars=p.amount,
+                       credits=credits(p.credits),
+                       refunded=text("admin_refunded_mark", lang)
+                       if p.refund_state == "done" else "")
+                  for p in await self.store.user_payments(user.id)]
         return "\n".join(lines)
 
     async def _allowance(self, actor: Person, args: list[str], replied: Person | None,

@@ -461,6 +461,12 @@ class Store:
             return None
         return Payment(**{name: row[name] for name in row.keys()})
 
+    async def user_payments(self, user_id: int, limit: int = 5) -> list[Payment]:
+        rows = await self._all(
+            "SELECT * FROM payments WHERE user_id = ? ORDER BY at DESC LIMIT ?",
+            (user_id, limit))
+        return [Payment(**{name: row[name] for name in row.keys()}) for row in rows]
+
     async def begin_refund(self, payment: Payment, take: int, actor: str) -> None:
         """Take a refunded payment's credits back before the platform is asked."""
         async with self.transaction():

@@ -262,6 +262,8 @@ EN: dict[str, str] = {
                    "{spent}, granted {granted}), bought credits {bought}",
     "admin_banned_mark": " (banned)",
     "admin_job_line": "{job} {status} {preset} seed {seed} {prompt}",
+    "admin_payment_line": "payment {charge}: {stars} Stars for {credits} credits{refunded}",
+    "admin_refunded_mark": " (refunded)",
     "admin_allowance_set": "{user}: daily allowance {amount}.",
     "admin_allowance_default": "{user}: daily allowance back to the default.",
     "admin_granted": "{user}: {amount} credits added for today.",

@@ -213,6 +213,8 @@ ZH: dict[str, str] = {
                    "已购点数 {bought}",
     "admin_banned_mark": "（已封禁）",
     "admin_job_line": "{job} {status} {preset} 种子 {seed} {prompt}",
+    "admin_payment_line": "付款 {charge}：{stars} Stars 购买 {credits} 点{refunded}",
+    "admin_refunded_mark": "（已退款）",
     "admin_allowance_set": "{user}：每日额度 {amount}。",
     "admin_allowance_default": "{user}：每日额度已恢复默认。",
     "admin_granted": "{user}：今天额外增加 {amount} 点。",

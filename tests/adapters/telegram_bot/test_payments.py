@@ -124,6 +124,8 @@ async def test_a_refund_gives_the_stars_back_and_takes_the_credits(shop, api):
     assert refund.fields == {"user_id": 80, "telegram_payment_charge_id": "stxR1"}
     assert await bought(shop, 80) == 0
     assert "refunded already" in await ask(admin, "/admin refund stxR1")
+    assert "payment stxR1: 50 Stars for 10 credits (refunded)" in await ask(admin,
+                                                                           "/admin quota 80")
     assert "No payment nope" in await ask(admin, "/admin refund nope")
     assert await ask(ann, "/admin refund stxR1") == "This command is for admins."
     stats = await ask(admin, "/admin stats")
