@@ -1,5 +1,5 @@
 """Packs, checkouts, crediting exactly once, refunds: the rules of bot/payments.py on a real
-store; the platform that gives Stars back is a recording fake of the Refunder port."""
+store; the platform that gives Stars back is the Refunder port's fake."""
 
 from __future__ import annotations
 
@@ -10,25 +10,12 @@ import pytest
 from adapters.app import App
 from bot.errors import UserError
 from bot.models import Person
-from bot.payments import Charge, Pack, RefundFailed
+from bot.payments import Charge, Pack
 from tests.bot.conftest import make_settings
 from tests.fake_executor import FakeExecutor
+from tests.fake_refunder import FakeRefunder
 
 TEN = Pack(1000, 50)
-
-
-class Refunds:
-    """The Refunder port as a platform would answer it."""
-
-    def __init__(self) -> None:
-        self.asked: list[tuple[str, str]] = []
-        self.refuse: str | None = None
-
-    async def refund(self, platform_id: str, charge_id: str) -> None:
-        self.asked.append((platform_id, charge_id))
-        await asyncio.sleep(0)  # another task may run meanwhile, as during a request
-        if self.refuse:
-            raise RefundFailed(self.refuse)
 
 
 @pytest.fixture
@@ -80,7 +67,7 @@ async def test_a_refund_needs_the_platform_that_took_the_money(shop):
 
 
 async def test_two_admins_refunding_at_once_take_the_credits_once(shop):
-    refunds = Refunds()
+    refunds = FakeRefunder()
     shop.payments.connect("telegram", refunds)
     user = await shop.core.user(Person("telegram", "10"))
     await shop.payments.credit(user, Charge("stx4", "XTR", 50, TEN.payload))
@@ -95,7 +82,7 @@ async def test_two_admins_refunding_at_once_take_the_credits_once(shop):
 
 
 async def test_a_refused_refund_gives_the_credits_back(shop):
-    refunds = Refunds()
+    refunds = FakeRefunder()
     refunds.refuse = "Charge_not_found"
     shop.payments.connect("telegram", refunds)
     user = await shop.core.user(Person("telegram", "11"))

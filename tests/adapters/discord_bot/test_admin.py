@@ -70,9 +70,9 @@ async def test_a_telegram_payment_is_refunded_from_discord(bot, fake):
     """Discord sells nothing; its admins refund what was bought on Telegram, through the
     Telegram side (here the Refunder port's recording stand-in)."""
     from bot.payments import Charge, Pack
-    from tests.bot.test_payments import Refunds
+    from tests.fake_refunder import FakeRefunder
 
-    refunds = Refunds()
+    refunds = FakeRefunder()
     bot.app.payments.connect("telegram", refunds)
     buyer = await bot.app.core.user(Person("telegram", "70"))
     await bot.app.payments.credit(buyer, Charge("stxD1", "XTR", 50, Pack(1000, 50).payload))
