@@ -1,6 +1,7 @@
 """The composition root: the one place that reads the settings and wires the parts.
 
-    settings -> store, quotas, outputs, events, executor -> lifecycle -> core -> adapters
+    settings -> store, quotas, payments, outputs, events, executor -> lifecycle -> core
+             -> adapters (a platform that takes payments is connected to `payments`)
 
 Starting is in two steps so that people can be answered while the model loads: `load`
 reads the queue back (jobs are accepted and told their place from then on), `start` loads
@@ -20,7 +21,8 @@ from bot.events import EventBus
 from bot.executors.base import Executor, ExecutorUnavailable
 from bot.jobs.lifecycle import Lifecycle
 from bot.outputs import Outputs
-from bot.quotas import Quotas
+from bot.payments import Pack, Payments
+from bot.quotas import Quotas, to_hundredths
 from bot.service import Core, Policy
 from bot.settings import Settings
 from bot.store import Store
@@ -101,6 +103,7 @@ class App:
     lifecycle: Lifecycle
     core: Core
     admin: AdminCommands
+    payments: Payments
     _loaded: bool = False
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -111,13 +114,15 @@ class App:
         quotas = Quotas(store, daily_credits=settings.daily_credits,
                         trusted_daily_credits=settings.trusted_daily_credits,
                         reset_hour_utc=settings.reset_hour_utc)
+        payments = Payments(store, quotas, [Pack(to_hundredths(amount), stars)
+                                            for amount, stars in settings.packs()])
         outputs = Outputs(settings.data_dir, settings.output_retention_days)
         executor = executor or default_executor(settings)
         events = EventBus()
         lifecycle = Lifecycle(store, quotas, outputs, events, executor, settings.max_batch)
-        core = Core(store, lifecycle, quotas, outputs, policy(settings))
+        core = Core(store, lifecycle, quotas, outputs, policy(settings), payments)
         return cls(settings, store, outputs, events, executor, lifecycle, core,
-                   AdminCommands(core, store, quotas, lifecycle))
+                   AdminCommands(core, store, quotas, lifecycle, payments), payments)
 
     async def load(self) -> None:
         """Read the queue back and settle what a dead process left. Register the adapters'

@@ -38,8 +38,9 @@ def configured(settings: Settings, app: App) -> list[Adapter]:
     adapters: list[Adapter] = []
     if settings.telegram_token:
         from adapters.telegram_bot import TelegramAdapter, TelegramConfig
-        adapters.append(TelegramAdapter(TelegramConfig.from_settings(settings), app.core,
-                                        app.admin))
+        telegram = TelegramAdapter(TelegramConfig.from_settings(settings), app.core, app.admin)
+        app.payments.connect(telegram.platform, telegram)  # Stars refunds go through it
+        adapters.append(telegram)
     if settings.discord_token:
         from adapters.discord_bot import DiscordAdapter, DiscordConfig
         adapters.append(DiscordAdapter(DiscordConfig.from_settings(settings), app.core,

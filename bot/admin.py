@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from bot.errors import UserError
 from bot.jobs.lifecycle import Lifecycle
 from bot.models import JobStatus, Person, Role, User
+from bot.payments import Payments
 from bot.quotas import Quotas, credits, to_hundredths
 from bot.service import Core
 from bot.store import Store
@@ -24,7 +25,7 @@ from bot.views import status_name
 log = logging.getLogger(__name__)
 
 VERBS = ("quota", "allowance", "grant", "reset", "ban", "unban", "role", "allow", "disallow",
-         "pause", "resume", "cancel", "stats")
+         "pause", "resume", "cancel", "refund", "stats")
 
 
 def usage(verb: str, lang: str = "en") -> str:
@@ -38,11 +39,13 @@ def admin_help(lang: str = "en") -> str:
 class AdminCommands:
     """The verbs, over the parts they act on, each passed in by the composition root."""
 
-    def __init__(self, core: Core, store: Store, quotas: Quotas, lifecycle: Lifecycle) -> None:
+    def __init__(self, core: Core, store: Store, quotas: Quotas, lifecycle: Lifecycle,
+                 payments: Payments) -> None:
         self.core = core
         self.store = store
         self.quotas = quotas
         self.lifecycle = lifecycle
+        self.payments = payments
         self.verbs: dict[str, Callable[..., Awaitable[str]]] = {
             verb: getattr(self, f"_{verb}") for verb in VERBS}
 
@@ -93,10 +96,16 @@ class AdminCommands:
         lines = [text("admin_quota", lang, user=user.label, role=user.role.value,
                       banned=text("admin_banned_mark", lang) if user.banned else "",
                       left=credits(balance.left), allowance=credits(balance.allowance),
-                      spent=credits(balance.spent), granted=credits(balance.granted))]
+                      spent=credits(balance.spent), granted=credits(balance.granted),
+                      bought=credits(balance.bought))]
         lines += [text("admin_job_line", lang, job=j.id, status=status_name(j.status, lang),
                        preset=j.params.preset, seed=j.seed, prompt=j.params.prompt[:40])
                   for j in jobs]
+        lines += [text("admin_payment_line", lang, charge=p.charge_id, stars=p.amount,
+                       credits=credits(p.credits),
+                       refunded=text("admin_refunded_mark", lang)
+                       if p.refund_state == "done" else "")
+                  for p in await self.store.user_payments(user.id)]
         return "\n".join(lines)
 
     async def _allowance(self, actor: Person, args: list[str], replied: Person | None,
@@ -197,9 +206,25 @@ class AdminCommands:
             else status_name(job.status, lang)
         return text("admin_cancelled", lang, job=job.id, status=shown)
 
+    async def _refund(self, actor: Person, args: list[str], replied: Person | None,
+                      lang: str) -> str:
+        """`refund CHARGE_ID [force]`: the Stars back to the buyer, the credits back from
+        them (all, or with `force` what is left of them)."""
+        force = [word.lower() for word in args[1:]] == ["force"]
+        if not (len(args) == 1 or (len(args) == 2 and force)):
+            raise UserError("admin_usage", usage=usage("refund", lang))
+        refund = await self.payments.refund(args[0], actor.key, force=force)
+        return text("admin_refunded", lang, charge=refund.payment.charge_id,
+                    user=refund.user.label, stars=refund.payment.amount,
+                    credits=credits(refund.taken))
+
     async def _stats(self, actor: Person, args: list[str], replied: Person | None,
                      lang: str) -> str:
         since = self.quotas.period_start()
+        takings = await self.payments.today()
+        stars = text("admin_stats_stars", lang, taken=takings.taken, payments=takings.payments,
+                     refunded=takings.refunded, refunds=takings.refunds) \
+            if self.payments.packs or takings.payments or takings.refunds else ""
         counts = await self.store.jobs_by_status(since)
         shown = {s: counts.get(s, 0) for s in JobStatus if s is not JobStatus.DELIVERED}
         shown[JobStatus.DONE] += counts.get(JobStatus.DELIVERED, 0)  # made, sent or not
@@ -220,7 +245,7 @@ class AdminCommands:
                                               else "admin_worker_idle", lang))
                               for w in self.lifecycle.workers())
             or text("admin_stats_none", lang),
-            now=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+            stars=stars, now=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
 
 
 def _one(args: list[str], verb: str, lang: str) -> str:

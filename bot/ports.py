@@ -4,6 +4,10 @@ Each adapter (Telegram, Discord, the web page, the terminal) receives a `CorePor
 `AdminPort` and its own settings section; never the composition root, the store, the
 lifecycle or the global settings. `bot.service.Core` and `bot.admin.AdminCommands` are the
 implementations; mypy checks that they keep to these shapes where the root passes them in.
+
+The other way round, a platform that takes payments gives the core a `Refunder`
+(`bot.payments`), which the composition root connects, as it registers each adapter's
+notifier with the event bus.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.models import ChatRef, Job, JobRequest, Person, User
+from bot.payments import Charge, Pack, Purchase, Refunder
 from bot.quotas import Balance
 from bot.service import QueueView
 from engine.spec.work import Video
@@ -65,6 +70,20 @@ class CorePort(Protocol):
 
     async def set_default_preset(self, person: Person, name: str) -> User: ...
 
+    @property
+    def packs(self) -> tuple[Pack, ...]:
+        """The credit packs on sale (Telegram Stars); empty: nothing is sold."""
+        ...
+
+    async def check_checkout(self, person: Person, payload: str, currency: str,
+                             amount: int) -> Pack:
+        """The pack a checkout buys; a UserError when it must be refused."""
+        ...
+
+    async def purchase(self, person: Person, charge: Charge) -> Purchase:
+        """Credit a confirmed payment exactly once (a repeat credits nothing more)."""
+        ...
+
 
 class AdminPort(Protocol):
     """The admin verbs, the same on every platform (each checks the actor again)."""
@@ -76,3 +95,6 @@ class AdminPort(Protocol):
         """`replied`: the person of a replied-to message, used when no argument names one;
         `named`: a person the platform picked (a user option), taken as the first argument."""
         ...
+
+
+__all__ = ["AdminPort", "CorePort", "Refunder"]

@@ -3,7 +3,10 @@
 Amounts are integers in hundredths of a credit so that the ledger adds up exactly. I2VGen-XL's
 standard preset costs 1 credit; other jobs cost in proportion to pixels x frames x steps,
 times their model's cost factor (its compute per unit of that, measured in FLOPs).
-A balance is the day's allowance plus the sum of the ledger rows since the last reset hour.
+A balance has two pools. Today's: the day's allowance plus the sum of the daily ledger rows
+since the last reset hour. Bought (with Telegram Stars, bot/payments.py): the sum of every
+bought row, whenever it was written, so it never resets. A job spends today's credits first,
+then bought ones, and a failed or cancelled job gives each pool back what it took from it.
 """
 
 from __future__ import annotations
@@ -68,13 +71,21 @@ def preset_costs(model: str) -> dict[str, int]:
             for name in card(model).presets}
 
 
+BOUGHT = "bought"  # the ledger's pool of bought credits (the other: "daily")
+
+
 @dataclass(frozen=True)
 class Balance:
     allowance: int | None  # None: unlimited
-    spent: int  # net of refunds, since the last reset
+    spent: int  # of today's credits, net of refunds, since the last reset
     granted: int  # extra credits given by admins since the last reset
-    left: int | None
+    left: int | None  # of today's credits
     resets_at: float
+    bought: int = 0  # bought credits left: they do not reset
+
+    @property
+    def spendable(self) -> int | None:
+        return None if self.left is None else self.left + self.bought
 
 
 class Quotas:
@@ -105,26 +116,41 @@ class Quotas:
         granted, usage = await self.store.ledger_totals(user.id, since)
         allowance = self.allowance(user)
         left = None if allowance is None else allowance + granted + usage
-        return Balance(allowance, -usage, granted, left, since + 86400)
+        return Balance(allowance, -usage, granted, left, since + 86400,
+                       bought=await self.store.bought_total(user.id))
 
-    async def reserve(self, user: User, job_id: str, cost: int) -> None:
-        """Take the cost from today's balance or refuse. Call inside a store transaction
-        together with the job's insert, so the check and the write are one step."""
+    async def reserve(self, user: User, job_id: str | None, cost: int) -> None:
+        """Take the cost from today's credits, the rest from bought ones, or refuse. Call
+        inside a store transaction together with the job's insert, so the check and the
+        writes are one step."""
         balance = await self.balance(user)
-        if balance.left is not None and balance.left < cost:
-            raise UserError("quota_exceeded", cost=credits(cost), left=credits(balance.left),
+        if balance.left is None:
+            await self.store.add_ledger(user.id, -cost, "reserve", job_id=job_id)
+            return
+        today = min(cost, max(balance.left, 0))
+        rest = cost - today
+        if rest > balance.bought:
+            raise UserError("quota_exceeded", cost=credits(cost),
+                            left=credits(balance.spendable),
                             hours=hours_until(balance.resets_at, self.clock()))
-        await self.store.add_ledger(user.id, -cost, "reserve", job_id=job_id)
+        if today:
+            await self.store.add_ledger(user.id, -today, "reserve", job_id=job_id)
+        if rest:
+            await self.store.add_ledger(user.id, -rest, "reserve", job_id=job_id, pool=BOUGHT)
 
     async def refund(self, job: Job, why: str) -> None:
-        """Give back what a job still holds; a second call finds nothing to give back."""
-        held = await self.store.job_ledger_sum(job.id)
-        if held < 0:
-            # Dated like the reservation, so it goes back to the day it was taken from: a
-            # job reserved before the reset hour and cancelled after it adds nothing today.
+        """Give back what a job still holds, to the pool it came from; a second call finds
+        nothing to give back."""
+        held = await self.store.job_ledger_by_pool(job.id)
+        if any(amount < 0 for amount in held.values()):
+            # Dated like the reservation, so today's part goes back to the day it was taken
+            # from: a job reserved before the reset hour and cancelled after it adds nothing
+            # today. Bought credits come back whatever the day.
             reserved_at = await self.store.reserved_at(job.id)
-            await self.store.add_ledger(job.user_id, -held, "refund", job_id=job.id, note=why,
-                                        at=reserved_at)
+            for pool, amount in held.items():
+                if amount < 0:
+                    await self.store.add_ledger(job.user_id, -amount, "refund", job_id=job.id,
+                                                note=why, at=reserved_at, pool=pool)
 
     async def grant(self, user: User, amount: int, actor: str) -> None:
         await self.store.add_ledger(user.id, amount, "grant", actor=actor)

@@ -22,6 +22,7 @@ from bot.errors import UserError
 from bot.jobs.lifecycle import Lifecycle
 from bot.models import ChatRef, Job, JobEvent, JobRequest, JobStatus, Person, Role, User
 from bot.outputs import Outputs
+from bot.payments import Charge, Pack, Payments, Purchase
 from bot.quotas import Balance, Quotas, job_cost
 from bot.store import Store, new_job_id
 from engine.spec.cards import card, preset_names
@@ -66,12 +67,13 @@ def refusals() -> Iterator[None]:
 
 class Core:
     def __init__(self, store: Store, lifecycle: Lifecycle, quotas: Quotas, outputs: Outputs,
-                 policy: Policy) -> None:
+                 policy: Policy, payments: Payments) -> None:
         self.store = store
         self.lifecycle = lifecycle
         self.quotas = quotas
         self.outputs = outputs
         self.policy = policy
+        self.payments = payments
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -306,6 +308,25 @@ class Core:
             if job is not None:
                 mine.append((job, position))
         return QueueView(self.lifecycle.active(), self.lifecycle.paused, mine)
+
+    # Buying credits
+
+    @property
+    def packs(self) -> tuple[Pack, ...]:
+        return self.payments.packs
+
+    async def check_checkout(self, person: Person, payload: str, currency: str,
+                             amount: int) -> Pack:
+        """Refuse a checkout by someone who may not use the bot, or for a pack no longer
+        offered at that price."""
+        user = await self.user(person)
+        await self.check_access(user)
+        return self.payments.check(payload, currency, amount)
+
+    async def purchase(self, person: Person, charge: Charge) -> Purchase:
+        """Credit a payment (once, however often it is reported), whoever the buyer is now:
+        they paid. The purchase says what it added and the balance after it."""
+        return await self.payments.credit(await self.user(person), charge)
 
     async def set_default_preset(self, person: Person, name: str) -> User:
         name = name.strip().lower()

@@ -48,6 +48,9 @@ EXPECTED = {
     "TELEGRAM_MAX_ALBUM": "use a whole number from 1 to 10",
     "DISCORD_GUILD_ID": "use the server's numeric id (Developer Mode, right click the server, "
                         "Copy Server ID)",
+    "I2V_CREDIT_PACKS": "use credits:stars pairs, comma separated, e.g. 10:50,50:200 (credits "
+                        "above 0 with at most two decimals, each amount once; whole Stars "
+                        "from 1)",
 }
 
 
@@ -167,7 +170,13 @@ class Settings(BaseSettings):
     loop_mode: Literal["pingpong", "crossfade"] = Field("pingpong", alias="I2V_LOOP_MODE")
     max_extensions: int = Field(4, ge=0, le=20, alias="I2V_MAX_EXTENSIONS")
 
-    @field_validator("admins", "blocked_words", "models", mode="before")
+    # Selling credits on Telegram for Stars: "credits:stars" packs (empty: nothing is sold),
+    # and the answers to /paysupport and /terms that Telegram's rules for payments ask for.
+    credit_packs: CommaList = Field(default_factory=list, alias="I2V_CREDIT_PACKS")
+    pay_support: str | None = Field(None, alias="I2V_PAY_SUPPORT")
+    terms: str | None = Field(None, alias="I2V_TERMS")
+
+    @field_validator("admins", "blocked_words", "models", "credit_packs", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
@@ -182,6 +191,24 @@ class Settings(BaseSettings):
             if platform not in ADMIN_ID or not re.fullmatch(ADMIN_ID[platform], ident):
                 raise ValueError(f"{entry!r} is not an admin: {EXPECTED['I2V_ADMINS']}")
         return value
+
+    @field_validator("credit_packs")
+    @classmethod
+    def _check_packs(cls, value: list[str]) -> list[str]:
+        seen: set[float] = set()
+        for entry in value:
+            match = re.fullmatch(r"(\d+(?:\.\d{1,2})?):(\d+)", entry)
+            amount = float(match.group(1)) if match else 0
+            if not match or not 0 < amount <= 100000 or int(match.group(2)) < 1 \
+                    or amount in seen:
+                raise ValueError(f"{entry!r} is not a pack: {EXPECTED['I2V_CREDIT_PACKS']}")
+            seen.add(amount)
+        return value
+
+    def packs(self) -> list[tuple[float, int]]:
+        """The credit packs on sale: (credits, Stars), in the order given."""
+        pairs = (entry.split(":") for entry in self.credit_packs)
+        return [(float(amount), int(stars)) for amount, stars in pairs]
 
     @field_validator("models")
     @classmethod

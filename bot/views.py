@@ -122,11 +122,17 @@ def presets_reply(lang: str, models: Sequence[str] = (DEFAULT_MODEL,)) -> str:
 
 
 def quota_reply(balance: Balance, lang: str, now: float | None = None) -> str:
+    """Today's credits and when they reset; bought ones, which do not, when there are any."""
     if balance.allowance is None:
-        return text("quota_unlimited", lang)
-    return text("quota", lang, left=credits(balance.left), allowance=credits(balance.allowance),
-                spent=credits(balance.spent), granted=credits(balance.granted),
-                hours=hours_until(balance.resets_at, time.time() if now is None else now))
+        reply = text("quota_unlimited", lang)
+    else:
+        reply = text("quota", lang, left=credits(balance.left),
+                     allowance=credits(balance.allowance), spent=credits(balance.spent),
+                     granted=credits(balance.granted),
+                     hours=hours_until(balance.resets_at, time.time() if now is None else now))
+    if balance.bought:
+        reply += "\n" + text("quota_bought", lang, bought=credits(balance.bought))
+    return reply
 
 
 def queue_reply(view: QueueView, lang: str) -> str:

@@ -148,6 +148,72 @@ async def test_sigterm_at_work_stops_the_bot_and_keeps_every_job(tmp_path, tiny_
     assert rows(db, "SELECT max(attempts) FROM jobs WHERE status = 'queued'") == [(0,)]
 
 
+# A paid credit is never lost, nor given twice
+
+def logged(data: Path) -> str:
+    return "".join(path.read_text() for path in (data / "logs").glob("*.log"))
+
+
+@pytest.mark.slow
+async def test_a_payment_cut_off_by_kill_9_is_credited_once_after_the_restarts(
+        tmp_path, tiny_model_dir):
+    """SIGKILL at two moments: while the bot holds the payment but cannot store it (the
+    database is busy), and after it stored it but before it confirmed the update to
+    Telegram. Each time Telegram delivers the payment again; it is credited exactly once."""
+    api = FakeBotApi()
+    await api.start()
+    data = tmp_path / "data"
+    db = data / "i2vbot.sqlite3"
+    env = bot_env(data, tiny_model_dir, TELEGRAM_BOT_TOKEN=TOKEN,
+                  TELEGRAM_API_BASE_URL=api.base_url, TELEGRAM_API_FILE_URL=api.file_url,
+                  I2V_CREDIT_PACKS="10:50")
+    ann = TelegramPerson(api, 10)
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        procs.append(spawn(["serve"], env, tmp_path))
+        await api.wait_for(lambda: api.polls > 0, timeout=240)  # started: it polls
+        holder = sqlite3.connect(db, timeout=0, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the database
+        update = await api.push(ann.payment("credits:1000:50", 50, "stxKILL"))
+        api.hold_confirmation(update["update_id"])
+        await api.wait_for(lambda: api.deliveries.get(update["update_id"]), timeout=60)
+        await wait_until(lambda: api.confirming or "could not be stored" in logged(data), 60,
+                         "the bot to confirm the update or find the database busy")
+        assert api.confirming == []  # what it could not store, it has not confirmed
+        os.killpg(procs[0].pid, signal.SIGKILL)
+        await exit_code(procs[0], 30)
+        holder.execute("ROLLBACK")
+        holder.close()
+        assert rows(db, "SELECT count(*) FROM payments") == [(0,)]
+
+        procs.append(spawn(["serve"], env, tmp_path))  # Telegram delivers it again...
+        await api.wait_for(lambda: api.confirming, timeout=240)  # ...it is confirmed...
+        assert rows(db, "SELECT count(*), sum(delta) FROM ledger WHERE kind = 'purchase'") \
+            == [(1, 1000)]  # ...only once stored
+        os.killpg(procs[1].pid, signal.SIGKILL)  # and the bot dies before Telegram hears it
+        await exit_code(procs[1], 30)
+        await wait_until(api.confirmers_gone, 30, "the fake to see the poller gone")
+        api.release_confirmation()
+
+        receipts = len([t for t in ann.replies() if "10 credits added" in t])
+        procs.append(spawn(["serve"], env, tmp_path))  # delivered a third time
+        await api.wait_for(lambda: len([t for t in ann.replies()
+                                        if "10 credits added" in t]) > receipts, timeout=240)
+        procs[2].send_signal(signal.SIGTERM)
+        assert await exit_code(procs[2], 60) == 0
+        assert api.deliveries[update["update_id"]] == 3
+        assert rows(db, "SELECT count(*), sum(credits), sum(amount) FROM payments") == \
+            [(1, 1000, 50)]
+        assert rows(db, "SELECT kind, sum(delta) FROM ledger WHERE pool = 'bought' "
+                        "GROUP BY kind") == [("purchase", 1000)]
+        assert all("Bought credits: 10;" in t for t in ann.replies() if "credits added" in t)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        await api.close()
+
+
 # The terminal
 
 def test_ctrl_c_cancels_the_terminals_own_job_and_the_next_run_gets_its_own_video(tmp_path,

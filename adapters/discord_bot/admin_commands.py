@@ -105,6 +105,15 @@ class AdminCog(commands.GroupCog, group_name="admin", group_description="Bot adm
     async def cancel(self, interaction: discord.Interaction, job: str) -> None:
         await self._run(interaction, "cancel", job)
 
+    @app_commands.command(name="refund", description=_describe("refund"))
+    @app_commands.describe(charge="the payment id (telegram_payment_charge_id, in the receipt)",
+                           force="refund even when some of its credits are spent")
+    async def refund(self, interaction: discord.Interaction, charge: str,
+                     force: bool = False) -> None:
+        # Credits are sold on Telegram only; the refund goes through its bot, when this
+        # process runs one.
+        await self._run(interaction, "refund", charge.strip(), *(["force"] if force else []))
+
     @app_commands.command(name="stats", description=_describe("stats"))
     async def stats(self, interaction: discord.Interaction) -> None:
         await self._run(interaction, "stats")

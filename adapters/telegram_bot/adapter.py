@@ -1,5 +1,6 @@
 """The Telegram adapter: wires the handlers and the notifier to one PTB Application and runs
-it with the library's manual lifecycle, so `i2vbot serve` can share its event loop."""
+it with the library's manual lifecycle, so `i2vbot serve` can share its event loop. It is
+also the core's `Refunder`: Stars go back through refundStarPayment."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import timedelta
 from urllib.parse import urlparse
 
 from telegram import BotCommandScopeDefault, Update
-from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import Application
 
 from adapters.startup import StartError
@@ -22,9 +23,12 @@ from adapters.telegram_bot.errors import on_error
 from adapters.telegram_bot.intake import Intake
 from adapters.telegram_bot.limits import Limits
 from adapters.telegram_bot.notifier import TelegramNotifier
+from adapters.telegram_bot.payment_queue import PaymentFirstQueue
 from adapters.telegram_bot.people import PLATFORM
+from adapters.telegram_bot.shop import Shop
 from adapters.telegram_bot.status import GROUP_INTERVAL, PRIVATE_INTERVAL, StatusMessages
 from bot.models import JobEvent
+from bot.payments import RefundFailed
 from bot.ports import AdminPort, CorePort
 
 log = logging.getLogger(__name__)
@@ -37,6 +41,7 @@ class TelegramAdapter:
 
     def __init__(self, config: TelegramConfig, core: CorePort, admin: AdminPort) -> None:
         self.config = config
+        self.core = core
         self.limits = Limits.of(config)
         self.notifier = TelegramNotifier(self.limits, core)
         self.deps = Deps(core, admin, self.limits, self.notifier, config.max_album)
@@ -48,6 +53,22 @@ class TelegramAdapter:
 
     async def notify(self, event: JobEvent) -> None:
         await self.notifier.notify(event)
+
+    async def refund(self, platform_id: str, charge_id: str) -> None:
+        """Give a Stars payment back to the Telegram user who made it."""
+        application = self.application
+        if application is None or not application.running:
+            raise RefundFailed("the Telegram bot is not running")
+        try:
+            await application.bot.refund_star_payment(int(platform_id), charge_id)
+        except BadRequest as exc:
+            # PTB capitalises Telegram's words: "Charge_already_refunded".
+            if "charge_already_refunded" in exc.message.lower():  # an earlier try got through
+                log.info("payment %s: Telegram had refunded it already", charge_id)
+                return
+            raise RefundFailed(exc.message) from exc
+        except TelegramError as exc:
+            raise RefundFailed(str(exc)) from exc
 
     async def start(self) -> None:
         """Connect and start receiving updates; a StartError says what to fix."""
@@ -75,7 +96,9 @@ class TelegramAdapter:
                              f"({exc.strerror}): check TELEGRAM_WEBHOOK_PORT.") from exc
 
     async def _connect(self) -> None:
-        application = self.application = build_application(self.config)
+        queue = PaymentFirstQueue(self.core)
+        application = self.application = build_application(self.config, queue)
+        Shop(self.deps, queue, self.config.pay_support, self.config.terms).register(application)
         Commands(self.deps).register(application)
         self.intake.register(application)
         Buttons(self.deps).register(application)
@@ -104,8 +127,9 @@ class TelegramAdapter:
         assert self.application is not None
         bot = self.application.bot
         try:
-            await bot.set_my_commands(command_menu("en"), scope=BotCommandScopeDefault())
-            await bot.set_my_commands(command_menu("zh"), scope=BotCommandScopeDefault(),
+            selling = bool(self.core.packs)
+            await bot.set_my_commands(command_menu("en", selling), scope=BotCommandScopeDefault())
+            await bot.set_my_commands(command_menu("zh", selling), scope=BotCommandScopeDefault(),
                                       language_code="zh")
         except TelegramError as exc:  # the menu is a convenience; the bot works without it
             log.warning("telegram: setMyCommands failed: %s", exc)

@@ -15,6 +15,7 @@ from adapters.telegram_bot.followups import follow_up
 from adapters.telegram_bot.keyboards import job_of
 from adapters.telegram_bot.limits import shorten
 from adapters.telegram_bot.people import lang_of, person_of
+from adapters.telegram_bot.shop import COMMANDS as SHOP_COMMANDS
 from bot.admin import admin_help
 from bot.errors import UserError
 from bot.models import ChatRef, Job, JobStatus, Person
@@ -27,8 +28,9 @@ MENU = ("animate", "extend", "help", "presets", "preset", "quota", "queue", "can
         "history")
 
 
-def command_menu(lang: str) -> list[BotCommand]:
-    return [BotCommand(name, text(f"tg_cmd_{name}", lang)) for name in MENU]
+def command_menu(lang: str, selling: bool = False) -> list[BotCommand]:
+    names = MENU + (SHOP_COMMANDS if selling else ())
+    return [BotCommand(name, text(f"tg_cmd_{name}", lang)) for name in names]
 
 
 class Commands:
@@ -86,7 +88,10 @@ class Commands:
     @answers_user_errors
     async def quota(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, person, lang = self._who(update)
-        await message.reply_text(quota_reply(await self.core.balance(person), lang))
+        reply = quota_reply(await self.core.balance(person), lang)
+        if self.core.packs:
+            reply += "\n" + text("tg_buy_hint", lang)
+        await message.reply_text(reply)
 
     @answers_user_errors
     async def queue(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -22,6 +22,9 @@ class TelegramConfig:
     webhook_port: int = 8443
     webhook_secret: SecretStr | None = None
     max_album: int = 4
+    # The answers to /paysupport and /terms when credits are sold (None: the catalogue's).
+    pay_support: str | None = None
+    terms: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TelegramConfig:
@@ -36,4 +39,5 @@ class TelegramConfig:
                    webhook_listen=settings.telegram_webhook_listen,
                    webhook_port=settings.telegram_webhook_port,
                    webhook_secret=settings.telegram_webhook_secret,
-                   max_album=settings.telegram_max_album)
+                   max_album=settings.telegram_max_album, pay_support=settings.pay_support,
+                   terms=settings.terms)

@@ -1,5 +1,15 @@
 """The SQLite store: every SQL statement of the project lives in this package."""
 
-from bot.store.store import LedgerEntry, QueuedRow, Store, StoreError, TopUser, new_job_id
+from bot.store.store import (
+    LedgerEntry,
+    Payment,
+    QueuedRow,
+    Store,
+    StoreError,
+    Takings,
+    TopUser,
+    new_job_id,
+)
 
-__all__ = ["LedgerEntry", "QueuedRow", "Store", "StoreError", "TopUser", "new_job_id"]
+__all__ = ["LedgerEntry", "Payment", "QueuedRow", "Store", "StoreError", "Takings", "TopUser",
+           "new_job_id"]

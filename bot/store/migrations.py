@@ -120,6 +120,34 @@ MIGRATIONS: list[str] = [
     ALTER TABLE jobs ADD COLUMN extends TEXT REFERENCES jobs (id);
     ALTER TABLE jobs ADD COLUMN extension INTEGER NOT NULL DEFAULT 0;
     """,
+    # 6: credits bought with Telegram Stars. A payment is a row keyed by Telegram's charge id,
+    # and its one 'purchase' row in the ledger carries the same key (UNIQUE): the same payment
+    # delivered twice can add nothing. A ledger row belongs to a pool: 'daily' rows count
+    # since the last reset hour, 'bought' rows for ever. A refund is 'pending' between taking
+    # the credits back and Telegram's answer, so an interrupted one can be finished.
+    """
+    CREATE TABLE payments (
+        charge_id TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users (id),
+        platform TEXT NOT NULL,
+        provider_charge_id TEXT,
+        currency TEXT NOT NULL,
+        amount INTEGER NOT NULL,
+        credits INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        at REAL NOT NULL,
+        refund_state TEXT CHECK (refund_state IN ('pending', 'done')),
+        refund_credits INTEGER,
+        refunded_by TEXT,
+        refunded_at REAL
+    );
+    CREATE INDEX payments_at ON payments (at);
+    ALTER TABLE ledger ADD COLUMN pool TEXT NOT NULL DEFAULT 'daily'
+        CHECK (pool IN ('daily', 'bought'));
+    ALTER TABLE ledger ADD COLUMN charge_id TEXT REFERENCES payments (charge_id);
+    CREATE UNIQUE INDEX ledger_purchase ON ledger (charge_id) WHERE kind = 'purchase';
+    CREATE INDEX ledger_bought ON ledger (user_id) WHERE pool = 'bought';
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -64,10 +64,42 @@ class LedgerEntry:
     user_id: int
     job_id: str | None
     delta: int
-    kind: str  # reserve, refund, grant, reset
+    # reserve, refund, grant, reset; purchase, payment_refund, payment_refund_undone
+    kind: str
     actor: str | None
     note: str | None
     at: float
+    pool: str = "daily"  # daily: counts since the reset hour; bought: for ever
+    charge_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A payment a platform confirmed, and what became of it."""
+
+    charge_id: str  # Telegram's telegram_payment_charge_id
+    user_id: int
+    platform: str
+    currency: str
+    amount: int  # in the currency's units: whole Stars
+    credits: int  # hundredths, added to the bought pool
+    payload: str
+    at: float
+    provider_charge_id: str | None = None
+    refund_state: str | None = None  # None, 'pending' (credits taken, Telegram asked), 'done'
+    refund_credits: int | None = None  # taken back at the refund
+    refunded_by: str | None = None
+    refunded_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Takings:
+    """Payments since a moment: taken (paid) and given back (refunded)."""
+
+    taken: int
+    payments: int
+    refunded: int
+    refunds: int
 
 
 @dataclass(frozen=True)
@@ -349,41 +381,127 @@ class Store:
 
     async def add_ledger(self, user_id: int, delta: int, kind: str, *, job_id: str | None = None,
                          actor: str | None = None, note: str | None = None,
-                         at: float | None = None) -> None:
+                         at: float | None = None, pool: str = "daily",
+                         charge_id: str | None = None) -> None:
         await self._write(
-            """INSERT INTO ledger (user_id, job_id, delta, kind, actor, note, at)
-               VALUES (?, ?, ?, ?, ?, ?, ?)""",
-            (user_id, job_id, delta, kind, actor, note, time.time() if at is None else at))
+            """INSERT INTO ledger (user_id, job_id, delta, kind, actor, note, at, pool,
+                                   charge_id)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (user_id, job_id, delta, kind, actor, note, time.time() if at is None else at,
+             pool, charge_id))
 
     async def job_ledger_sum(self, job_id: str) -> int:
         return await self._scalar(
             "SELECT coalesce(sum(delta), 0) FROM ledger WHERE job_id = ?", (job_id,))
+
+    async def job_ledger_by_pool(self, job_id: str) -> dict[str, int]:
+        """What a job's rows add up to in each pool it took credits from."""
+        rows = await self._all(
+            "SELECT pool, sum(delta) FROM ledger WHERE job_id = ? GROUP BY pool", (job_id,))
+        return {r[0]: r[1] for r in rows}
+
+    async def bought_total(self, user_id: int) -> int:
+        """The user's bought credits left: every row of the bought pool, whenever it was."""
+        return await self._scalar(
+            "SELECT coalesce(sum(delta), 0) FROM ledger WHERE user_id = ? AND pool = 'bought'",
+            (user_id,))
 
     async def reserved_at(self, job_id: str) -> float | None:
         return await self._scalar(
             "SELECT min(at) FROM ledger WHERE job_id = ? AND kind = 'reserve'", (job_id,))
 
     async def ledger_totals(self, user_id: int, since: float) -> tuple[int, int]:
-        """(granted, everything else) summed over the user's ledger since `since`."""
+        """(granted, everything else) summed over the user's daily pool since `since`."""
         row = await self._one(
             """SELECT coalesce(sum(CASE WHEN kind = 'grant' THEN delta END), 0),
                       coalesce(sum(CASE WHEN kind != 'grant' THEN delta END), 0)
-               FROM ledger WHERE user_id = ? AND at >= ?""", (user_id, since))
+               FROM ledger WHERE user_id = ? AND at >= ? AND pool = 'daily'""",
+            (user_id, since))
         assert row is not None
         return row[0], row[1]
 
     async def held_by_active_jobs(self, user_id: int, since: float) -> int:
-        """Credits that the user's waiting or running jobs reserved since `since`."""
+        """Daily credits that the user's waiting or running jobs reserved since `since`."""
         return -(await self._scalar(
             """SELECT coalesce(sum(ledger.delta), 0) FROM ledger
                JOIN jobs ON jobs.id = ledger.job_id WHERE ledger.user_id = ? AND ledger.at >= ?
-                 AND jobs.status IN ('queued', 'running')""", (user_id, since)))
+                 AND ledger.pool = 'daily' AND jobs.status IN ('queued', 'running')""",
+            (user_id, since)))
 
     async def ledger(self, user_id: int, since: float = 0.0) -> list[LedgerEntry]:
         rows = await self._all(
             "SELECT * FROM ledger WHERE user_id = ? AND at >= ? ORDER BY id", (user_id, since))
         return [LedgerEntry(r["user_id"], r["job_id"], r["delta"], r["kind"], r["actor"],
-                            r["note"], r["at"]) for r in rows]
+                            r["note"], r["at"], r["pool"], r["charge_id"]) for r in rows]
+
+    # Payments
+
+    async def record_payment(self, payment: Payment) -> bool:
+        """Store a payment and add its credits to the bought pool, in one transaction, once:
+        False (and nothing written) when this charge id is already stored."""
+        async with self.transaction():
+            async with self.db.execute(
+                    """INSERT INTO payments (charge_id, user_id, platform, currency, amount,
+                                             credits, payload, at, provider_charge_id)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (charge_id) DO NOTHING""",
+                    (payment.charge_id, payment.user_id, payment.platform, payment.currency,
+                     payment.amount, payment.credits, payment.payload, payment.at,
+                     payment.provider_charge_id)) as cur:
+                if cur.rowcount == 0:
+                    return False
+            await self.add_ledger(payment.user_id, payment.credits, "purchase",
+                                  pool="bought", charge_id=payment.charge_id, at=payment.at,
+                                  note=f"{payment.amount} {payment.currency}")
+        return True
+
+    async def get_payment(self, charge_id: str) -> Payment | None:
+        row = await self._one("SELECT * FROM payments WHERE charge_id = ?", (charge_id,))
+        if row is None:
+            return None
+        return Payment(**{name: row[name] for name in row.keys()})
+
+    async def user_payments(self, user_id: int, limit: int = 5) -> list[Payment]:
+        rows = await self._all(
+            "SELECT * FROM payments WHERE user_id = ? ORDER BY at DESC LIMIT ?",
+            (user_id, limit))
+        return [Payment(**{name: row[name] for name in row.keys()}) for row in rows]
+
+    async def begin_refund(self, payment: Payment, take: int, actor: str) -> None:
+        """Take a refunded payment's credits back before the platform is asked."""
+        async with self.transaction():
+            await self.db.execute(
+                """UPDATE payments SET refund_state = 'pending', refund_credits = ?,
+                       refunded_by = ? WHERE charge_id = ?""", (take, actor, payment.charge_id))
+            if take:
+                await self.add_ledger(payment.user_id, -take, "payment_refund", actor=actor,
+                                      pool="bought", charge_id=payment.charge_id)
+
+    async def undo_refund(self, payment: Payment, reason: str) -> None:
+        """The platform refused the refund: the credits taken for it come back."""
+        async with self.transaction():
+            await self.db.execute(
+                """UPDATE payments SET refund_state = NULL, refund_credits = NULL,
+                       refunded_by = NULL WHERE charge_id = ?""", (payment.charge_id,))
+            if payment.refund_credits:
+                await self.add_ledger(payment.user_id, payment.refund_credits,
+                                      "payment_refund_undone", pool="bought",
+                                      charge_id=payment.charge_id, note=reason[:200])
+
+    async def finish_refund(self, charge_id: str, at: float) -> None:
+        await self._write(
+            "UPDATE payments SET refund_state = 'done', refunded_at = ? WHERE charge_id = ?",
+            (at, charge_id))
+
+    async def takings(self, since: float) -> Takings:
+        row = await self._one(
+            """SELECT coalesce(sum(CASE WHEN at >= ? THEN amount END), 0),
+                      count(CASE WHEN at >= ? THEN 1 END),
+                      coalesce(sum(CASE WHEN refunded_at >= ? THEN amount END), 0),
+                      count(CASE WHEN refunded_at >= ? THEN 1 END)
+               FROM payments WHERE at >= ? OR refunded_at >= ?""", (since,) * 6)
+        assert row is not None
+        return Takings(row[0], row[1], row[2], row[3])
 
     # Reports
 

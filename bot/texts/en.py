@@ -148,6 +148,7 @@ EN: dict[str, str] = {
     "quota": "Credits left today: {left} of {allowance} (used {spent}, extra {granted}). "
              "Resets in about {hours} h. Standard costs 1 credit.",
     "quota_unlimited": "You have no credit limit (admin).",
+    "quota_bought": "Bought credits: {bought} (they do not reset; spent after today's).",
     "queue_empty": "The queue is empty: a new video starts right away.",
     "queue_line": "{count} videos in line{paused}. {mine}",
     "queue_paused": " (paused)",
@@ -186,6 +187,31 @@ EN: dict[str, str] = {
     "tg_cmd_cancel": "cancel your video: /cancel [job]",
     "tg_cmd_history": "your recent videos and their seeds",
     "tg_cmd_extend": "continue a video: /extend JOB [new prompt]",
+    "tg_cmd_buy": "buy more credits with Telegram Stars",
+    "tg_cmd_paysupport": "help with a payment",
+    "tg_cmd_terms": "the terms of buying credits",
+    "tg_buy_hint": "More credits: /buy",
+    # Buying credits (Telegram Stars).
+    "buy_head": "Credits for Telegram Stars. Bought credits do not reset: a video spends "
+                "today's credits first, then bought ones.",
+    "buy_off": "Credits are not sold here.",
+    "buy_button": "{credits} credits · {stars} ⭐",
+    "invoice_title": "{credits} credits",
+    "invoice_description": "{credits} video credits for {bot}. They do not reset daily: they "
+                           "are spent after your daily credits.",
+    "invoice_label": "{credits} credits",
+    "pack_gone": "This pack is no longer offered; /buy shows the current ones.",
+    "pack_price_changed": "The price of this pack has changed; /buy shows the current one.",
+    "checkout_busy": "The bot is busy right now; please try again in a minute.",
+    "purchase_receipt": "⭐ Thank you! {credits} credits added (payment {charge}). Bought "
+                        "credits: {bought}; today's: {left}.",
+    "paysupport_default": "Questions about a payment? Write to the operator of this bot and "
+                          "quote the payment id from your receipt. Credits you have not "
+                          "spent can be refunded.",
+    "terms_default": "Credits pay for videos made by this bot. Bought credits do not reset "
+                     "or expire; a video that fails or is cancelled gives its credits back. "
+                     "Unspent bought credits are refunded on request (/paysupport). The "
+                     "service comes as is, without guarantees of speed or results.",
     # Discord only.
     "dc_no_image_in_message": "That message has no image attachment to animate.",
     "dc_dms_off": "This bot works in servers only; use /animate in a channel.",
@@ -213,16 +239,31 @@ EN: dict[str, str] = {
     "admin_verb_pause": "pause: stop starting new jobs",
     "admin_verb_resume": "resume: start jobs again",
     "admin_verb_cancel": "cancel JOB: cancel anyone's job",
+    "admin_verb_refund": "refund CHARGE_ID [force]: give a Telegram Stars payment back and "
+                         "take its credits back",
     "admin_verb_stats": "stats: today's jobs, GPU time, failures, queue, top users",
     "unknown_user": "No user {user} has used this bot yet.",
     "need_user": "Name the user: an id, @username, or reply to their message.",
     "bad_credits": "'{value}' is not a number of credits (0-100000).",
     "bad_role": "Role must be trusted or user; admins are the people listed in I2V_ADMINS.",
     "self_ban": "You cannot ban yourself.",
+    "no_such_payment": "No payment {charge} was found (its id is in the buyer's receipt).",
+    "already_refunded": "Payment {charge} was refunded already.",
+    "refund_spent": "Payment {charge} bought {credits} credits and {spent} of them are spent "
+                    "({left} left): nothing was refunded. `/admin refund {charge} force` gives "
+                    "the Stars back anyway and takes the {left} left.",
+    "refund_failed": "Telegram did not refund payment {charge}: {reason}. No credits were "
+                     "taken.",
+    "refund_unavailable": "{platform} is not connected to this bot process, so its payments "
+                          "cannot be refunded from here.",
+    "admin_refunded": "Payment {charge} of {user}: {stars} Stars given back, {credits} "
+                      "credits taken back.",
     "admin_quota": "{user}: role {role}{banned}, {left} of {allowance} credits left (spent "
-                   "{spent}, granted {granted})",
+                   "{spent}, granted {granted}), bought credits {bought}",
     "admin_banned_mark": " (banned)",
     "admin_job_line": "{job} {status} {preset} seed {seed} {prompt}",
+    "admin_payment_line": "payment {charge}: {stars} Stars for {credits} credits{refunded}",
+    "admin_refunded_mark": " (refunded)",
     "admin_allowance_set": "{user}: daily allowance {amount}.",
     "admin_allowance_default": "{user}: daily allowance back to the default.",
     "admin_granted": "{user}: {amount} credits added for today.",
@@ -236,8 +277,10 @@ EN: dict[str, str] = {
     "admin_resumed": "Queue resumed.",
     "admin_cancelled": "Job {job}: {status}.",
     "admin_stats": "Today: {counts}\nGPU time: {gpu_minutes} min; failures: {failures}\n"
-                   "Queue: {active} active{paused}\nTop users: {top}\nWorkers: {workers}\n"
-                   "As of {now}",
+                   "Queue: {active} active{paused}\nTop users: {top}\nWorkers: {workers}"
+                   "{stars}\nAs of {now}",
+    "admin_stats_stars": "\nStars: {taken} taken in {payments} payments, {refunded} given "
+                         "back in {refunds} refunds",
     "admin_worker": "{name} ({gpu}, {state}, {done} done, {failed} failed, models {models})",
     "admin_worker_busy": "busy",
     "admin_worker_idle": "idle",

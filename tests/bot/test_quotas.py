@@ -31,8 +31,10 @@ async def _ledger_matches_balances(app: App) -> None:
         balance = await app.core.quotas.balance(user)
         if balance.allowance is None:
             continue
-        total = sum(entry.delta for entry in await app.store.ledger(user.id, since))
-        assert balance.left == balance.allowance + total
+        entries = await app.store.ledger(user.id)
+        today = sum(e.delta for e in entries if e.pool == "daily" and e.at >= since)
+        assert balance.left == balance.allowance + today
+        assert balance.bought == sum(e.delta for e in entries if e.pool == "bought")
 
 
 async def test_fifty_simultaneous_submissions_with_three_credits_accept_three(
@@ -287,3 +289,74 @@ def test_the_speed_mode_costs_a_quarter():
     fast = GenParams.from_preset("standard", "x", fast=True)
     assert job_cost(fast) == 25 and job_cost(GenParams.from_preset("preview", "x",
                                                                    fast=True)) == 8
+
+
+async def test_bought_credits_survive_the_daily_reset_and_are_spent_after_the_allowance(
+        tmp_path):
+    from bot.payments import Charge, Pack, Payments
+    from bot.store import Store
+
+    now = [datetime(2026, 5, 1, 5, 30, tzinfo=UTC).timestamp()]
+    store = await Store.open(tmp_path / "q.sqlite3")
+    quotas = Quotas(store, daily_credits=2, trusted_daily_credits=5, reset_hour_utc=6,
+                    clock=lambda: now[0])
+    payments = Payments(store, quotas, [Pack(500, 50)], clock=lambda: now[0])
+    try:
+        user = await store.upsert_user(Person("telegram", "ann"))
+        await payments.credit(user, Charge("stx1", "XTR", 50, Pack(500, 50).payload))
+
+        async def spend(cost: int) -> tuple[int | None, int]:
+            (last,) = await (await store.db.execute("SELECT max(id) FROM ledger")).fetchone()
+            await quotas.reserve(user, None, cost)
+            # The ledger's own timestamps come from the real clock: put its rows at our time.
+            await store.db.execute("UPDATE ledger SET at = ? WHERE id > ?", (now[0], last))
+            balance = await quotas.balance(user)
+            return balance.left, balance.bought
+
+        assert await spend(150) == (50, 500)  # today's credits first
+        assert await spend(100) == (0, 450)  # the last 0.5 of today's, then 0.5 bought
+        now[0] += 3600  # 06:30: today's credits are back, the bought ones are all still there
+        balance = await quotas.balance(user)
+        assert (balance.left, balance.bought, balance.spendable) == (200, 450, 650)
+        assert await spend(300) == (0, 350)
+        with pytest.raises(UserError, match="needs 4 credits and you have 3.5 left"):
+            await quotas.reserve(user, None, 400)
+        now[0] += 30 * 86400  # a month later
+        assert (await quotas.balance(user)).bought == 350
+    finally:
+        await store.close()
+
+
+async def test_a_failed_or_cancelled_job_gives_back_to_the_pool_it_came_from(tmp_path, gpu):
+    from bot.payments import Charge, Pack
+
+    settings = make_settings(tmp_path / "data", I2V_DAILY_CREDITS=0.5)
+    app = await App.build(settings, executor=gpu)
+    recorder = Recorder()
+    app.events.register("cli", recorder)
+    await app.start()
+    try:
+        user = await app.core.user(Person("cli", "ann"))
+        await app.payments.credit(user, Charge("stx1", "XTR", 50, Pack(1000, 50).payload))
+        await app.lifecycle.set_paused(True)
+        caption = "waves --preset standard"  # 1 credit: today's 0.5, then 0.5 bought
+        job = await app.core.submit(request("ann", caption=caption))
+        balance = await app.core.quotas.balance(user)
+        assert (balance.left, balance.bought) == (0, 950)
+        await app.core.cancel(Person("cli", "ann"), job.id)
+        balance = await app.core.quotas.balance(user)
+        assert (balance.left, balance.bought) == (50, 1000)
+
+        gpu.script("doomed", fail="nan_frames")
+        failing = await app.core.submit(request("ann", caption=f"doomed {caption}"))
+        await app.lifecycle.set_paused(False)
+        assert (await recorder.wait_for(failing.id, END)).kind is EventKind.FAILED
+        balance = await app.core.quotas.balance(user)
+        assert (balance.left, balance.bought) == (50, 1000)
+        pools = [(e.kind, e.pool, e.delta) for e in await app.store.ledger(user.id)
+                 if e.job_id == failing.id]
+        assert sorted(pools) == [("refund", "bought", 50), ("refund", "daily", 50),
+                                 ("reserve", "bought", -50), ("reserve", "daily", -50)]
+        await _ledger_matches_balances(app)
+    finally:
+        await app.close()

@@ -58,9 +58,30 @@ async def test_every_admin_verb_is_refused_for_anyone_else(bot, fake):
              "ban": {"user": ADMIN}, "unban": {"user": USER},
              "role": {"user": USER, "role": "trusted"}, "allow": {"user": USER},
              "disallow": {"channel_id": str(CHANNEL)}, "pause": {}, "resume": {},
-             "cancel": {"job": "abc"}, "stats": {}}
+             "cancel": {"job": "abc"}, "refund": {"charge": "stx1"}, "stats": {}}
     for verb, options in calls.items():
         answer = await admin(fake, verb, actor=USER, **options)
         assert answer == "This command is for admins.", verb
     assert not bot.app.lifecycle.paused
     assert not (await bot.app.core.user(Person("discord", str(ADMIN)))).banned
+
+
+async def test_a_telegram_payment_is_refunded_from_discord(bot, fake):
+    """Discord sells nothing; its admins refund what was bought on Telegram, through the
+    Telegram side (here the Refunder port's recording stand-in)."""
+    from bot.payments import Charge, Pack
+    from tests.fake_refunder import FakeRefunder
+
+    refunds = FakeRefunder()
+    bot.app.payments.connect("telegram", refunds)
+    buyer = await bot.app.core.user(Person("telegram", "70"))
+    await bot.app.payments.credit(buyer, Charge("stxD1", "XTR", 50, Pack(1000, 50).payload))
+    await bot.app.payments.credit(buyer, Charge("stxD2", "XTR", 50, Pack(1000, 50).payload))
+    buyer = await bot.app.store.update_user(buyer.id, daily_credits=0)
+    await bot.app.core.quotas.reserve(buyer, None, 1100)  # 11 of the 20 bought are spent
+    assert "(9 left): nothing was refunded" in await admin(fake, "refund", charge="stxD1")
+    assert refunds.asked == []
+    assert await admin(fake, "refund", charge="stxD1", force=True) == \
+        "Payment stxD1 of 70 (telegram:70): 50 Stars given back, 9 credits taken back."
+    assert refunds.asked == [("70", "stxD1")]
+    assert await bot.app.store.bought_total(buyer.id) == 0

@@ -53,6 +53,7 @@ async def start_harness(api: FakeBotApi, data_dir, gpu: Executor, **settings: An
     settings_ = make_settings(data_dir, **values)
     app = await App.build(settings_, executor=gpu)
     adapter = TelegramAdapter(TelegramConfig.from_settings(settings_), app.core, app.admin)
+    app.payments.connect("telegram", adapter)  # as serve.py does
     adapter.poll_timeout = 1
     adapter.edit_intervals = EDIT_INTERVALS
     app.events.register("telegram", adapter)
@@ -142,6 +143,18 @@ class Person:
             "id": query_id, "from": self.user, "chat_instance": "ci", "data": data,
             "message": message}})
         return query_id
+
+    async def checkout(self, payload: str, amount: int, currency: str = "XTR",
+                       timeout: float = 20) -> Call:
+        """Press Pay on an invoice: the bot's answer to the pre-checkout query."""
+        query_id = await self.api.pre_checkout(self.user, payload, amount, currency)
+        return await self.api.wait_call("answerPreCheckoutQuery", timeout,
+                                        pre_checkout_query_id=query_id)
+
+    def payment(self, payload: str, amount: int, charge_id: str | None = None
+                ) -> dict[str, Any]:
+        """The successful_payment update of a payment this person made (push it)."""
+        return self.api.successful_payment(self.user, self.chat, payload, amount, charge_id)
 
     async def answer(self, query_id: str, timeout: float = 20) -> Call:
         return await self.api.wait_call("answerCallbackQuery", timeout,

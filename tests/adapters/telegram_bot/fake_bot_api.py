@@ -5,6 +5,13 @@ from a queue the test fills, hosts files for getFile and download, and behaves l
 API where the bot depends on it: message ids grow, an identical edit is refused with 400
 "message is not modified", a deleted message cannot be edited, a blocked chat answers 403,
 and the next N calls of a method can be answered with 429 retry_after.
+
+Payments in Telegram Stars: it takes invoices (sendInvoice, currency XTR, exactly one price,
+no provider token), answers to pre-checkout queries and refunds (refundStarPayment of a
+payment it delivered, once); a test pushes pre_checkout_query and successful_payment
+updates. An update counts as confirmed when a getUpdates with a higher offset is processed,
+as at Telegram: `hold_confirmation` keeps those requests unanswered (and the update
+unconfirmed) so that a test can kill the bot between receiving an update and confirming it.
 """
 
 from __future__ import annotations
@@ -34,7 +41,9 @@ class Call:
     at: float = field(default_factory=time.monotonic)
 
 
-TEXT_FIELDS = {"text", "caption", "file_id", "callback_query_id", "action", "language_code"}
+TEXT_FIELDS = {"text", "caption", "file_id", "callback_query_id", "action", "language_code",
+               "title", "description", "payload", "provider_token", "pre_checkout_query_id",
+               "error_message", "telegram_payment_charge_id"}
 
 
 def _decode(name: str, value: str) -> Any:
@@ -66,6 +75,14 @@ class FakeBotApi:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.polls = 0  # getUpdates calls, kept apart: they never stop
+        self.deliveries: dict[int, int] = {}  # update id -> how often it was handed out
+        self.confirming: list[int] = []  # offsets of getUpdates held by hold_confirmation
+        self._confirmers: list[web.Request] = []
+        self._confirm_hold: tuple[int, asyncio.Event] | None = None
+        self.charges: dict[str, int] = {}  # payments made: charge id -> the payer's id
+        self.refunded: set[str] = set()
+        self._charge_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
 
     # Lifecycle
 
@@ -115,6 +132,39 @@ class FakeBotApi:
 
     def release(self, method: str) -> None:
         self._holds.pop(method).set()
+
+    def hold_confirmation(self, update_id: int) -> None:
+        """getUpdates that would confirm `update_id` wait (unprocessed) until released."""
+        self._confirm_hold = (update_id, asyncio.Event())
+
+    def confirmers_gone(self) -> bool:
+        """Whether every poller held by hold_confirmation has hung up (a killed bot)."""
+        return all(r.transport is None or r.transport.is_closing() for r in self._confirmers)
+
+    def release_confirmation(self) -> None:
+        if self._confirm_hold is not None:
+            self._confirm_hold[1].set()
+            self._confirm_hold = None
+
+    async def pre_checkout(self, user: dict[str, Any], payload: str, amount: int,
+                           currency: str = "XTR") -> str:
+        """The buyer pressed Pay: Telegram asks the bot; returns the query's id."""
+        query_id = f"pcq{next(self._query_ids)}"
+        await self.push({"pre_checkout_query": {
+            "id": query_id, "from": user, "currency": currency, "total_amount": amount,
+            "invoice_payload": payload}})
+        return query_id
+
+    def successful_payment(self, user: dict[str, Any], chat: dict[str, Any], payload: str,
+                           amount: int, charge_id: str | None = None) -> dict[str, Any]:
+        """The service message of a payment Telegram took (push it, once or more)."""
+        charge_id = charge_id or f"stxCHARGE{next(self._charge_ids)}"
+        self.charges[charge_id] = user["id"]
+        return {"message": {
+            "message_id": self.next_message_id(), "date": int(time.time()), "chat": chat,
+            "from": user, "successful_payment": {
+                "currency": "XTR", "total_amount": amount, "invoice_payload": payload,
+                "telegram_payment_charge_id": charge_id, "provider_payment_charge_id": ""}}}
 
     # What tests wait on
 
@@ -169,6 +219,8 @@ class FakeBotApi:
                                           "description": "Too Many Requests: retry after 1",
                                           "parameters": {"retry_after": 1}}, status=429)
         elif method == "getUpdates":
+            if not await self._confirmation_allowed(request, fields):
+                return web.Response(status=499)  # the poller died waiting: nothing confirmed
             response = await self._get_updates(fields)
         else:
             handler = getattr(self, f"_m_{method}", None)
@@ -179,6 +231,19 @@ class FakeBotApi:
                 self.calls.append(call)
             self._changed.notify_all()
         return response
+
+    async def _confirmation_allowed(self, request: web.Request, fields: dict[str, Any]) -> bool:
+        """Hold a getUpdates that would confirm the held update; False if its sender went."""
+        offset = int(fields.get("offset") or 0)
+        hold = self._confirm_hold
+        if hold is None or offset <= hold[0]:
+            return True
+        async with self._changed:
+            self.confirming.append(offset)
+            self._confirmers.append(request)
+            self._changed.notify_all()
+        await hold[1].wait()
+        return not (request.transport is None or request.transport.is_closing())
 
     async def _get_updates(self, fields: dict[str, Any]) -> web.Response:
         self.polls += 1
@@ -194,7 +259,11 @@ class FakeBotApi:
                 await asyncio.wait_for(self._changed.wait_for(pending), wait)
             except TimeoutError:
                 pass
-            return _ok(pending()[:100])
+            handed = pending()[:100]
+            for update in handed:
+                self.deliveries[update["update_id"]] = \
+                    self.deliveries.get(update["update_id"], 0) + 1
+            return _ok(handed)
 
     async def _download(self, request: web.Request) -> web.Response:
         path = request.match_info["path"]
@@ -263,6 +332,34 @@ class FakeBotApi:
         if "reply_markup" in fields:
             content["reply_markup"] = fields["reply_markup"]
         return _ok(self._message(chat_id, **content))
+
+    def _m_sendInvoice(self, fields: dict, files: dict) -> web.Response:
+        chat_id = int(fields["chat_id"])
+        prices = fields.get("prices") or []
+        if fields.get("currency") == "XTR" and (len(prices) != 1 or fields.get("provider_token")):
+            return _error(400, "Bad Request: payments in Telegram Stars need exactly one price "
+                               "and no provider token")
+        if not 1 <= len(fields.get("title", "")) <= 32 \
+                or not 1 <= len(fields.get("description", "")) <= 255:
+            return _error(400, "Bad Request: invoice title or description has a wrong length")
+        invoice = {"title": fields["title"], "description": fields["description"],
+                   "start_parameter": "", "currency": fields["currency"],
+                   "total_amount": sum(p["amount"] for p in prices)}
+        return _ok(self._message(chat_id, invoice=invoice))
+
+    def _m_answerPreCheckoutQuery(self, fields: dict, files: dict) -> web.Response:
+        if not fields.get("ok") and not fields.get("error_message"):
+            return _error(400, "Bad Request: error_message is required when ok is False")
+        return _ok(True)
+
+    def _m_refundStarPayment(self, fields: dict, files: dict) -> web.Response:
+        charge_id = fields["telegram_payment_charge_id"]
+        if self.charges.get(charge_id) != int(fields["user_id"]):
+            return _error(400, "Bad Request: CHARGE_NOT_FOUND")
+        if charge_id in self.refunded:
+            return _error(400, "Bad Request: CHARGE_ALREADY_REFUNDED")
+        self.refunded.add(charge_id)
+        return _ok(True)
 
     @staticmethod
     def video_bytes(files: dict[str, bytes]) -> bytes:

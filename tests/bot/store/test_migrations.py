@@ -100,3 +100,30 @@ async def test_a_newer_database_is_refused(tmp_path):
     db.close()
     with pytest.raises(StoreError, match="newer than this i2v-bot"):
         await Store.open(path)
+
+
+async def test_schema_6_keeps_old_rows_daily_and_stores_a_payment_once(tmp_path):
+    from bot.store import Payment
+
+    path = tmp_path / "v5.sqlite3"
+    make_old_database(path, 5)
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO ledger (user_id, job_id, delta, kind, at) "
+                   "VALUES (1, 'abc234', -100, 'reserve', ?)", (time.time(),))
+    store = await Store.open(path)
+    try:
+        assert "payments" in await store.tables()
+        [entry] = await store.ledger(1)
+        assert entry.pool == "daily" and entry.charge_id is None
+        payment = Payment(charge_id="stx1", user_id=1, platform="telegram", currency="XTR",
+                          amount=50, credits=1000, payload="credits:1000:50", at=time.time())
+        assert await store.record_payment(payment) is True
+        assert await store.record_payment(payment) is False  # the same charge: nothing more
+        assert await store.bought_total(1) == 1000
+        # The UNIQUE key holds even for a writer that skips the payments table's check.
+        with pytest.raises(sqlite3.IntegrityError):
+            await store.add_ledger(1, 1000, "purchase", pool="bought", charge_id="stx1")
+        with pytest.raises(sqlite3.IntegrityError):  # a pool is daily or bought
+            await store.add_ledger(1, 5, "grant", pool="weekly")
+    finally:
+        await store.close()
