@@ -67,6 +67,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None,
         stop = asyncio.Event()
         stop_on_signals(stop)
     app = await App.build(settings)
+    if app.marking.notice:
+        print(app.marking.notice, file=sys.stderr)
     adapters = build_adapters(settings, app)
     started: list[Adapter] = []
     try:

@@ -48,6 +48,9 @@ EXPECTED = {
     "TELEGRAM_MAX_ALBUM": "use a whole number from 1 to 10",
     "DISCORD_GUILD_ID": "use the server's numeric id (Developer Mode, right click the server, "
                         "Copy Server ID)",
+    "I2V_PROVENANCE": "use on or off",
+    "I2V_PROVENANCE_PROMPT": "use true or false",
+    "I2V_WATERMARK": "use a short text such as AI (at most 40 characters), or nothing",
 }
 
 
@@ -166,6 +169,15 @@ class Settings(BaseSettings):
     # end into its start); "extend" continues a video up to this many times.
     loop_mode: Literal["pingpong", "crossfade"] = Field("pingpong", alias="I2V_LOOP_MODE")
     max_extensions: int = Field(4, ge=0, le=20, alias="I2V_MAX_EXTENSIONS")
+
+    # Marked as made by AI (bot/provenance/): a signed C2PA manifest in every video, made
+    # with the operator's certificate (PEM files), else with one made once under data/c2pa.
+    provenance: bool = Field(True, alias="I2V_PROVENANCE")
+    c2pa_cert: Path | None = Field(None, alias="I2V_C2PA_CERT")
+    c2pa_key: Path | None = Field(None, alias="I2V_C2PA_KEY")
+    provenance_prompt: bool = Field(False, alias="I2V_PROVENANCE_PROMPT")
+    # A visible label drawn in a corner of every frame ("AI"); empty: none.
+    watermark: str = Field("", max_length=40, alias="I2V_WATERMARK")
 
     @field_validator("admins", "blocked_words", "models", mode="before")
     @classmethod

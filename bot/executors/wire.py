@@ -65,7 +65,7 @@ def job_ids(key: str) -> list[str]:
 def spec_to_wire(spec: RenderSpec) -> dict[str, Any]:
     return {"job_id": spec.job_id, "params": dataclasses.asdict(spec.params),
             "max_bytes": spec.max_bytes, "photo": spec.photo is not None,
-            "extends": spec.extends is not None}
+            "extends": spec.extends is not None, "label": spec.label}
 
 
 def spec_from_wire(data: dict[str, Any], folder: Path) -> RenderSpec:
@@ -75,7 +75,8 @@ def spec_from_wire(data: dict[str, Any], folder: Path) -> RenderSpec:
     return RenderSpec(job_id=job_id, params=GenParams(**data["params"]), photo=photo,
                       output=folder / f"{job_id}.mp4",
                       max_bytes=data["max_bytes"],
-                      extends=folder / f"{job_id}.before.mp4" if data.get("extends") else None)
+                      extends=folder / f"{job_id}.before.mp4" if data.get("extends") else None,
+                      label=data.get("label", ""))
 
 
 # Worker -> bot

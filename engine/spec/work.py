@@ -27,6 +27,7 @@ class RenderSpec:
     output: Path
     max_bytes: int | None = None  # the platform's upload limit: the MP4 is made to fit
     extends: Path | None = None  # the video this clip continues (joined before the MP4)
+    label: str = ""  # drawn in a corner of every frame (I2V_WATERMARK); "": none
 
 
 @dataclass(frozen=True)
