@@ -373,7 +373,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command not in ("animate", "extend"):
             print("Interrupted.", file=sys.stderr)
         return INTERRUPTED
-    except (ModelLoadError, StoreError, ProvenanceError) as exc:
+    except ProvenanceError as exc:  # the operator's files: one line, nothing more to tell
+        log.info("%s stopped: %s", args.command, exc)
+        print(exc, file=sys.stderr)
+        return 1
+    except (ModelLoadError, StoreError) as exc:
         log.error("%s stopped: %s", args.command, exc, exc_info=exc)
         print(RedactSecrets(settings.secrets()).scrub(str(exc)), file=sys.stderr)
         return 1

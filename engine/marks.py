@@ -22,13 +22,15 @@ MAX_WIDTH = 0.5  # a long label is cut to half the frame, never over the whole p
 
 def label_frames(frames: np.ndarray, text: str) -> np.ndarray:
     """`frames` with `text` blended into their bottom-right corner; the same pixels in
-    every frame, so a loop or an extension's seam never flickers. No text: unchanged."""
+    every frame, so a loop or an extension's seam never flickers. No text: unchanged.
+    Drawn into `frames` itself when it is writable (the worker's own clip: copying a
+    long 720p video for a corner would cost more than the drawing)."""
     if not text.strip():
         return frames
     count, height, width, _ = frames.shape
     colour, alpha, (top, left) = _overlay(text.strip(), width, height)
     bottom, right = top + alpha.shape[0], left + alpha.shape[1]
-    out = frames.copy()
+    out = frames if frames.flags.writeable else frames.copy()
     corner = out[:, top:bottom, left:right].astype(np.float32)
     corner = corner * (1 - alpha) + colour * alpha
     out[:, top:bottom, left:right] = np.clip(np.rint(corner), 0, 255).astype(np.uint8)

@@ -47,6 +47,7 @@ class FakeExecutor:
         self.started = False
         self.fail_start: Exception | None = None
         self.submitted: list[list[str]] = []  # job ids of each batch, in order
+        self.specs: dict[str, RenderSpec] = {}  # each job's spec as the core sent it
         self.scripts: list[Script] = []
         self._holds: dict[str, int] = {}
         self._encode_holds: set[str] = set()
@@ -111,6 +112,7 @@ class FakeExecutor:
         assert self.free_slots() > 0, "submitted to a busy executor"
         batch = _Batch(list(specs))
         self.submitted.append([s.job_id for s in specs])
+        self.specs.update((s.job_id, s) for s in specs)
         batch.task = asyncio.create_task(self._run(batch))
         self._batches.append(batch)
 

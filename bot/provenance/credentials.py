@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -160,7 +161,7 @@ def _parse(chain_pem: bytes, key_pem: bytes, cert_setting: str, key_setting: str
         raise ProvenanceError(f"The key in {key_setting} is encrypted: give it unencrypted "
                               "(openssl pkey -in key.pem -out plain.pem), readable by this "
                               "user only.") from None
-    except (ValueError, serialization.UnsupportedAlgorithm):
+    except (ValueError, UnsupportedAlgorithm):
         raise ProvenanceError(f"{key_setting} holds no PEM private key this bot can "
                               "read.") from None
     leaf = chain[0]

@@ -53,7 +53,10 @@ class ContentCredentials:
     a certificate C2PA refuses stops the bot before any job is made."""
 
     def __init__(self, credentials: Credentials, *, weights: Mapping[str, str],
-                 label: str = "", with_prompt: bool = False) -> None:
+                 label: str = "", with_prompt: bool = False,
+                 verify_after_sign: bool = True) -> None:
+        """`verify_after_sign`: c2pa reads back what it signed (the benchmark times it
+        off too; the bot keeps it on)."""
         self.credentials = credentials
         self.label = label
         self.weights = dict(weights)  # model -> its weights as the manifest names them
@@ -63,8 +66,9 @@ class ContentCredentials:
         try:
             signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(
                 credentials.algorithm, credentials.chain_pem, credentials.key_pem, None))
-            self._context = c2pa.Context(settings=c2pa.Settings.from_dict(SETTINGS),
-                                         signer=signer)
+            settings = c2pa.Settings.from_dict(SETTINGS).set(
+                "verify.verify_after_sign", "true" if verify_after_sign else "false")
+            self._context = c2pa.Context(settings=settings, signer=signer)
             self._check()
         except c2pa.C2paError as exc:
             raise ProvenanceError(f"C2PA refuses {self._names()}: {one_line(exc)}.") from None
