@@ -111,8 +111,6 @@ async def make(settings: Settings, start: Start, out: Path | None) -> int:
     """One video through the chat path: the job is checked and queued before the model
     loads (a typo is answered at once), then made, then copied where it was asked for."""
     app = await App.build(settings)
-    if app.marking.notice:
-        print(app.marking.notice, file=sys.stderr)
     notifier = TerminalNotifier(app)
     app.events.register(PLATFORM, notifier)
     job: Job | None = None
@@ -126,6 +124,8 @@ async def make(settings: Settings, start: Start, out: Path | None) -> int:
             print(error_text(exc), file=sys.stderr)
             return 2
         notifier.job_id = job.id
+        if app.marking.notice:  # once the job is taken: a refusal stays one line
+            print(app.marking.notice, file=sys.stderr)
         print(f"Loading the model {job.params.model} "
               f"({settings.weights(job.params.model)})…", file=sys.stderr)
         await app.start()

@@ -67,8 +67,6 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None,
         stop = asyncio.Event()
         stop_on_signals(stop)
     app = await App.build(settings)
-    if app.marking.notice:
-        print(app.marking.notice, file=sys.stderr)
     adapters = build_adapters(settings, app)
     started: list[Adapter] = []
     try:
@@ -84,6 +82,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None,
             return 1
         await app.start()
         log.info("serving %s", ", ".join(a.platform for a in started))
+        if app.marking.notice:  # after the start: a failure to start stays one line
+            print(app.marking.notice, file=sys.stderr)
         print(f"i2v-bot is serving {', '.join(a.platform for a in started)} with "
               f"{app.executor.describe()}. Ctrl-C stops it.", file=sys.stderr)
         await stop.wait()

@@ -122,7 +122,7 @@ def encode(spec: RenderSpec, frames: np.ndarray, params: GenParams) -> Video:
     tags that say a model made it (engine/marks.py)."""
     frames, fps = finish(frames, params, spec.extends, label=spec.label)
     return encode_mp4(frames, fps, spec.output, max_bytes=spec.max_bytes,
-                      tags=ai_tags(params))
+                      tags=ai_tags(params), headroom=spec.headroom)
 
 
 def last_frame(path: Path) -> np.ndarray:

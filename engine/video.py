@@ -56,9 +56,10 @@ def _write(frames: np.ndarray, fps: int, path: Path, bitrate: int | None,
 
 
 def encode_mp4(frames: np.ndarray, fps: int, path: Path, max_bytes: int | None = None,
-               tags: Mapping[str, str] | None = None) -> Video:
+               tags: Mapping[str, str] | None = None, headroom: int = 0) -> Video:
     """Encode and write atomically: the final name appears only for a complete file.
-    `tags`: MP4 metadata (comment, description...), written as they are."""
+    `max_bytes`: the upload limit, of which `headroom` bytes stay free (for what is added
+    to the file afterwards: its signature). `tags`: MP4 metadata, written as they are."""
     frames = even_frames(frames)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,8 +69,9 @@ def encode_mp4(frames: np.ndarray, fps: int, path: Path, max_bytes: int | None =
     try:
         _write(frames, fps, tmp, None, tags or {})
         size = tmp.stat().st_size
-        if max_bytes is not None and size > max_bytes:
-            size = _fit_budget(frames, fps, tmp, size, max_bytes, duration, tags or {})
+        if max_bytes is not None and size > max_bytes - headroom:
+            size = _fit_budget(frames, fps, tmp, size, max_bytes, headroom, duration,
+                               tags or {})
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -82,17 +84,18 @@ def encode_mp4(frames: np.ndarray, fps: int, path: Path, max_bytes: int | None =
 
 
 def _fit_budget(frames: np.ndarray, fps: int, tmp: Path, size: int, max_bytes: int,
-                duration: float, tags: Mapping[str, str]) -> int:
-    budget_bits = (max_bytes - CONTAINER_BYTES) * 8 / duration
+                headroom: int, duration: float, tags: Mapping[str, str]) -> int:
+    budget = max_bytes - headroom
+    budget_bits = (budget - CONTAINER_BYTES) * 8 / duration
     for fraction in BUDGET_TRIES:
         bitrate = int(budget_bits * fraction)
         if bitrate < MIN_BITRATE:
             break
         logger.info("video is %d bytes, over the %d budget: re-encoding at %d bit/s",
-                    size, max_bytes, bitrate)
+                    size, budget, bitrate)
         _write(frames, fps, tmp, bitrate, tags)
         size = tmp.stat().st_size
-        if size <= max_bytes:
+        if size <= budget:
             return size
     raise Rejected("video_too_large",
                    f"The video does not fit the {mib(max_bytes)} MiB upload limit here. Ask "

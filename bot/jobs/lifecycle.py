@@ -260,10 +260,9 @@ class Lifecycle:
 
     async def _spec(self, job: Job) -> RenderSpec:
         photo = None if job.extends is not None else job.input_path  # see RenderSpec
-        limit = job.chat.upload_limit  # less the room its signature takes, added after
         return RenderSpec(job_id=job.id, params=job.params, photo=photo,
-                          output=self.outputs.video_path(job),
-                          max_bytes=None if limit is None else limit - self.marking.reserve(job),
+                          output=self.outputs.video_path(job), max_bytes=job.chat.upload_limit,
+                          headroom=self.marking.reserve(job),  # the signature, added after
                           extends=await self._continued(job), label=self.marking.label)
 
     async def _continued(self, job: Job) -> Path | None:
