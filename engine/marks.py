@@ -6,6 +6,7 @@ it signs the final file, so the workers hold no key.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -28,7 +29,7 @@ def label_frames(frames: np.ndarray, text: str) -> np.ndarray:
     if not text.strip():
         return frames
     count, height, width, _ = frames.shape
-    colour, alpha, (top, left) = _overlay(text.strip(), width, height)
+    colour, alpha, (top, left) = overlay(text.strip(), width, height)
     bottom, right = top + alpha.shape[0], left + alpha.shape[1]
     out = frames if frames.flags.writeable else frames.copy()
     corner = out[:, top:bottom, left:right].astype(np.float32)
@@ -38,7 +39,7 @@ def label_frames(frames: np.ndarray, text: str) -> np.ndarray:
 
 
 @lru_cache(maxsize=16)
-def _overlay(text: str, width: int, height: int) -> tuple[np.ndarray, np.ndarray,
+def overlay(text: str, width: int, height: int) -> tuple[np.ndarray, np.ndarray,
                                                          tuple[int, int]]:
     """The label drawn once for a frame size: colour (h x w x 3), alpha (h x w x 1), and
     where its top-left corner goes."""
@@ -48,8 +49,8 @@ def _overlay(text: str, width: int, height: int) -> tuple[np.ndarray, np.ndarray
     font = ImageFont.load_default(size=size)
     left, top, right, bottom = ImageDraw.Draw(Image.new("L", (1, 1))).textbbox(
         (0, 0), text, font=font, stroke_width=stroke)
-    box_w = min(right - left, int(width * MAX_WIDTH))
-    box_h = min(bottom - top, height // 2)
+    box_w = min(math.ceil(right - left), int(width * MAX_WIDTH))
+    box_h = min(math.ceil(bottom - top), height // 2)
     image = Image.new("RGBA", (box_w, box_h), (0, 0, 0, 0))
     ImageDraw.Draw(image).text((-left, -top), text, font=font, fill=(255, 255, 255, 255),
                                stroke_width=stroke, stroke_fill=(20, 20, 20, 255))

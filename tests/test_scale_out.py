@@ -19,7 +19,9 @@ import pytest
 
 from adapters.app import App
 from bot.models import ChatRef, EventKind, JobRequest, Person
+from bot.provenance.verify import verify
 from tests.bot.conftest import END, FAST, Recorder, make_settings
+from tests.credentials import made_by_ai
 from tests.images import make_photo
 from tests.services import redis_url
 
@@ -110,15 +112,19 @@ async def test_jobs_run_on_workers_and_nothing_stays_in_redis(farm, tmp_path, re
     try:
         await workers_live(app, 2)
         jobs = [await app.core.submit(request(f"u{i}", f"waves {FAST}")) for i in range(3)]
+        videos = {}
         for job in jobs:
             done = await recorder.wait_for(job.id, END, timeout=120)
+            videos[job.id] = done.result.path
             assert done.kind is EventKind.DONE, done.reason
             assert done.result.path.exists() and done.result.frames == 8
+            assert made_by_ai(done.result.path)["parameters"]["job"] == job.id  # signed here
             await app.core.delivered(job.id)
         assert {w.gpu for w in app.executor.workers()} == {"cpu"}
         longer = await app.core.extend(Person("cli", "u0"), jobs[0].id, "waves --loop")
         joined = await recorder.wait_for(longer.id, END, timeout=120)  # the video travels too
         assert joined.kind is EventKind.DONE and joined.result.frames == (8 + 7) * 2 - 1
+        assert verify(joined.result.path).parent == videos[jobs[0].id].name
         await app.core.delivered(longer.id)
         await asyncio.sleep(0.5)  # results are removed once fetched
         import redis.asyncio as aioredis

@@ -11,7 +11,10 @@ from engine.spec.work import Video
 
 
 class Marking(Protocol):
-    label: str  # drawn on every frame by the worker (I2V_WATERMARK); "": none
+    @property
+    def label(self) -> str:
+        """Drawn on every frame by the worker (I2V_WATERMARK); "": none."""
+        ...
 
     @property
     def notice(self) -> str | None:

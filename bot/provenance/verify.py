@@ -59,11 +59,11 @@ def _verdict(store: dict[str, Any]) -> Verdict:
     actions = [a for assertion in active.get("assertions", [])
                if assertion.get("label", "").startswith("c2pa.actions")
                for a in assertion.get("data", {}).get("actions", [])]
-    made = next((a for a in actions if a.get("digitalSourceType") == AI_MADE), None) or \
-        next(iter(actions), {})
+    by_ai = [a for a in actions if a.get("digitalSourceType") == AI_MADE]
+    made: dict[str, Any] = (by_ai or actions or [{}])[0]
     parameters = made.get("parameters") or {}
     signature = active.get("signature_info", {})
-    generator = next(iter(active.get("claim_generator_info", [])), {})
+    generator: dict[str, Any] = next(iter(active.get("claim_generator_info", [])), {})
     parent = next((i.get("title") for i in active.get("ingredients", [])
                    if i.get("relationship") == "parentOf"), None)
     return Verdict(
