@@ -50,7 +50,8 @@ EXPECTED = {
                         "Copy Server ID)",
     "I2V_PROVENANCE": "use on or off",
     "I2V_PROVENANCE_PROMPT": "use true or false",
-    "I2V_WATERMARK": "use a short text such as AI (at most 40 characters), or nothing",
+    "I2V_WATERMARK": "use a short text such as AI (at most 40 characters of plain ASCII: "
+                     "the label's font has no other letters), or nothing",
 }
 
 
@@ -229,6 +230,13 @@ class Settings(BaseSettings):
         if self.model in RANDOM_WEIGHTS:
             return type(self).model_fields["model"].alias or "I2V_MODEL"
         return card(model).weights_setting
+
+    @field_validator("watermark")
+    @classmethod
+    def _check_watermark(cls, value: str) -> str:
+        if not (value.isascii() and value.isprintable()):
+            raise ValueError(str(expected("I2V_WATERMARK")))
+        return value
 
     @field_validator("default_preset")
     @classmethod
