@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.admin import AdminCommands
@@ -22,6 +23,7 @@ from bot.executors.base import Executor, ExecutorUnavailable
 from bot.jobs.lifecycle import Lifecycle
 from bot.outputs import Outputs
 from bot.payments import Pack, Payments
+from bot.provenance.marking import Marking, Unsigned
 from bot.quotas import Quotas, to_hundredths
 from bot.service import Core, Policy
 from bot.settings import Settings
@@ -93,6 +95,28 @@ def policy(settings: Settings) -> Policy:
                   max_extensions=settings.max_extensions)
 
 
+def marking(settings: Settings) -> Marking:
+    """How videos are marked as made by AI: signed Content Credentials unless
+    I2V_PROVENANCE=off, the label either way. Raises ProvenanceError (one line naming the
+    setting) for a certificate or key that cannot be used; may make the local pair."""
+    if not settings.provenance:
+        return Unsigned(label=settings.watermark)
+    from bot.provenance.credentials import load_credentials
+    from bot.provenance.signing import ContentCredentials
+
+    credentials = load_credentials(settings.c2pa_cert, settings.c2pa_key, settings.data_dir)
+    return ContentCredentials(credentials, label=settings.watermark,
+                              with_prompt=settings.provenance_prompt,
+                              weights={m: weights_name(settings.weights(m))
+                                       for m in settings.models})
+
+
+def weights_name(weights: str) -> str:
+    """A Hub id as it is; a local folder by its name only (the manifest travels)."""
+    path = Path(weights)
+    return path.name if path.is_absolute() or path.exists() else weights
+
+
 @dataclass
 class App:
     settings: Settings
@@ -104,12 +128,15 @@ class App:
     core: Core
     admin: AdminCommands
     payments: Payments
+    marking: Marking
     _loaded: bool = False
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     async def build(cls, settings: Settings, executor: Executor | None = None) -> App:
-        """Open the store and build the parts; nothing runs yet."""
+        """Open the store and build the parts; nothing runs yet. The signing certificate is
+        checked first: a broken one stops here, before anything is opened."""
+        marks = await asyncio.to_thread(marking, settings)
         store = await Store.open(settings.db_path)
         quotas = Quotas(store, daily_credits=settings.daily_credits,
                         trusted_daily_credits=settings.trusted_daily_credits,
@@ -119,10 +146,11 @@ class App:
         outputs = Outputs(settings.data_dir, settings.output_retention_days)
         executor = executor or default_executor(settings)
         events = EventBus()
-        lifecycle = Lifecycle(store, quotas, outputs, events, executor, settings.max_batch)
+        lifecycle = Lifecycle(store, quotas, outputs, events, executor, settings.max_batch,
+                              marking=marks)
         core = Core(store, lifecycle, quotas, outputs, policy(settings), payments)
         return cls(settings, store, outputs, events, executor, lifecycle, core,
-                   AdminCommands(core, store, quotas, lifecycle, payments), payments)
+                   AdminCommands(core, store, quotas, lifecycle, payments), payments, marks)
 
     async def load(self) -> None:
         """Read the queue back and settle what a dead process left. Register the adapters'

@@ -27,6 +27,7 @@ from bot.captions import parse_caption
 from bot.errors import UserError
 from bot.logs import RedactSecrets, quiet_libraries, setup_logging
 from bot.models import ChatRef, EventKind, Job, JobEvent, JobRequest, Person
+from bot.provenance.credentials import LOCAL_FOLDER, ProvenanceError, existing_credentials
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store import StoreError
 from bot.texts import error_text
@@ -123,6 +124,8 @@ async def make(settings: Settings, start: Start, out: Path | None) -> int:
             print(error_text(exc), file=sys.stderr)
             return 2
         notifier.job_id = job.id
+        if app.marking.notice:  # once the job is taken: a refusal stays one line
+            print(app.marking.notice, file=sys.stderr)
         print(f"Loading the model {job.params.model} "
               f"({settings.weights(job.params.model)})…", file=sys.stderr)
         await app.start()
@@ -192,8 +195,72 @@ async def doctor(settings: Settings) -> int:
                         ("DISCORD_BOT_TOKEN", settings.discord_token)):
         print(f"{name}: {'set' if value else 'not set'}")
     print(f"admins: {', '.join(settings.admins) or 'none (set I2V_ADMINS)'}")
+    print(f"content credentials: {provenance_status(settings)}")
+    print(f"visible label: {settings.watermark!r}" if settings.watermark else
+          "visible label: none (I2V_WATERMARK)")
     await _doctor_workers(settings)
     return 0
+
+
+def provenance_status(settings: Settings) -> str:
+    """Which certificate signs the videos and until when; nothing is made here."""
+    if not settings.provenance:
+        return "off (I2V_PROVENANCE=off): videos carry no signed manifest, only the MP4 tags"
+    try:
+        credentials = existing_credentials(settings.c2pa_cert, settings.c2pa_key,
+                                           settings.data_dir)
+    except ProvenanceError as exc:
+        return f"broken: {exc}"
+    if credentials is None:
+        return (f"none yet: the first start makes a local certificate in "
+                f"{settings.data_dir / LOCAL_FOLDER} (or set I2V_C2PA_CERT and I2V_C2PA_KEY)")
+    return (f"signed with {credentials.source} ({credentials.subject!r}, issued by "
+            f"{credentials.issuer!r}, {credentials.algorithm}), valid until "
+            f"{credentials.not_after:%Y-%m-%d}")
+
+
+def verify_file(path: Path) -> int:
+    """`i2vbot verify`: one short block; 0 only for valid credentials."""
+    from bot.provenance.verify import verify
+
+    try:
+        verdict = verify(path, _own_anchor())
+    except OSError as exc:
+        print(f"Cannot read {path}: {exc.strerror}.", file=sys.stderr)
+        return 2
+    if not verdict.found:
+        why = f" ({verdict.problems[0]})" if verdict.problems else ""
+        print(f"{path}: no Content Credentials{why}. Nothing in it says who made it or how.")
+        return 1
+    lines = [f"{path}: Content Credentials (C2PA)",
+             f"  made by:    {verdict.generator or 'unknown'}"
+             + (f", signed as {verdict.signer}" if verdict.signer else ""),
+             f"  model:      {verdict.model or 'not named'}"
+             + (" (made by AI: trainedAlgorithmicMedia)" if verdict.made_by_ai else ""),
+             f"  when:       {verdict.when or 'not said'}"]
+    if verdict.parent:
+        lines.append(f"  continues:  {verdict.parent}")
+    if verdict.valid:
+        trust = "this bot's own certificate" if verdict.trusted else \
+            "the certificate is on no trust list here (normal for an operator's own)"
+        lines.append(f"  signature:  valid; {trust}")
+    else:
+        lines.append(f"  signature:  NOT valid: {'; '.join(verdict.problems) or 'unknown'}")
+    lines.append(f"  changed after signing: {'YES' if verdict.changed else 'no'}")
+    print("\n".join(lines))
+    return 0 if verdict.valid else 1
+
+
+def _own_anchor() -> bytes | None:
+    """The CA of this bot's own certificate, when this machine has one: a video it signed
+    then reads as trusted here (anywhere else it stays "untrusted")."""
+    try:
+        settings = load_settings()
+        credentials = existing_credentials(settings.c2pa_cert, settings.c2pa_key,
+                                           settings.data_dir)
+    except (SettingsError, ProvenanceError):  # then nothing is trusted; still checked
+        return None
+    return credentials.anchor_pem if credentials else None
 
 
 async def _doctor_workers(settings: Settings) -> None:
@@ -249,6 +316,9 @@ def parser() -> Parser:
     e.add_argument("job", help="the job id, printed with the video")
     e.add_argument("caption", nargs="?", help="a new prompt and flags (default: the same)")
     e.add_argument("-o", "--output", type=Path, help="also copy the MP4 here")
+    v = sub.add_parser("verify", help="check a video's Content Credentials: who made it, "
+                       "with which model, and whether it changed since")
+    v.add_argument("file", type=Path)
     sub.add_parser("presets", help="list the quality presets and their cost")
     sub.add_parser("doctor", help="check the GPU, ffmpeg, model, database and tokens")
     sub.add_parser("sync-commands", help="register the Discord slash commands now")
@@ -267,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "presets":
         print(presets_reply("en", tuple(cards())))
         return 0
+    if args.command == "verify":  # needs no settings: anyone may check a file anywhere
+        return verify_file(args.file)
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -302,6 +374,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command not in ("animate", "extend"):
             print("Interrupted.", file=sys.stderr)
         return INTERRUPTED
+    except ProvenanceError as exc:  # the operator's files: one line, nothing more to tell
+        log.info("%s stopped: %s", args.command, exc)
+        print(exc, file=sys.stderr)
+        return 1
     except (ModelLoadError, StoreError) as exc:
         log.error("%s stopped: %s", args.command, exc, exc_info=exc)
         print(RedactSecrets(settings.secrets()).scrub(str(exc)), file=sys.stderr)

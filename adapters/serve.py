@@ -86,6 +86,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None,
             return 1
         await app.start()
         log.info("serving %s", ", ".join(a.platform for a in started))
+        if app.marking.notice:  # after the start: a failure to start stays one line
+            print(app.marking.notice, file=sys.stderr)
         print(f"i2v-bot is serving {', '.join(a.platform for a in started)} with "
               f"{app.lifecycle.describe_workers()}. Ctrl-C stops it.", file=sys.stderr)
         await stop.wait()

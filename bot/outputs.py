@@ -92,7 +92,16 @@ class Outputs:
         return removed
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+    """The file appears whole or not at all; `mode` (0o600 for a key) holds from the first
+    byte written, not only once it is complete."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
+    if mode is None:
+        tmp.write_bytes(data)
+    else:
+        tmp.unlink(missing_ok=True)  # a leftover may have looser permissions
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
     os.replace(tmp, path)

@@ -51,6 +51,10 @@ EXPECTED = {
     "I2V_CREDIT_PACKS": "use credits:stars pairs, comma separated, e.g. 10:50,50:200 (credits "
                         "above 0 with at most two decimals, each amount once; whole Stars "
                         "from 1)",
+    "I2V_PROVENANCE": "use on or off",
+    "I2V_PROVENANCE_PROMPT": "use true or false",
+    "I2V_WATERMARK": "use a short text such as AI (at most 40 characters of plain ASCII: "
+                     "the label's font has no other letters), or nothing",
 }
 
 
@@ -176,6 +180,15 @@ class Settings(BaseSettings):
     pay_support: str | None = Field(None, alias="I2V_PAY_SUPPORT")
     terms: str | None = Field(None, alias="I2V_TERMS")
 
+    # Marked as made by AI (bot/provenance/): a signed C2PA manifest in every video, made
+    # with the operator's certificate (PEM files), else with one made once under data/c2pa.
+    provenance: bool = Field(True, alias="I2V_PROVENANCE")
+    c2pa_cert: Path | None = Field(None, alias="I2V_C2PA_CERT")
+    c2pa_key: Path | None = Field(None, alias="I2V_C2PA_KEY")
+    provenance_prompt: bool = Field(False, alias="I2V_PROVENANCE_PROMPT")
+    # A visible label drawn in a corner of every frame ("AI"); empty: none.
+    watermark: str = Field("", max_length=40, alias="I2V_WATERMARK")
+
     @field_validator("admins", "blocked_words", "models", "credit_packs", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -244,6 +257,13 @@ class Settings(BaseSettings):
         if self.model in RANDOM_WEIGHTS:
             return type(self).model_fields["model"].alias or "I2V_MODEL"
         return card(model).weights_setting
+
+    @field_validator("watermark")
+    @classmethod
+    def _check_watermark(cls, value: str) -> str:
+        if not (value.isascii() and value.isprintable()):
+            raise ValueError(str(expected("I2V_WATERMARK")))
+        return value
 
     @field_validator("default_preset")
     @classmethod

@@ -1,6 +1,6 @@
 """What happens to a clip's frames after the model and before the MP4: a seamless loop,
-smoother motion at a higher frame rate, and the join of an extension onto the video it
-continues. All on the CPU; none costs GPU time.
+smoother motion at a higher frame rate, the visible label, and the join of an extension onto
+the video it continues. All on the CPU; none costs GPU time.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from pathlib import Path
 import imageio_ffmpeg
 import numpy as np
 
+from engine.marks import ai_tags, label_frames
 from engine.spec.errors import InternalError
 from engine.spec.params import LOOP_MODES, GenParams
-from engine.video import read_video
+from engine.spec.work import RenderSpec, Video
+from engine.video import encode_mp4, read_video
 
 CROSSFADE_FRAMES = 4  # blended frames at a loop's or an extension's seam
 
@@ -95,14 +97,16 @@ def smooth(frames: np.ndarray, fps: int, target_fps: int) -> np.ndarray:
     return np.stack(out)
 
 
-def finish(frames: np.ndarray, params: GenParams,
-           extends: Path | None = None) -> tuple[np.ndarray, int]:
-    """The clip as it goes into the MP4, and its frame rate: smoothed, joined onto the video
-    it extends, looped, in that order (an extension is smoothed like the video it
-    continues, and a loop closes the whole joined video)."""
+def finish(frames: np.ndarray, params: GenParams, extends: Path | None = None,
+           label: str = "") -> tuple[np.ndarray, int]:
+    """The clip as it goes into the MP4, and its frame rate: smoothed, labelled, joined onto
+    the video it extends, looped, in that order (an extension is smoothed like the video it
+    continues; the video it continues carries its label already; a loop closes the whole
+    joined video)."""
     fps = params.fps
     if params.smooth_fps:
         frames, fps = smooth(frames, fps, params.smooth_fps), params.smooth_fps
+    frames = label_frames(frames, label)
     if extends is not None:
         previous, previous_fps = read_video(extends)
         if round(previous_fps) != fps:
@@ -111,6 +115,14 @@ def finish(frames: np.ndarray, params: GenParams,
     if params.loop:
         frames = loop(frames, params.loop)
     return frames, fps
+
+
+def encode(spec: RenderSpec, frames: np.ndarray, params: GenParams) -> Video:
+    """A clip's frames to its MP4 as `spec` asks: finished (above), then encoded with the
+    tags that say a model made it (engine/marks.py)."""
+    frames, fps = finish(frames, params, spec.extends, label=spec.label)
+    return encode_mp4(frames, fps, spec.output, max_bytes=spec.max_bytes,
+                      tags=ai_tags(params), headroom=spec.headroom)
 
 
 def last_frame(path: Path) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -33,14 +34,17 @@ def even_frames(frames: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(frames[:, : height - height % 2, : width - width % 2])
 
 
-def _write(frames: np.ndarray, fps: int, path: Path, bitrate: int | None) -> None:
+def _write(frames: np.ndarray, fps: int, path: Path, bitrate: int | None,
+           tags: Mapping[str, str]) -> None:
     _, height, width, _ = frames.shape
     rate = ["-crf", str(CRF)] if bitrate is None else [
         "-b:v", str(bitrate), "-maxrate", str(bitrate), "-bufsize", str(bitrate)]
+    metadata = [part for key, value in tags.items() for part in ("-metadata", f"{key}={value}")]
     writer = imageio_ffmpeg.write_frames(
         str(path), (width, height), fps=fps, codec="libx264", pix_fmt_in="rgb24",
         pix_fmt_out="yuv420p", quality=None, macro_block_size=2, ffmpeg_log_level="error",
-        output_params=[*rate, "-preset", "medium", "-movflags", "+faststart", "-f", "mp4"])
+        output_params=[*rate, "-preset", "medium", *metadata, "-movflags", "+faststart",
+                       "-f", "mp4"])
     try:
         writer.send(None)  # starts ffmpeg
         for frame in frames:
@@ -51,9 +55,11 @@ def _write(frames: np.ndarray, fps: int, path: Path, bitrate: int | None) -> Non
         writer.close()
 
 
-def encode_mp4(frames: np.ndarray, fps: int, path: Path,
-               max_bytes: int | None = None) -> Video:
-    """Encode and write atomically: the final name appears only for a complete file."""
+def encode_mp4(frames: np.ndarray, fps: int, path: Path, max_bytes: int | None = None,
+               tags: Mapping[str, str] | None = None, headroom: int = 0) -> Video:
+    """Encode and write atomically: the final name appears only for a complete file.
+    `max_bytes`: the upload limit, of which `headroom` bytes stay free (for what is added
+    to the file afterwards: its signature). `tags`: MP4 metadata, written as they are."""
     frames = even_frames(frames)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,10 +67,11 @@ def encode_mp4(frames: np.ndarray, fps: int, path: Path,
     count, height, width, _ = frames.shape
     duration = count / fps
     try:
-        _write(frames, fps, tmp, None)
+        _write(frames, fps, tmp, None, tags or {})
         size = tmp.stat().st_size
-        if max_bytes is not None and size > max_bytes:
-            size = _fit_budget(frames, fps, tmp, size, max_bytes, duration)
+        if max_bytes is not None and size > max_bytes - headroom:
+            size = _fit_budget(frames, fps, tmp, size, max_bytes, headroom, duration,
+                               tags or {})
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -73,21 +80,22 @@ def encode_mp4(frames: np.ndarray, fps: int, path: Path,
     Image.fromarray(frames[0]).save(poster_tmp, "JPEG", quality=90)
     os.replace(poster_tmp, poster)
     return Video(path=path, poster=poster, width=width, height=height, frames=count,
-                     fps=fps, duration=duration, size_bytes=size)
+                 fps=fps, duration=duration, size_bytes=size)
 
 
 def _fit_budget(frames: np.ndarray, fps: int, tmp: Path, size: int, max_bytes: int,
-                duration: float) -> int:
-    budget_bits = (max_bytes - CONTAINER_BYTES) * 8 / duration
+                headroom: int, duration: float, tags: Mapping[str, str]) -> int:
+    budget = max_bytes - headroom
+    budget_bits = (budget - CONTAINER_BYTES) * 8 / duration
     for fraction in BUDGET_TRIES:
         bitrate = int(budget_bits * fraction)
         if bitrate < MIN_BITRATE:
             break
         logger.info("video is %d bytes, over the %d budget: re-encoding at %d bit/s",
-                    size, max_bytes, bitrate)
-        _write(frames, fps, tmp, bitrate)
+                    size, budget, bitrate)
+        _write(frames, fps, tmp, bitrate, tags)
         size = tmp.stat().st_size
-        if size <= max_bytes:
+        if size <= budget:
             return size
     raise Rejected("video_too_large",
                    f"The video does not fit the {mib(max_bytes)} MiB upload limit here. Ask "

@@ -16,11 +16,10 @@ from dataclasses import replace
 from PIL import Image
 
 from engine.base import Clip, Engine, VideoJob
-from engine.effects import finish, last_frame
+from engine.effects import encode, last_frame
 from engine.images import load_photo
 from engine.spec.errors import GenerationCancelled, GenerationFailed, InternalError, Rejected
 from engine.spec.work import RenderSpec, WorkEvent, WorkKind
-from engine.video import encode_mp4
 
 logger = logging.getLogger(__name__)
 
@@ -122,8 +121,7 @@ class BatchRenderer:
     @staticmethod
     def _encode(spec: RenderSpec, clip: Clip) -> WorkEvent:
         try:
-            frames, fps = finish(clip.frames, clip.params, spec.extends)
-            video = encode_mp4(frames, fps, spec.output, max_bytes=spec.max_bytes)
+            video = encode(spec, clip.frames, clip.params)
         except Rejected as exc:
             return _failed(spec, exc)
         except Exception as exc:

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from bot.executors.base import WorkerInfo
-from engine.effects import finish
+from engine.effects import encode
 from engine.spec.errors import Rejected
 from engine.spec.work import RenderSpec, WorkEvent, WorkKind
-from engine.video import encode_mp4
 
 
 @dataclass
@@ -48,6 +47,7 @@ class FakeExecutor:
         self.started = False
         self.fail_start: Exception | None = None
         self.submitted: list[list[str]] = []  # job ids of each batch, in order
+        self.specs: dict[str, RenderSpec] = {}  # each job's spec as the core sent it
         self.scripts: list[Script] = []
         self._holds: dict[str, int] = {}
         self._encode_holds: set[str] = set()
@@ -112,6 +112,7 @@ class FakeExecutor:
         assert self.free_slots() > 0, "submitted to a busy executor"
         batch = _Batch(list(specs))
         self.submitted.append([s.job_id for s in specs])
+        self.specs.update((s.job_id, s) for s in specs)
         batch.task = asyncio.create_task(self._run(batch))
         self._batches.append(batch)
 
@@ -216,9 +217,8 @@ class FakeExecutor:
         params = spec.params
         width, height = params.width or 128, params.height or 128
         frames = solid_frames(params.frames, width, height, params.seed or 0)
-        try:  # smoothed, joined and looped as a real worker does
-            frames, fps = finish(frames, params, spec.extends)
-            video = encode_mp4(frames, fps, spec.output, max_bytes=spec.max_bytes)
+        try:  # smoothed, labelled, joined, looped and tagged as a real worker does
+            video = encode(spec, frames, params)
         except Rejected as exc:  # as the real worker reports it
             return WorkEvent(WorkKind.FAILED, spec.job_id, reason=exc.code,
                              reason_params=exc.params, detail=str(exc))

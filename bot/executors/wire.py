@@ -64,8 +64,8 @@ def job_ids(key: str) -> list[str]:
 
 def spec_to_wire(spec: RenderSpec) -> dict[str, Any]:
     return {"job_id": spec.job_id, "params": dataclasses.asdict(spec.params),
-            "max_bytes": spec.max_bytes, "photo": spec.photo is not None,
-            "extends": spec.extends is not None}
+            "max_bytes": spec.max_bytes, "headroom": spec.headroom, "photo": spec.photo is not None,
+            "extends": spec.extends is not None, "label": spec.label}
 
 
 def spec_from_wire(data: dict[str, Any], folder: Path) -> RenderSpec:
@@ -74,8 +74,9 @@ def spec_from_wire(data: dict[str, Any], folder: Path) -> RenderSpec:
     photo = folder / f"{job_id}.img" if data.get("photo", True) else None
     return RenderSpec(job_id=job_id, params=GenParams(**data["params"]), photo=photo,
                       output=folder / f"{job_id}.mp4",
-                      max_bytes=data["max_bytes"],
-                      extends=folder / f"{job_id}.before.mp4" if data.get("extends") else None)
+                      max_bytes=data["max_bytes"], headroom=data.get("headroom", 0),
+                      extends=folder / f"{job_id}.before.mp4" if data.get("extends") else None,
+                      label=data.get("label", ""))
 
 
 # Worker -> bot

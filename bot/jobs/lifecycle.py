@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from bot.errors import UserError
@@ -25,6 +26,7 @@ from bot.executors.base import Executor, WorkerInfo
 from bot.jobs.scheduler import Entry, FairQueue
 from bot.models import EventKind, Job, JobEvent, JobStatus, Note
 from bot.outputs import Outputs
+from bot.provenance.marking import Marking, Unsigned
 from bot.quotas import Quotas
 from bot.store import Store
 from bot.texts import language
@@ -58,12 +60,14 @@ class _Running:
 
 class Lifecycle:
     def __init__(self, store: Store, quotas: Quotas, outputs: Outputs, events: EventBus,
-                 executor: Executor, max_batch: int = 1, clock: Clock = time.time) -> None:
+                 executor: Executor, max_batch: int = 1, clock: Clock = time.time,
+                 marking: Marking | None = None) -> None:
         self.store = store
         self.quotas = quotas
         self.outputs = outputs
         self.events = events
         self._executor = executor
+        self.marking: Marking = marking or Unsigned()
         self.max_batch = max_batch
         self.clock = clock
         self._scheduler = FairQueue()
@@ -280,14 +284,18 @@ class Lifecycle:
         return True
 
     async def _spec(self, job: Job) -> RenderSpec:
-        extends = None
-        if job.extends is not None:
-            previous = await self.store.get_job(job.extends)
-            extends = previous.output_path if previous else None
         photo = None if job.extends is not None else job.input_path  # see RenderSpec
         return RenderSpec(job_id=job.id, params=job.params, photo=photo,
                           output=self.outputs.video_path(job), max_bytes=job.chat.upload_limit,
-                          extends=extends)
+                          headroom=self.marking.reserve(job),  # the signature, added after
+                          extends=await self._continued(job), label=self.marking.label)
+
+    async def _continued(self, job: Job) -> Path | None:
+        """The video an extension continues, if it is still there."""
+        if job.extends is None:
+            return None
+        previous = await self.store.get_job(job.extends)
+        return previous.output_path if previous else None
 
     async def _consume(self) -> None:
         while True:
@@ -350,12 +358,22 @@ class Lifecycle:
     async def _done(self, job: Job, event: WorkEvent) -> None:
         video = event.video
         assert video is not None and video.params is not None, "a worker's video says what made it"
+        params = video.params
+        parent = await self._continued(job)
+        try:  # the final file, as the platform gets it: marked as made by AI
+            video = await asyncio.to_thread(self.marking.sign, video, job,
+                                            parent if parent and parent.is_file() else None)
+        except Exception:  # a video goes out signed or not at all
+            log.exception("job %s user %s: signing its video failed", job.id, job.user_id)
+            self.outputs.discard_video(video.path)
+            await self._end(job, JobStatus.FAILED, Note("sign_failed"))
+            return
         result = await asyncio.to_thread(self.outputs.record, job, video)
-        note = Note("ran_lower", {"asked": video.lowered_from, "ran": video.params.resolution}) \
+        note = Note("ran_lower", {"asked": video.lowered_from, "ran": params.resolution}) \
             if video.lowered_from else job.note
         job = await self.store.update_job(job.id, status=JobStatus.DONE,
                                           finished_at=self.clock(), output_path=video.path,
-                                          params=video.params, note=note)
+                                          params=params, note=note)
         self._seconds_per_cost = await self.store.recent_run_seconds_per_cost()
         for watcher in self._watchers:
             watcher.ended(job)

@@ -58,6 +58,7 @@ EN: dict[str, str] = {
     "ran_lower": "Made at {ran}: the GPU ran out of memory at {asked}.",
     "video_lost": "The finished video was lost before it could be sent.",
     "internal_error": "Something went wrong on our side; it has been logged.",
+    "sign_failed": "The video was made but could not be marked as made by AI, so it was not sent; your credits are back and the admin can see why in the log.",
     "out_of_memory": "The GPU ran out of memory at {size}. Try a lower resolution or fewer "
                      "frames.",
     "out_of_memory_twice": "The GPU ran out of memory at {size} and again at {lower}. Try a "

@@ -48,6 +48,7 @@ ZH: dict[str, str] = {
     "ran_lower": "以 {ran} 生成：{asked} 时显存不足。",
     "video_lost": "视频已生成，但在发送前丢失了。",
     "internal_error": "服务端出错，已记录日志。",
+    "sign_failed": "视频已生成，但无法标记为 AI 生成，因此没有发送；点数已退回，管理员可在日志中查看原因。",
     "out_of_memory": "{size} 时显存不足。请降低分辨率或减少帧数。",
     "out_of_memory_twice": "{size} 和 {lower} 时显存都不足。请降低分辨率或减少帧数。",
     "nan_frames": "模型生成了损坏（NaN）的画面，请换一个种子。",

@@ -26,7 +26,9 @@ class RenderSpec:
     photo: Path | None
     output: Path
     max_bytes: int | None = None  # the platform's upload limit: the MP4 is made to fit
+    headroom: int = 0  # bytes of that limit kept free for the signature the core adds
     extends: Path | None = None  # the video this clip continues (joined before the MP4)
+    label: str = ""  # drawn in a corner of every frame (I2V_WATERMARK); "": none
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import pytest
 
 from adapters.cli import main
 from bot.logs import RedactSecrets, setup_logging
-from engine.video import read_video
+from engine.video import encode_mp4, read_video
 from tests.images import make_photo
 
 
@@ -216,3 +216,70 @@ def test_extend_continues_a_video_from_the_terminal(env, tmp_path, capsys):
     assert fps == 8 and frames.shape[0] == 8 + 7
     assert main(["extend", "nosuch"]) == 2
     assert "No job nosuch of yours" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_tiny_job_from_the_terminal_is_signed_and_verify_checks_it(env, tmp_path, capsys):
+    from tests.credentials import flip_a_video_byte, made_by_ai
+
+    photo = tmp_path / "cat.jpg"
+    photo.write_bytes(make_photo(192, 128))
+    out = tmp_path / "cat.mp4"
+    assert main(["animate", str(photo), "a cat is turning its head --frames 8 --steps 10 "
+                 "--size 192x128", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "Content Credentials: made local certificate" in err  # the first start says so
+    action = made_by_ai(out)  # read with c2pa.Reader, as any C2PA tool reads it
+    assert action["parameters"]["model"] == "i2vgen-xl"
+    assert "I2VGen-XL" in action["softwareAgent"]["name"]
+
+    assert main(["verify", str(out)]) == 0
+    block = capsys.readouterr().out
+    assert block.startswith(f"{out}: Content Credentials (C2PA)")
+    for words in ("made by:    i2v-bot", "model:      I2VGen-XL (i2vgen-xl, tiny) (made by "
+                  "AI: trainedAlgorithmicMedia)", "when:       20",
+                  "signature:  valid; this bot's own certificate", "changed after signing: no"):
+        assert words in block
+    assert len(block.strip().splitlines()) <= 8  # one short block
+
+    flip_a_video_byte(out)
+    assert main(["verify", str(out)]) == 1
+    block = capsys.readouterr().out
+    assert "signature:  NOT valid" in block and "changed after signing: YES" in block
+
+    plain = encode_mp4(np.full((4, 64, 64, 3), 90, np.uint8), 8, tmp_path / "plain.mp4")
+    assert main(["verify", str(plain.path)]) == 1
+    assert "no Content Credentials" in capsys.readouterr().out
+    assert main(["verify", str(tmp_path / "missing.mp4")]) == 2
+    assert "Cannot read" in capsys.readouterr().err
+
+
+def test_doctor_names_the_certificate_and_a_broken_key_stops_serve_in_one_line(
+        env, tmp_path, monkeypatch, capsys):
+    assert main(["doctor"]) == 0
+    assert "content credentials: none yet: the first start makes a local certificate" in \
+        capsys.readouterr().out
+    from tests.credentials import operator_certificate
+
+    cert, key = operator_certificate(tmp_path)
+    monkeypatch.setenv("I2V_C2PA_CERT", str(cert))
+    monkeypatch.setenv("I2V_C2PA_KEY", str(key))
+    monkeypatch.setenv("I2V_WATERMARK", "AI")
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert f"content credentials: signed with I2V_C2PA_CERT={cert} ('Example Newsroom " \
+           "signer', issued by 'Example Newsroom CA', es256), valid until 20" in out
+    assert "visible label: 'AI'" in out
+
+    key.write_text("-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n")
+    monkeypatch.setenv("I2V_WEB", "on")
+    monkeypatch.setenv("I2V_WEB_PORT", "0")
+    assert main(["serve"]) == 1
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"I2V_C2PA_KEY={key} holds no PEM private key this bot can read."]
+    assert main(["doctor"]) == 0
+    assert f"content credentials: broken: I2V_C2PA_KEY={key}" in capsys.readouterr().out
+
+    monkeypatch.setenv("I2V_PROVENANCE", "off")
+    assert main(["doctor"]) == 0
+    assert "content credentials: off (I2V_PROVENANCE=off)" in capsys.readouterr().out

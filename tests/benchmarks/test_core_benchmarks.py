@@ -34,6 +34,13 @@ def test_the_telegram_benchmark_writes_its_table(tmp_path: Path) -> None:
     assert "restart → first job started" in report
 
 
+def test_the_provenance_benchmark_writes_its_table(tmp_path: Path) -> None:
+    report = run("provenance", tmp_path / "p.md", "--only", "tiny", "--links", "1",
+                 "--repeat", "1")
+    assert "| tiny job (the tests' CLI run) | 192x128 | 8 |" in report
+    assert "| 1 |" in report  # one extension signed onto its parent
+
+
 def test_the_scale_out_benchmark_writes_its_table(tmp_path: Path) -> None:
     url = redis_url()
     report = run("scale_out", tmp_path / "s.md", "--redis", url, "--workers", "1",

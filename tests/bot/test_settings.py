@@ -4,6 +4,8 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+
 from bot.settings import Settings, variables
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,3 +40,13 @@ def test_lists_are_comma_separated_and_tokens_stay_secret(monkeypatch):
     assert settings.admins == ["telegram:1", "discord:2"]
     assert settings.blocked_words == ["gore", "violence"]
     assert "secret-value" not in repr(settings) and settings.secrets() == ["42:secret-value"]
+
+
+def test_a_label_the_font_cannot_draw_is_refused_by_name():
+    from bot.settings import SettingsError, load_settings
+
+    assert load_settings(_env_file=None, I2V_WATERMARK="AI-generated").watermark == \
+        "AI-generated"
+    for bad in ("AI 生成", "x" * 41):
+        with pytest.raises(SettingsError, match="I2V_WATERMARK"):
+            load_settings(_env_file=None, I2V_WATERMARK=bad)

@@ -66,6 +66,19 @@ def test_byte_budget_is_met_and_still_decodes(tmp_path: Path) -> None:
     assert back.shape == noise.shape and fps == 8
 
 
+def test_headroom_keeps_room_free_and_the_message_names_the_platforms_limit(tmp_path: Path
+                                                                           ) -> None:
+    rng = np.random.default_rng(1)
+    noise = rng.integers(0, 256, (16, 128, 128, 3), dtype=np.uint8)
+    limit = encode_mp4(noise, 8, tmp_path / "free.mp4").size_bytes // 3
+    room = limit // 4  # what the signature added afterwards may take
+    video = encode_mp4(noise, 8, tmp_path / "fit.mp4", max_bytes=limit, headroom=room)
+    assert video.size_bytes <= limit - room
+    with pytest.raises(Rejected) as info:
+        encode_mp4(noise, 8, tmp_path / "x.mp4", max_bytes=2**20 // 100, headroom=2**20 // 200)
+    assert info.value.params["limit_mib"] == "0.01"  # the limit people know, not the budget
+
+
 def test_impossible_budget_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(Rejected) as info:
         encode_mp4(moving_square(8, 64, 64), 8, tmp_path / "x.mp4", max_bytes=1000)

@@ -14,6 +14,7 @@ import pytest
 from bot.models import JobStatus
 from tests.adapters.web.conftest import close, eventually, serve_page
 from tests.bot.conftest import make_settings, tiny_executor
+from tests.credentials import made_by_ai
 from tests.images import make_photo
 
 try:
@@ -80,7 +81,11 @@ async def test_a_photo_and_a_caption_become_a_video_with_live_progress(page, ser
         await job.locator("a.download").click()
     download = await download_info.value
     assert download.suggested_filename == f"i2v-{job_id}.mp4"
-    assert Path(await download.path()).read_bytes()[4:8] == b"ftyp"
+    downloaded = Path(await download.path())
+    assert downloaded.read_bytes()[4:8] == b"ftyp"
+    action = made_by_ai(downloaded)  # what the person saves says a model made it
+    assert action["parameters"]["model"] == "i2vgen-xl" and \
+        action["parameters"]["job"] == job_id
 
     async def delivered() -> bool:  # the person has the video: the job is over
         stored = await served.app.store.get_job(job_id)

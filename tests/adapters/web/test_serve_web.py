@@ -51,10 +51,13 @@ async def test_serve_without_a_token_opens_the_page_with_the_tiny_model(tmp_path
         nonlocal printed
         printed += capfd.readouterr().err
         assert not server.done(), printed
-        return PAGE_LINE.search(printed) is not None
+        return PAGE_LINE.search(printed) is not None and "Ctrl-C stops it" in printed
 
     try:
         await eventually(page_announced, timeout=60)
+        # The first start made the signing certificate, and said so (once it was serving).
+        assert "Content Credentials: made local certificate" in printed
+        assert (tmp_path / "data" / "c2pa" / "signer.key").is_file()
         url = PAGE_LINE.search(printed).group(1)
         async with aiohttp.ClientSession() as browser, browser.get(url) as response:
             assert response.status == 200
