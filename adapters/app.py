@@ -27,6 +27,7 @@ from bot.store import Store
 from engine.config import EngineConfig
 from engine.spec.cards import DEFAULT_MODEL
 from engine.spec.errors import InternalError
+from engine.spec.work import PreviewPlan
 
 if TYPE_CHECKING:
     from engine.worker import BatchRenderer
@@ -114,7 +115,9 @@ class App:
         outputs = Outputs(settings.data_dir, settings.output_retention_days)
         executor = executor or default_executor(settings)
         events = EventBus()
-        lifecycle = Lifecycle(store, quotas, outputs, events, executor, settings.max_batch)
+        lifecycle = Lifecycle(store, quotas, outputs, events, executor, settings.max_batch,
+                              previews=PreviewPlan(settings.preview_every,
+                                                   settings.preview_gap_s))
         core = Core(store, lifecycle, quotas, outputs, policy(settings))
         return cls(settings, store, outputs, events, executor, lifecycle, core,
                    AdminCommands(core, store, quotas, lifecycle))
