@@ -116,8 +116,7 @@ async def _run(job: Any, renderer: Renderer, specs: list[RenderSpec],
     try:
         while (event := await events.get()) is not None:
             if event.kind is WorkKind.PROGRESS:
-                if event.preview is not None:  # the newest replaces one not yet fetched
-                    await redis.setex(preview_key(event.job_id), PREVIEW_TTL_S, event.preview)
+                if event.preview is not None and await _put_preview(redis, event):
                     previews[event.job_id] = event.step
                 progress = {"phase": "denoising", "step": event.step, "total": event.total,
                             **({"previews": dict(previews)} if previews else {})}
@@ -134,6 +133,17 @@ async def _run(job: Any, renderer: Renderer, specs: list[RenderSpec],
         beating.cancel()
     await running
     return outcomes
+
+
+async def _put_preview(redis: Any, event: WorkEvent) -> bool:
+    """The job's newest preview, replacing one the bot has not fetched; a Redis error costs
+    the preview, never the job."""
+    try:
+        await redis.setex(preview_key(event.job_id), PREVIEW_TTL_S, event.preview)
+    except Exception as exc:
+        log.warning("job %s: preview not published: %s", event.job_id, exc)
+        return False
+    return True
 
 
 def worker(url: str, make_renderer: Callable[[], Renderer], models: Sequence[str], *,
