@@ -18,7 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from bot.models import JobEvent
+from bot.models import EventKind, JobEvent
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,9 @@ class Lanes:
             queue = self._queues[key] = asyncio.Queue()
             self._tasks[key] = asyncio.create_task(self._run(key, queue),
                                                    name=f"lane-{key}")
-        if not event.kind.live:
+        if event.kind is EventKind.STARTED:  # a run again (after a lost worker): new previews
+            self._moving_on.discard(event.job.id)
+        elif not event.kind.live:
             self._moving_on.add(event.job.id)
             showing, task = self._showing.get(key, (None, None))
             if showing is not None and task is not None and showing.job.id == event.job.id \

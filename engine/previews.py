@@ -75,7 +75,6 @@ class Previews:
         self.plan = plan
         self.send = send
         self.clock = clock
-        self.sent = 0
         self._last_step = 0
         self._last_at: float | None = None
         self.broken = False  # a preview failed: no more for this batch
@@ -97,7 +96,6 @@ class Previews:
         if pixels is None:
             raise ValueError("the preview's pixels are not finite")
         self.send(step, total, [jpeg(one) for one in pixels])
-        self.sent += 1
         self._last_step, self._last_at = step, self.clock()
 
 

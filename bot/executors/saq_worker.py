@@ -3,8 +3,8 @@
 It loads the model once, then runs one batch at a time: the photos come from Redis, the
 engine runs on a thread, every denoising step is published (`job.update`, which is also the
 heartbeat), each live preview goes under its job's preview key (the step it shows in the
-job's progress), and the MP4 and its poster go back to Redis for the bot to fetch. An abort from
-the bot reaches the job through SAQ's abort poll (about a second) and stops the engine
+job's progress), and the MP4 and its poster go back to Redis for the bot to fetch. An abort
+from the bot reaches the job through SAQ's abort poll (about a second) and stops the engine
 between two steps. Nothing here decides order, credits or who may: the bot does.
 """
 

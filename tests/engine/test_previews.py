@@ -193,23 +193,29 @@ def test_a_failing_preview_is_dropped_and_the_video_still_comes(tiny_engine: Eng
 
 def test_the_same_seed_makes_the_same_mp4_with_previews_on_and_off(tiny_engine: Engine,
                                                                    tmp_path: Path) -> None:
+    """Through the worker, for a batch of two: each job gets its own previews, and each MP4
+    is the same byte for byte as without them."""
     photo = tmp_path / "cat.jpg"
     photo.write_bytes(make_photo(160, 128))
-    params = i2vgen_job().params
     renderer = BatchRenderer(tiny_engine)
-    runs = {}
+    runs: dict[str, list[WorkEvent]] = {}
     for name, plan in (("off", PreviewPlan()), ("on", EVERY)):
         events: list[WorkEvent] = []
-        spec = RenderSpec(job_id=name, params=params, photo=photo,
-                          output=tmp_path / f"{name}.mp4", previews=plan)
-        renderer.run([spec], events.append, lambda: False)
-        assert events[-1].kind is WorkKind.DONE, events[-1]
+        specs = [RenderSpec(job_id=f"{name}{seed}", params=i2vgen_job(seed).params,
+                            photo=photo, output=tmp_path / f"{name}{seed}.mp4", previews=plan)
+                 for seed in (7, 8)]
+        renderer.run(specs, events.append, lambda: False)
+        assert [e.kind for e in events if e.kind.final] == [WorkKind.DONE] * 2, events[-1]
         runs[name] = events
-    shown = [e for e in runs["on"] if e.preview is not None]
-    assert [e.step for e in shown] == [3, 6, 9]
-    assert all(e.kind is WorkKind.PROGRESS and e.total == 10 for e in shown)
     assert not [e for e in runs["off"] if e.preview is not None]
-    off, _ = read_video(tmp_path / "off.mp4")
-    on, _ = read_video(tmp_path / "on.mp4")
-    assert np.array_equal(off, on)
-    assert (tmp_path / "off.mp4").read_bytes() == (tmp_path / "on.mp4").read_bytes()
+    shown = {seed: [e for e in runs["on"] if e.preview is not None and e.job_id == f"on{seed}"]
+             for seed in (7, 8)}
+    for seed, events in shown.items():
+        assert [e.step for e in events] == [3, 6, 9]
+        assert all(e.kind is WorkKind.PROGRESS and e.total == 10 for e in events)
+        off, _ = read_video(tmp_path / f"off{seed}.mp4")
+        on, _ = read_video(tmp_path / f"on{seed}.mp4")
+        assert np.array_equal(off, on)
+        assert (tmp_path / f"off{seed}.mp4").read_bytes() == \
+            (tmp_path / f"on{seed}.mp4").read_bytes()
+    assert shown[7][0].preview != shown[8][0].preview

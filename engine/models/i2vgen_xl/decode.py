@@ -35,7 +35,9 @@ def decode_frames(pipe: Any, latents: torch.Tensor, chunk: int | None = None) ->
 @torch.inference_mode()
 def decode_stills(pipe: Any, latents: torch.Tensor) -> torch.Tensor:
     """Single latent frames (n, channels, h, w) -> images (n, 3, H, W), floats in [-1, 1]:
-    a preview's decode, the same arithmetic as `decode_frames`."""
+    a preview's decode, the same arithmetic as `decode_frames`, one frame at a time (a
+    batch's previews never need more memory than one frame's)."""
     vae = pipe.vae
     latents = 1 / vae.config.scaling_factor * latents
-    return vae.decode(latents.to(vae.dtype)).sample.float()
+    return torch.cat([vae.decode(one.to(vae.dtype)).sample.float()
+                      for one in latents.split(1)])
