@@ -31,6 +31,7 @@ from bot.store import Store
 from engine.config import EngineConfig
 from engine.spec.cards import DEFAULT_MODEL
 from engine.spec.errors import InternalError
+from engine.spec.work import PreviewPlan
 
 if TYPE_CHECKING:
     from engine.worker import BatchRenderer
@@ -147,7 +148,9 @@ class App:
         executor = executor or default_executor(settings)
         events = EventBus()
         lifecycle = Lifecycle(store, quotas, outputs, events, executor, settings.max_batch,
-                              marking=marks)
+                              marking=marks,
+                              previews=PreviewPlan(settings.preview_every,
+                                                   settings.preview_gap_s))
         core = Core(store, lifecycle, quotas, outputs, policy(settings), payments)
         return cls(settings, store, outputs, events, executor, lifecycle, core,
                    AdminCommands(core, store, quotas, lifecycle, payments), payments, marks)

@@ -1,7 +1,9 @@
 """The `i2vbot` command: serve the bots, or animate one photo from the terminal.
 
 `i2vbot animate` goes through the very path a chat message takes (caption flags, presets,
-the quota of a local user, the queue, the engine, the MP4); its notifier is a progress bar.
+the quota of a local user, the queue, the engine, the MP4); its notifier is a progress bar,
+which names the file of the latest live preview (rewritten in place: an image viewer that
+reloads shows the video forming; removed when the job ends).
 The caption and the photo are checked before the model loads, so a typo is answered at once.
 """
 
@@ -27,6 +29,7 @@ from bot.captions import parse_caption
 from bot.errors import UserError
 from bot.logs import RedactSecrets, quiet_libraries, setup_logging
 from bot.models import ChatRef, EventKind, Job, JobEvent, JobRequest, Person
+from bot.outputs import write_atomic
 from bot.provenance.credentials import LOCAL_FOLDER, ProvenanceError, existing_credentials
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store import StoreError
@@ -63,18 +66,31 @@ class TerminalNotifier:
         if event.kind is EventKind.PROGRESS:
             if self._bar is None:
                 self._bar = tqdm(total=event.total_steps, desc="denoising", unit="step")
+            if event.preview is not None:
+                self._show_preview(event.job.id, event.preview)
             self._bar.update(event.step - self._bar.n)
             return
         if self._bar is not None:
             self._bar.close()
             self._bar = None
         if event.kind.final:
+            self.app.outputs.preview_path(event.job.id).unlink(missing_ok=True)
             if not self.finished.done():
                 self.finished.set_result(event)
             if event.kind is not EventKind.DONE:
                 print(status_line(event), file=sys.stderr)
             return
         print(status_line(event), file=sys.stderr)
+
+    def _show_preview(self, job_id: str, image: bytes) -> None:
+        path = self.app.outputs.preview_path(job_id)
+        try:
+            write_atomic(path, image)  # a viewer never reads half a file
+        except OSError as exc:  # a full disk: the video matters, not this
+            log.warning("job %s: the preview could not be written: %s", job_id, exc)
+            return
+        assert self._bar is not None
+        self._bar.set_postfix_str(f"preview {path}")
 
 
 Start = Callable[[App, Person, ChatRef], Awaitable[Job]]

@@ -195,5 +195,8 @@ class JobEvent:
     paused: bool = False  # QUEUED: the queue is paused by an admin
     step: int = 0
     total_steps: int = 0
+    # PROGRESS: a JPEG of one frame of what the model predicts the video will be (the
+    # latest: a newer one replaces one not yet shown; never needed for the video).
+    preview: bytes | None = None
     result: Video | None = None  # DONE: the video, its parameters written beside it
     reason: Note | None = None  # FAILED / CANCELLED: why, in the catalogue's words

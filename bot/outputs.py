@@ -41,6 +41,10 @@ class Outputs:
         stamp = datetime.fromtimestamp(job.started_at or time.time()).strftime("%Y%m%d_%H%M%S")
         return self.videos / f"video_{stamp}_{job.id}.mp4"
 
+    def preview_path(self, job_id: str) -> Path:
+        """Where a terminal keeps a running job's latest live preview (gone when it ends)."""
+        return self.videos / f"preview_{job_id}.jpg"
+
     def record(self, job: Job, video: Video) -> Video:
         """Write the video's parameters beside it (where `result_of` finds them again)."""
         params = video.params or job.params  # as run (the worker says), else as asked

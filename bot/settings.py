@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     dtype: Literal["auto", "bf16", "fp16", "fp32"] = Field("auto", alias="I2V_DTYPE")
     cpu_offload: bool = Field(False, alias="I2V_CPU_OFFLOAD")
     decode_chunk_size: int | None = Field(None, ge=1, alias="I2V_DECODE_CHUNK_SIZE")
+    # Live previews: a frame of the clean prediction every this fraction of the steps (0:
+    # none), never two within this many seconds.
+    preview_every: float = Field(0.25, ge=0, lt=1, alias="I2V_PREVIEW_EVERY")
+    preview_gap_s: float = Field(3.0, ge=0, alias="I2V_PREVIEW_SECONDS")
     # GPU speed-ups, off until `i2vbot bench` on your GPU shows they help.
     compile_unet: bool = Field(False, alias="I2V_COMPILE")
     channels_last: bool = Field(False, alias="I2V_CHANNELS_LAST")

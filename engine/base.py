@@ -28,6 +28,7 @@ from PIL import Image
 from engine.config import EngineConfig
 from engine.frames import to_uint8
 from engine.loader import LoadedPipeline, pick_device
+from engine.previews import Previews
 from engine.spec.cards import ModelCard
 from engine.spec.errors import InternalError, OutOfGpuMemory
 from engine.spec.params import SEED, GenParams, batch_key, size_for
@@ -109,10 +110,12 @@ class Engine(ABC):
 
     @abstractmethod
     def _run(self, jobs: Sequence[VideoJob], params: list[GenParams],
-             on_step: OnStep | None, cancelled: Cancelled | None) -> np.ndarray:
+             on_step: OnStep | None, cancelled: Cancelled | None,
+             previews: Previews | None = None) -> np.ndarray:
         """One pipeline call for a batch: frames (batch, frames, H, W, 3) as uint8 (floats
         only when they are not finite). `params` are the jobs' as resolved; raises
-        GenerationCancelled between steps when `cancelled()` says so."""
+        GenerationCancelled between steps when `cancelled()` says so; sends `previews` of
+        the clean prediction when they are due (a model that cannot make them ignores it)."""
 
     def _warm_up(self) -> None:
         """Compile for the usual shapes at load (I2V_COMPILE); models without it say so."""
@@ -158,7 +161,8 @@ class Engine(ABC):
         return f"{lp.source} on {lp.device} ({dtype}{offload}{extras})"
 
     def generate(self, jobs: Sequence[VideoJob], on_step: OnStep | None = None,
-                 cancelled: Cancelled | None = None) -> list[Clip]:
+                 cancelled: Cancelled | None = None,
+                 previews: Previews | None = None) -> list[Clip]:
         """Run compatible jobs in one call. Raises GenerationCancelled, OutOfGpuMemory,
         or InternalError (for example for NaN frames)."""
         if not jobs:
@@ -173,7 +177,7 @@ class Engine(ABC):
         with self._run_lock:
             lowered_from = None
             try:
-                videos = self._run(jobs, params, on_step, cancelled)
+                videos = self._run(jobs, params, on_step, cancelled, previews)
             except torch.OutOfMemoryError:
                 self._free_memory()
                 lower = lower_resolution(params[0])
@@ -186,7 +190,7 @@ class Engine(ABC):
                 params = [downscaled(p, lower) for p in params]
                 lowered_from = jobs_resolution(jobs)
                 try:
-                    videos = self._run(jobs, params, on_step, cancelled)
+                    videos = self._run(jobs, params, on_step, cancelled, previews)
                 except torch.OutOfMemoryError:
                     self._free_memory()
                     raise OutOfGpuMemory("out_of_memory_twice",

@@ -2,8 +2,9 @@
 
 Used by the bot's local executor (a thread) and by `i2vbot worker` processes alike. It
 decodes each photo, runs the engine of the batch's model once for the batch, encodes each
-clip and reports every step through `emit`; it never raises for a job's own failure, which
-becomes a FAILED event. A worker holds one engine per model it offers but keeps one model
+clip and reports every step through `emit` (with a preview of each job now and then, as the
+batch's first spec plans them); it never raises for a job's own failure, which becomes a
+FAILED event. A worker holds one engine per model it offers but keeps one model
 in GPU memory at a time: a batch of another model unloads it and loads its own.
 """
 
@@ -18,6 +19,7 @@ from PIL import Image
 from engine.base import Clip, Engine, VideoJob
 from engine.effects import encode, last_frame
 from engine.images import load_photo
+from engine.previews import Previews
 from engine.spec.errors import GenerationCancelled, GenerationFailed, InternalError, Rejected
 from engine.spec.work import RenderSpec, WorkEvent, WorkKind
 
@@ -80,10 +82,17 @@ class BatchRenderer:
             for spec, _ in ready:
                 emit(WorkEvent(WorkKind.PROGRESS, spec.job_id, step=step, total=total))
 
+        def on_preview(step: int, total: int, jpegs: Sequence[bytes]) -> None:
+            for (spec, _), jpeg in zip(ready, jpegs, strict=True):
+                emit(WorkEvent(WorkKind.PROGRESS, spec.job_id, step=step, total=total,
+                               preview=jpeg))
+
+        plan = ready[0][0].previews
+        previews = Previews(plan, on_preview) if plan.on else None
         try:
             engine = self._engine(ready[0][0].params.model)
             clips = engine.generate([VideoJob(photo, spec.params) for spec, photo in ready],
-                                    on_step, should_stop)
+                                    on_step, should_stop, previews)
         except GenerationCancelled:
             for spec, _ in ready:
                 emit(WorkEvent(WorkKind.STOPPED, spec.job_id))

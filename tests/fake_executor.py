@@ -3,16 +3,19 @@
 Jobs run instantly through every event a real worker sends (started, one progress event per
 denoising step, encoding, done with a real MP4 made by ffmpeg), unless a test scripts
 otherwise: hold a job at a step until released, fail it with a reason, lose its worker.
-Everything is deterministic: nothing depends on how fast the machine is.
+With `previews` on it also sends a JPEG preview at each step the spec's plan names (the
+steps alone: no gap in seconds, so that nothing depends on how fast the machine is).
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from PIL import Image
 
 from bot.executors.base import WorkerInfo
 from engine.effects import encode
@@ -28,6 +31,7 @@ class Script:
     fail: str | None = None  # a catalogue code
     lose: int = 0  # the first N attempts lose their worker mid-run
     hold_at: int | None = None  # stop after this step until released
+    pause_at: tuple[int, ...] = ()  # stop after each of these steps until released again
 
 
 @dataclass
@@ -40,8 +44,9 @@ class _Batch:
 class FakeExecutor:
     keeps_running = False
 
-    def __init__(self, slots: int = 1) -> None:
+    def __init__(self, slots: int = 1, previews: bool = False) -> None:
         self.slots = slots
+        self.previews = previews  # send the previews the specs plan
         self.models: tuple[str, ...] = ("i2vgen-xl", "wan")  # what its "workers" offer
         self.warm: str | None = None  # the model it says is loaded
         self.started = False
@@ -170,6 +175,9 @@ class FakeExecutor:
                 return
             for spec in batch.specs:
                 emit(WorkEvent(WorkKind.PROGRESS, spec.job_id, step=step, total=steps))
+                if self.previews and step in spec.previews.planned(steps):
+                    emit(WorkEvent(WorkKind.PROGRESS, spec.job_id, step=step, total=steps,
+                                   preview=preview_jpeg(spec, step)))
                 self._reached.setdefault((spec.job_id, step), asyncio.Event()).set()
             if await self._lost(batch, step):
                 return
@@ -208,6 +216,11 @@ class FakeExecutor:
             if held_at == step:
                 released = self._released.setdefault(spec.job_id, asyncio.Event())
                 await released.wait()
+            if any(step in script.pause_at for script in self._scripts(spec)):
+                released = self._released.setdefault(spec.job_id, asyncio.Event())
+                await released.wait()
+                if not batch.stop.is_set():
+                    released.clear()  # the next pause waits for the next release
 
     def _finish(self, spec: RenderSpec) -> WorkEvent:
         for script in self._scripts(spec):
@@ -232,3 +245,12 @@ def solid_frames(count: int, width: int, height: int, seed: int) -> np.ndarray:
     frames = np.broadcast_to(colour, (count, height, width, 3)).copy()
     frames[:, :, : width // 2] //= 2  # not uniform, so an encoder has something to do
     return frames
+
+
+def preview_jpeg(spec: RenderSpec, step: int) -> bytes:
+    """A JPEG of the job's frame, darker the earlier the step: each preview its own."""
+    params = spec.params
+    frame = solid_frames(1, params.width or 128, params.height or 128, params.seed or 0)[0]
+    out = io.BytesIO()
+    Image.fromarray(frame // (params.steps - step + 1)).save(out, "JPEG", quality=80)
+    return out.getvalue()

@@ -1,11 +1,14 @@
 """Shows job events in Discord: the interaction's "thinking…" message is edited in place
-while its token lives; the video comes as a follow-up. A job that ends after the token's
-15 minutes is posted as a channel message that mentions the person (or, where the bot may
-not post, sent by direct message). A video counts as delivered only once Discord confirmed
-one of these; if none works, the core gives the credits back."""
+while its token lives, a live preview attached to it as the job renders (each newer one
+replacing the last, within the same edit throttle); the video comes as a follow-up. A job
+that ends after the token's 15 minutes is posted as a channel message that mentions the
+person (or, where the bot may not post, sent by direct message). A video counts as
+delivered only once Discord confirmed one of these; if none works, the core gives the
+credits back."""
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections.abc import Callable
@@ -40,6 +43,7 @@ class DiscordNotifier:
         self.token_ttl = token_ttl
         self.clock = clock
         self._last_progress: dict[str, float] = {}
+        self._previews: dict[str, bytes] = {}  # job id -> the newest preview, not yet shown
         # One lane per job: its events stay in order, and one person's slow upload does not
         # hold back everyone else's progress.
         self.lanes = Lanes(self.render)
@@ -58,8 +62,11 @@ class DiscordNotifier:
                         event.kind)
             return
         fresh = time.time() - followup.received_at < self.token_ttl
+        if event.preview is not None:
+            self._previews[job.id] = event.preview  # replaces one not yet shown
         if event.kind.final:
             self._last_progress.pop(job.id, None)
+            self._previews.pop(job.id, None)
             await self._final(event, followup, fresh)
         elif fresh and self._due(event):
             await self._status(event, followup)
@@ -81,11 +88,17 @@ class DiscordNotifier:
         job = event.job
         view = (job_view(job.id, event.language, "cancel") if event.kind.live
                 else None)
+        preview = self._previews.pop(job.id, None) if event.kind.live else None
+        extras: dict[str, Any] = {}
+        if preview is not None:  # replaces the last one: the message keeps one image
+            extras["attachments"] = [discord.File(io.BytesIO(preview),
+                                                  filename=f"i2v-{job.id}-preview.jpg")]
         try:
             await self._webhook(followup).edit_message(
-                ORIGINAL, content=status_line(event)[:MESSAGE_LIMIT], view=view)
+                ORIGINAL, content=status_line(event)[:MESSAGE_LIMIT], view=view, **extras)
         except discord.HTTPException as exc:
-            log.warning("job %s: status edit (%s) failed: %s", job.id, event.kind, exc)
+            log.warning("job %s: status edit (%s%s) failed: %s", job.id, event.kind,
+                        " with a preview" if preview else "", exc)
 
     async def _final(self, event: JobEvent, followup: Followup, fresh: bool) -> None:
         job, lang, result = event.job, event.language, event.result

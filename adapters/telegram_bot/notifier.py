@@ -71,10 +71,12 @@ class TelegramNotifier:
             return
         line = status_line(event)
         try:
-            if event.kind.live:
+            if event.kind.live:  # cancel stays under the preview
                 await status.show(job, line, status_keyboard(job, event.language),
-                                  force=event.kind is not EventKind.PROGRESS)
+                                  force=event.kind is not EventKind.PROGRESS,
+                                  preview=event.preview)
                 return
+            status.drop_preview(job.id)  # past denoising: the video comes next
             if event.kind is EventKind.ENCODING:
                 await status.show(job, line)
                 return

@@ -4,7 +4,8 @@ each job (a person may have the page open in several tabs).
 `publish` never waits: each open page has its own bounded queue, and a page that does not
 read (a sleeping laptop) loses progress updates, never the other pages' events. The latest
 event of each unfinished job is kept, so that a page opened or reloaded mid-job shows the
-job's place in line or progress at once.
+job's place in line or progress at once; so is its latest preview, which the page fetches
+(`preview`) by the URL its events name.
 """
 
 from __future__ import annotations
@@ -25,14 +26,18 @@ class LiveEvents:
     def __init__(self) -> None:
         self._pages: dict[str, set[asyncio.Queue[JobEvent | None]]] = {}
         self._latest: dict[str, JobEvent] = {}  # job id -> its last event, unfinished jobs
+        self._previews: dict[str, JobEvent] = {}  # job id -> its last event with a preview
         self._closed = False
 
     def publish(self, event: JobEvent) -> None:
         job = event.job
         if event.kind.final:
             self._latest.pop(job.id, None)
+            self._previews.pop(job.id, None)
         else:
             self._latest[job.id] = event
+            if event.preview is not None:
+                self._previews[job.id] = event
         for queue in self._pages.get(job.chat.chat_id, ()):
             _offer(queue, event)
 
@@ -43,8 +48,11 @@ class LiveEvents:
         queue: asyncio.Queue[JobEvent | None] = asyncio.Queue(PAGE_BACKLOG)
         if self._closed:
             queue.put_nowait(None)
-        for event in list(self._latest.values()):
+        for job_id, event in list(self._latest.items()):
             if event.job.chat.chat_id == session:
+                shown = self._previews.get(job_id)
+                if shown is not None and shown is not event:
+                    _offer(queue, shown)
                 _offer(queue, event)
         self._pages.setdefault(session, set()).add(queue)
         try:
@@ -54,6 +62,13 @@ class LiveEvents:
             pages.discard(queue)
             if not pages:
                 self._pages.pop(session, None)
+
+    def preview(self, session: str, job_id: str) -> bytes | None:
+        """The latest preview of a job still running, to its own session only."""
+        event = self._previews.get(job_id)
+        if event is None or event.job.chat.chat_id != session:
+            return None
+        return event.preview
 
     def close(self) -> None:
         """End every open page's stream (the browsers reconnect to the next server)."""
@@ -72,7 +87,7 @@ def _offer(queue: asyncio.Queue[JobEvent | None], event: JobEvent) -> None:
         queue.put_nowait(event)
     except asyncio.QueueFull:
         if event.kind is EventKind.PROGRESS:
-            return  # the next progress update says the same, better
+            return  # the next progress update (or preview) says the same, better
         queue.get_nowait()  # drop the oldest to make room for a change that matters
         queue.put_nowait(event)
         log.info("job %s: a web page fell behind; an old update was dropped", event.job.id)

@@ -170,6 +170,8 @@ def event_json(event: JobEvent, lang: str) -> dict[str, Any]:
         "job": event.job.id, "kind": event.kind.value, "text": status_line(event),
         "step": event.step, "total": event.total_steps, "position": event.position,
         "final": event.kind.final, "cancellable": event.kind.live}
+    if event.preview is not None:  # the step names this preview: a newer one is a new URL
+        payload["preview"] = f"/api/jobs/{event.job.id}/preview.jpg?step={event.step}"
     if event.kind is EventKind.DONE and event.result is not None:
         payload["result"] = {**video_urls(event.job.id),
                              "caption": result_caption(event.job, event.result, lang),

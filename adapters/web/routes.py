@@ -1,5 +1,5 @@
 """What the page asks the server: the page itself, a job from the form, cancel, re-roll,
-the live events of the person's jobs, their history, and their videos.
+the live events of the person's jobs and their previews, their history, and their videos.
 
 Every request is a person (`web:<session>`, set by the guard in `server.py`) talking to the
 same core as the chats; refusals are the catalogue's sentences in the page's language.
@@ -85,6 +85,7 @@ class Routes:
         app.router.add_post("/api/jobs/{job}/cancel", self.cancel)
         app.router.add_post("/api/jobs/{job}/again", self.again)
         app.router.add_get("/api/events", self.events)
+        app.router.add_get("/api/jobs/{job}/preview.jpg", self.preview)
         app.router.add_get("/videos/{job}.{kind:mp4|jpg}", self.video)
         if self.password is not None:
             app.router.add_get("/login", self.login_page)
@@ -177,6 +178,14 @@ class Routes:
                 data = json.dumps(render.event_json(event, lang), ensure_ascii=False)
                 await response.write(f"data: {data}\n\n".encode())
         return response
+
+    async def preview(self, request: web.Request) -> web.Response:
+        """A running job's latest preview, only to its own session (gone once it ends)."""
+        image = self.live.preview(request[SESSION], request.match_info["job"])
+        if image is None:
+            raise web.HTTPNotFound(text=text("web_video_gone", language_of(request)))
+        return web.Response(body=image, content_type="image/jpeg",
+                            headers={"Cache-Control": "no-store"})
 
     # Videos, only to the person who asked for them
 

@@ -41,6 +41,7 @@ from bot.executors.wire import (
     outcome_from_wire,
     photo_key,
     poster_key,
+    preview_key,
     queue_models,
     spec_to_wire,
     video_key,
@@ -70,6 +71,7 @@ class _InFlight:
     step: int = 0
     encoding: bool = False
     cancelled: bool = False
+    previews: dict[str, int] = field(default_factory=dict)  # job id -> step of the one shown
 
     @property
     def job_ids(self) -> list[str]:
@@ -288,6 +290,7 @@ class RemoteExecutor:
             for job_id in flight.job_ids:
                 self._events.put_nowait(WorkEvent(WorkKind.PROGRESS, job_id,
                                                   step=meta["step"], total=meta["total"]))
+        await self._previews(flight, meta)
         if meta.get("phase") == "encoding" and not flight.encoding:
             flight.encoding = True
             for job_id in flight.job_ids:
@@ -302,6 +305,22 @@ class RemoteExecutor:
             lost = (job.error or "") == SWEPT and not flight.cancelled
             kind = WorkKind.LOST if lost else WorkKind.STOPPED
             self._end(key, [WorkEvent(kind, i, detail=job.error) for i in flight.job_ids])
+
+    async def _previews(self, flight: _InFlight, meta: dict[str, Any]) -> None:
+        """Each job's newest preview, when the worker wrote one since the last look (only
+        the newest: one that was replaced before this look is never fetched)."""
+        steps: dict[str, int] = meta.get("previews") or {}
+        new = [job_id for job_id, step in steps.items()
+               if job_id in flight.job_ids and step > flight.previews.get(job_id, 0)]
+        if not new:
+            return
+        images = await self.queue.redis.mget([preview_key(job_id) for job_id in new])
+        for job_id, image in zip(new, images, strict=True):
+            flight.previews[job_id] = steps[job_id]
+            if image is not None:
+                self._events.put_nowait(WorkEvent(
+                    WorkKind.PROGRESS, job_id, step=steps[job_id], total=meta["total"],
+                    preview=image))
 
     async def _collect(self, flight: _InFlight, result: dict[str, Any]) -> list[WorkEvent]:
         """Each job's end from the worker's result; finished videos fetched to disk."""
@@ -331,7 +350,8 @@ class RemoteExecutor:
         """Results are removed once the bot has them (the MP4 is on its disk now)."""
         with contextlib.suppress(Exception):
             await self.queue.redis.delete(*[k for i in job_ids(key) for k in (
-                photo_key(i), video_key(i), poster_key(i), extends_key(i), _index_key(i))],
+                photo_key(i), video_key(i), poster_key(i), extends_key(i), _index_key(i),
+                preview_key(i))],
                 (await self._queue(name)).job_id(key))
 
 

@@ -2,8 +2,9 @@
 
 It loads the model once, then runs one batch at a time: the photos come from Redis, the
 engine runs on a thread, every denoising step is published (`job.update`, which is also the
-heartbeat), and the MP4 and its poster go back to Redis for the bot to fetch. An abort from
-the bot reaches the job through SAQ's abort poll (about a second) and stops the engine
+heartbeat), each live preview goes under its job's preview key (the step it shows in the
+job's progress), and the MP4 and its poster go back to Redis for the bot to fetch. An abort
+from the bot reaches the job through SAQ's abort poll (about a second) and stops the engine
 between two steps. Nothing here decides order, credits or who may: the bot does.
 """
 
@@ -24,12 +25,14 @@ from bot.executors.base import Renderer
 from bot.executors.wire import (
     BLOB_TTL_S,
     FUNCTION,
+    PREVIEW_TTL_S,
     QUEUES_KEY,
     SWEPT,
     extends_key,
     outcome_to_wire,
     photo_key,
     poster_key,
+    preview_key,
     queue_name,
     spec_from_wire,
     video_key,
@@ -71,7 +74,7 @@ async def render(ctx: dict[str, Any], *, jobs: list[dict[str, Any]]) -> dict[str
                     before = await redis.get(extends_key(spec.job_id))
                     if before is not None:
                         spec.extends.write_bytes(before)
-            outcomes = await _run(job, renderer, specs, ctx["heartbeat_s"])
+            outcomes = await _run(job, renderer, specs, ctx["heartbeat_s"], redis)
             async with redis.pipeline(transaction=True) as pipe:
                 for spec in specs:
                     if outcomes.get(spec.job_id, {}).get("done"):
@@ -86,7 +89,7 @@ async def render(ctx: dict[str, Any], *, jobs: list[dict[str, Any]]) -> dict[str
 
 
 async def _run(job: Any, renderer: Renderer, specs: list[RenderSpec],
-               heartbeat_s: int) -> dict[str, Any]:
+               heartbeat_s: int, redis: Any) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     events: asyncio.Queue[WorkEvent | None] = asyncio.Queue()
     stop = threading.Event()
@@ -107,12 +110,16 @@ async def _run(job: Any, renderer: Renderer, specs: list[RenderSpec],
 
     outcomes: dict[str, Any] = {}
     progress: dict[str, Any] = {}
+    previews: dict[str, int] = {}  # job id -> the step its preview key shows
     running = asyncio.create_task(engine())
     beating = asyncio.create_task(heartbeat())
     try:
         while (event := await events.get()) is not None:
             if event.kind is WorkKind.PROGRESS:
-                progress = {"phase": "denoising", "step": event.step, "total": event.total}
+                if event.preview is not None and await _put_preview(redis, event):
+                    previews[event.job_id] = event.step
+                progress = {"phase": "denoising", "step": event.step, "total": event.total,
+                            **({"previews": dict(previews)} if previews else {})}
                 await job.update(progress=event.step / max(1, event.total), meta=progress)
             elif event.kind is WorkKind.ENCODING:
                 await job.update(meta={**progress, "phase": "encoding"})
@@ -126,6 +133,17 @@ async def _run(job: Any, renderer: Renderer, specs: list[RenderSpec],
         beating.cancel()
     await running
     return outcomes
+
+
+async def _put_preview(redis: Any, event: WorkEvent) -> bool:
+    """The job's newest preview, replacing one the bot has not fetched; a Redis error costs
+    the preview, never the job."""
+    try:
+        await redis.setex(preview_key(event.job_id), PREVIEW_TTL_S, event.preview)
+    except Exception as exc:
+        log.warning("job %s: preview not published: %s", event.job_id, exc)
+        return False
+    return True
 
 
 def worker(url: str, make_renderer: Callable[[], Renderer], models: Sequence[str], *,

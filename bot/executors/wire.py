@@ -3,7 +3,9 @@
 A SAQ job holds only small JSON (the specs' parameters, progress, the results' metadata), so
 that the per-step progress updates stay cheap. Photos and videos travel beside it, as
 bytes under keys of their own that expire by themselves; the bot deletes them as soon as it
-has stored a result, and no machine needs a shared filesystem.
+has stored a result, and no machine needs a shared filesystem. A job's live preview is one
+small key too, overwritten by the next and gone within minutes; the job's progress says
+which step it shows, so the bot fetches only the newest.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from engine.spec.params import GenParams
-from engine.spec.work import RenderSpec, Video, WorkEvent, WorkKind
+from engine.spec.work import PreviewPlan, RenderSpec, Video, WorkEvent, WorkKind
 
 QUEUE = "i2v"
 QUEUES_KEY = "i2v:queues"  # the names of the workers' queues, one per set of models
 FUNCTION = "render"
 BLOB_TTL_S = 2 * 86400  # photos and videos not picked up in two days are dropped
+PREVIEW_TTL_S = 300  # a preview is worth seeing for a few minutes at most
 SWEPT = "worker lost (no heartbeat)"  # the error SAQ's sweep gives a dead worker's job
 CANCELLED = "cancelled"
 
@@ -46,6 +49,11 @@ def poster_key(job_id: str) -> str:
     return f"i2v:poster:{job_id}"
 
 
+def preview_key(job_id: str) -> str:
+    """The newest preview JPEG of a running job."""
+    return f"i2v:preview:{job_id}"
+
+
 def extends_key(job_id: str) -> str:
     """The video an extension continues (joined on the worker)."""
     return f"i2v:extends:{job_id}"
@@ -64,8 +72,9 @@ def job_ids(key: str) -> list[str]:
 
 def spec_to_wire(spec: RenderSpec) -> dict[str, Any]:
     return {"job_id": spec.job_id, "params": dataclasses.asdict(spec.params),
-            "max_bytes": spec.max_bytes, "headroom": spec.headroom, "photo": spec.photo is not None,
-            "extends": spec.extends is not None, "label": spec.label}
+            "max_bytes": spec.max_bytes, "headroom": spec.headroom,
+            "photo": spec.photo is not None, "extends": spec.extends is not None,
+            "label": spec.label, "previews": dataclasses.asdict(spec.previews)}
 
 
 def spec_from_wire(data: dict[str, Any], folder: Path) -> RenderSpec:
@@ -76,7 +85,8 @@ def spec_from_wire(data: dict[str, Any], folder: Path) -> RenderSpec:
                       output=folder / f"{job_id}.mp4",
                       max_bytes=data["max_bytes"], headroom=data.get("headroom", 0),
                       extends=folder / f"{job_id}.before.mp4" if data.get("extends") else None,
-                      label=data.get("label", ""))
+                      label=data.get("label", ""),
+                      previews=PreviewPlan(**data.get("previews") or {}))  # none from old bots
 
 
 # Worker -> bot

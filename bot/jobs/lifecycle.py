@@ -31,13 +31,14 @@ from bot.quotas import Quotas
 from bot.store import Store
 from bot.texts import language
 from engine.spec.params import GenParams, batch_key, card
-from engine.spec.work import RenderSpec, WorkEvent, WorkKind
+from engine.spec.work import PreviewPlan, RenderSpec, WorkEvent, WorkKind
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 2  # a job cut off by a crash or a lost worker is tried once more
 PAUSED_FLAG = "queue_paused"
 ANNOUNCE_PER_SECOND = 10.0  # re-announcing places after a restart leaves room for live traffic
+NO_PREVIEWS = PreviewPlan()
 
 Clock = Callable[[], float]
 
@@ -61,7 +62,8 @@ class _Running:
 class Lifecycle:
     def __init__(self, store: Store, quotas: Quotas, outputs: Outputs, events: EventBus,
                  executor: Executor, max_batch: int = 1, clock: Clock = time.time,
-                 marking: Marking | None = None) -> None:
+                 marking: Marking | None = None,
+                 previews: PreviewPlan = NO_PREVIEWS) -> None:
         self.store = store
         self.quotas = quotas
         self.outputs = outputs
@@ -70,6 +72,7 @@ class Lifecycle:
         self.marking: Marking = marking or Unsigned()
         self.max_batch = max_batch
         self.clock = clock
+        self.previews = previews  # sent with every job to its worker
         self._scheduler = FairQueue()
         self.paused = False
         self._running: dict[str, _Running] = {}
@@ -288,7 +291,8 @@ class Lifecycle:
         return RenderSpec(job_id=job.id, params=job.params, photo=photo,
                           output=self.outputs.video_path(job), max_bytes=job.chat.upload_limit,
                           headroom=self.marking.reserve(job),  # the signature, added after
-                          extends=await self._continued(job), label=self.marking.label)
+                          extends=await self._continued(job), label=self.marking.label,
+                          previews=self.previews)
 
     async def _continued(self, job: Job) -> Path | None:
         """The video an extension continues, if it is still there."""
@@ -319,7 +323,8 @@ class Lifecycle:
             self._emit(EventKind.STARTED, job)
         elif event.kind is WorkKind.PROGRESS:
             running.fraction = event.step / max(1, event.total)
-            self._emit(EventKind.PROGRESS, job, step=event.step, total_steps=event.total)
+            self._emit(EventKind.PROGRESS, job, step=event.step, total_steps=event.total,
+                       preview=event.preview)
         elif event.kind is WorkKind.ENCODING:
             if job.id not in self._cancelling:
                 self._emit(EventKind.ENCODING, job)

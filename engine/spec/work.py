@@ -7,12 +7,37 @@ Plain, torch-free types shared by the core's executors and the workers that run 
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine.spec.params import GenParams
+
+
+@dataclass(frozen=True)
+class PreviewPlan:
+    """When a job shows what it is becoming: a preview every `every` of its denoising steps
+    (a fraction: 0.25 is at a quarter, half and three quarters of them), never two within
+    `min_gap_s` seconds, none at the last step (the video follows). `every` 0: none."""
+
+    every: float = 0.0
+    min_gap_s: float = 3.0
+
+    @property
+    def on(self) -> bool:
+        return self.every > 0
+
+    def interval(self, total: int) -> int:
+        """Steps from one preview to the next (at least)."""
+        return max(1, math.ceil(total * self.every))
+
+    def planned(self, total: int) -> list[int]:
+        """The steps previews come at when no gap holds one back (the first always does)."""
+        if not self.on:
+            return []
+        return list(range(self.interval(total), total, self.interval(total)))
 
 
 @dataclass(frozen=True)
@@ -29,6 +54,7 @@ class RenderSpec:
     headroom: int = 0  # bytes of that limit kept free for the signature the core adds
     extends: Path | None = None  # the video this clip continues (joined before the MP4)
     label: str = ""  # drawn in a corner of every frame (I2V_WATERMARK); "": none
+    previews: PreviewPlan = PreviewPlan()  # a batch runs by its first job's
 
 
 @dataclass(frozen=True)
@@ -79,3 +105,5 @@ class WorkEvent:
     reason: str | None = None  # FAILED: a code of the text catalogue
     reason_params: Mapping[str, Any] = field(default_factory=dict)
     detail: str | None = None  # FAILED/LOST: what happened, for the log only
+    # PROGRESS: a JPEG of one frame of the model's current prediction of the clean video.
+    preview: bytes | None = None

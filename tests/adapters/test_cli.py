@@ -67,6 +67,32 @@ def test_animate_with_wan_builds_the_tiny_wan_and_names_it(env, tmp_path, monkey
     assert "not offered here" in capsys.readouterr().err
 
 
+def test_animate_names_the_latest_live_preview_and_removes_it_at_the_end(env, tmp_path,
+                                                                        monkeypatch, capsys):
+    import adapters.cli as cli
+
+    monkeypatch.setenv("I2V_PREVIEW_SECONDS", "0")  # every planned preview, however fast
+    written = []
+    write = cli.write_atomic
+
+    def spy(path, data):
+        written.append((path, data))
+        write(path, data)
+
+    monkeypatch.setattr(cli, "write_atomic", spy)
+    photo = tmp_path / "cat.jpg"
+    photo.write_bytes(make_photo(192, 128))
+    assert main(["animate", str(photo), "a cat is turning its head --frames 8 --steps 10 "
+                 "--size 128x128"]) == 0
+    err = capsys.readouterr().err
+    assert len(written) == 3  # at steps 3, 6 and 9 of 10, all into one file
+    (path,) = {path for path, _ in written}
+    assert path.parent == env / "outputs" and path.name.startswith("preview_")
+    assert all(data[:2] == b"\xff\xd8" for _, data in written)  # JPEGs
+    assert f"preview {path}" in err
+    assert not path.exists()  # the video has taken its place
+
+
 def test_animate_refuses_bad_input_with_a_clear_message(env, tmp_path, capsys):
     assert main(["animate", str(tmp_path / "missing.jpg"), "waves"]) == 2
     assert "Cannot read" in capsys.readouterr().err

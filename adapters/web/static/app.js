@@ -119,6 +119,11 @@ function card(jobId) {
   element.dataset.job = jobId;
   const status = document.createElement("p");
   status.className = "status";
+  // What the model predicts the video will be, while it renders (live previews).
+  const forming = document.createElement("img");
+  forming.className = "forming";
+  forming.alt = "";
+  forming.hidden = true;
   const progress = document.createElement("progress");
   progress.hidden = true;
   const cancel = button(labels.cancel, async () => {
@@ -128,7 +133,7 @@ function card(jobId) {
   });
   cancel.className = "cancel";
   cancel.hidden = true;
-  element.append(status, progress, cancel);
+  element.append(status, forming, progress, cancel);
   jobs.prepend(element);
   return element;
 }
@@ -192,6 +197,12 @@ function show(event) {
     progress.value = event.step;
   }
   element.querySelector(".cancel").hidden = !event.cancellable;
+  const forming = element.querySelector("img.forming");
+  if (event.preview) {
+    forming.src = event.preview;
+    forming.hidden = false;
+  }
+  if (event.final) forming.hidden = true;  // the video takes its place
   if (event.result && !element.querySelector("video")) showResult(element, event.job, event.result);
   if (event.final || event.kind === "queued") refreshHistory();
 }

@@ -30,3 +30,14 @@ def decode_frames(pipe: Any, latents: torch.Tensor, chunk: int | None = None) ->
         pieces.append(pixels.permute(0, 2, 3, 1))
     video = torch.cat(pieces).reshape(batch, frames, *pieces[0].shape[1:])
     return video.cpu().numpy()
+
+
+@torch.inference_mode()
+def decode_stills(pipe: Any, latents: torch.Tensor) -> torch.Tensor:
+    """Single latent frames (n, channels, h, w) -> images (n, 3, H, W), floats in [-1, 1]:
+    a preview's decode, the same arithmetic as `decode_frames`, one frame at a time (a
+    batch's previews never need more memory than one frame's)."""
+    vae = pipe.vae
+    latents = 1 / vae.config.scaling_factor * latents
+    return torch.cat([vae.decode(one.to(vae.dtype)).sample.float()
+                      for one in latents.split(1)])

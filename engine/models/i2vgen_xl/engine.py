@@ -9,6 +9,9 @@ The traps of today's diffusers, handled here and in this folder:
   guidance pair is batched), carry progress and cancel;
 - it would crop every image of a batch by the first one's geometry: images are cropped and
   resized by us (engine/images.py) to the exact size first.
+Previews (engine/previews.py) read the guided v-prediction where the pipeline hands it to
+its scheduler (DDIM, or the speed mode's DPM-Solver++), as the (batch x frames) sample it
+steps: the last frame of each job is decoded.
 The speed mode's cuts (fast.py) are applied around the same pipeline call.
 """
 
@@ -34,13 +37,14 @@ from engine.loader import (
     resolve_source,
 )
 from engine.models.i2vgen_xl.card import CARD
-from engine.models.i2vgen_xl.decode import decode_frames
+from engine.models.i2vgen_xl.decode import decode_frames, decode_stills
 from engine.models.i2vgen_xl.fast import FAST, STOCK, Shortcuts
 from engine.models.i2vgen_xl.prompts import PromptEncoder
 from engine.models.i2vgen_xl.solvers import solver_swapped
 from engine.models.i2vgen_xl.speedups import apply_speedups, attention_backend, attention_context
 from engine.models.i2vgen_xl.step_cuts import eager_unet, step_cuts
 from engine.models.i2vgen_xl.tiny import ensure_tiny_pipeline, random_pipeline
+from engine.previews import Clean, Previews, previewing, v_prediction_x0
 from engine.spec.errors import GenerationCancelled
 from engine.spec.params import GenParams
 
@@ -101,7 +105,8 @@ class I2VGenXLEngine(Engine):
                 self._run([VideoJob(image, params)], [params], None, None)
 
     def _run(self, jobs: Sequence[VideoJob], params: list[GenParams],
-             on_step: OnStep | None, cancelled: Cancelled | None) -> np.ndarray:
+             on_step: OnStep | None, cancelled: Cancelled | None,
+             previews: Previews | None = None) -> np.ndarray:
         assert self._loaded is not None and self._prompts is not None
         pipe, first = self._loaded.pipe, params[0]
         assert first.width is not None and first.height is not None
@@ -126,6 +131,8 @@ class I2VGenXLEngine(Engine):
             try:
                 with (attention_context(self._loaded.attention),
                       solver_swapped(pipe, shortcuts.solver),
+                      previewing(pipe.scheduler, previews, steps, last_frames(first.frames),
+                                 lambda latents: decode_stills(pipe, latents)),
                       step_cuts(pipe.unet, plan, doubled=first.guidance > 1)):
                     return self._call_pipeline(
                         pipe, image=images, prompt_embeds=positive,
@@ -168,3 +175,19 @@ class I2VGenXLEngine(Engine):
                 raise GenerationCancelled(f"cancelled after step {done} of {total}")
 
         return [unet.register_forward_pre_hook(before), unet.register_forward_hook(after)]
+
+
+def last_frames(frames: int) -> Clean:
+    """The clean prediction of each job's last frame, from the scheduler's view of a step:
+    the pipeline flattens (batch, channels, frames, h, w) to (batch x frames, channels, h,
+    w) before it steps."""
+
+    def clean(scheduler: Any, v: torch.Tensor, timestep: Any, sample: torch.Tensor,
+              index: int) -> torch.Tensor:
+        def last(x: torch.Tensor) -> torch.Tensor:
+            return x.unflatten(0, (-1, frames))[:, -1]
+
+        alpha_bar = scheduler.alphas_cumprod[int(timestep)]
+        return v_prediction_x0(last(sample), last(v), alpha_bar)
+
+    return clean

@@ -12,6 +12,8 @@ The traps of today's diffusers, handled here:
   flag so the remaining steps are skipped, and the latents are never decoded.
 - UMT5-XXL alone is about 11 GB in bf16: on smaller GPUs `cpu_offload` keeps only the running
   sub-model on the GPU, and the VAE decodes in tiles.
+Previews (engine/previews.py, preview.py) read the guided flow prediction where the pipeline
+hands it to its scheduler, and decode the last latent frame of its clean prediction.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ from engine.loader import (
     resolve_source,
 )
 from engine.models.wan.card import CARD
+from engine.models.wan.preview import decode_still, last_latent_frame
 from engine.models.wan.tiny import ensure_tiny_wan, wan_components
+from engine.previews import Previews, previewing
 from engine.spec.errors import GenerationCancelled
 from engine.spec.params import GenParams
 
@@ -72,7 +76,7 @@ class WanEngine(Engine):
         return LoadedPipeline(pipe=pipe, device=device, dtype=dtype, source=source)
 
     def _run(self, jobs: Any, params: list[GenParams], on_step: OnStep | None,
-             cancelled: Cancelled | None) -> np.ndarray:
+             cancelled: Cancelled | None, previews: Previews | None = None) -> np.ndarray:
         assert self._loaded is not None
         pipe, job, p = self._loaded.pipe, jobs[0], params[0]
         assert len(jobs) == 1, "Wan runs one job per call (card max_batch)"
@@ -94,12 +98,14 @@ class WanEngine(Engine):
                 pipe._interrupt = True  # the pipeline skips the remaining steps
             return {}
 
-        latents = pipe(image=image, prompt=p.prompt, negative_prompt=p.negative_prompt,
-                       height=p.height, width=p.width, num_frames=p.frames,
-                       num_inference_steps=p.steps, guidance_scale=p.guidance,
-                       generator=generator, output_type="latent",
-                       max_sequence_length=MAX_TOKENS, callback_on_step_end=step_end,
-                       callback_on_step_end_tensor_inputs=[]).frames
+        with previewing(pipe.scheduler, previews, p.steps, last_latent_frame,
+                        lambda latents: decode_still(pipe, latents)):
+            latents = pipe(image=image, prompt=p.prompt, negative_prompt=p.negative_prompt,
+                           height=p.height, width=p.width, num_frames=p.frames,
+                           num_inference_steps=p.steps, guidance_scale=p.guidance,
+                           generator=generator, output_type="latent",
+                           max_sequence_length=MAX_TOKENS, callback_on_step_end=step_end,
+                           callback_on_step_end_tensor_inputs=[]).frames
         if stopped_after:
             raise GenerationCancelled(f"cancelled after step {stopped_after} of {p.steps}")
         return decode(pipe, latents)

@@ -94,6 +94,7 @@ class Failure:
     status: int
     body: dict[str, Any]
     headers: dict[str, str]
+    with_files: bool = False  # only a request that uploads a file
 
 
 class FakeDiscord:
@@ -156,14 +157,16 @@ class FakeDiscord:
     # What tests use
 
     def fail_next(self, method: str, pattern: str, status: int = 429,
-                  body: dict[str, Any] | None = None, via: bool = True) -> None:
-        """The next request matching method and path regex gets this answer instead."""
+                  body: dict[str, Any] | None = None, via: bool = True,
+                  with_files: bool = False) -> None:
+        """The next request matching method and path regex (and uploading a file, with
+        `with_files`) gets this answer instead."""
         body = body or {"message": "You are being rate limited.", "retry_after": 0.3,
                         "global": False}
         headers = {"Via": "1.1 google"} if via else {}
         if status == 429:
             headers.update({"X-RateLimit-Scope": "user", "Retry-After": "1"})
-        self.failures.append(Failure(method, pattern, status, body, headers))
+        self.failures.append(Failure(method, pattern, status, body, headers, with_files))
 
     def add_attachment(self, name: str, data: bytes, content_type: str | None,
                        size: int | None = None) -> dict[str, Any]:
@@ -203,8 +206,8 @@ class FakeDiscord:
         if request.path.startswith("/api/"):
             record = request[RECORD] = await self._record(request)
             for failure in self.failures:
-                if failure.method == request.method and re.search(failure.pattern,
-                                                                  record.path):
+                if failure.method == request.method and re.search(
+                        failure.pattern, record.path) and (record.files or not failure.with_files):
                     self.failures.remove(failure)
                     record.path += " [refused]"
                     return reply(failure.body, failure.status, failure.headers)

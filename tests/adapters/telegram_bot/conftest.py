@@ -46,7 +46,9 @@ class Harness:
         return Person(self.api, uid, lang, username, chat)
 
 
-async def start_harness(api: FakeBotApi, data_dir, gpu: Executor, **settings: Any) -> Harness:
+async def start_harness(api: FakeBotApi, data_dir, gpu: Executor, *,
+                        edit_intervals: tuple[float, float] = EDIT_INTERVALS,
+                        **settings: Any) -> Harness:
     values = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": api.base_url,
               "TELEGRAM_API_FILE_URL": api.file_url, "I2V_ADMINS": f"telegram:{ADMIN_ID}",
               **settings}
@@ -55,7 +57,7 @@ async def start_harness(api: FakeBotApi, data_dir, gpu: Executor, **settings: An
     adapter = TelegramAdapter(TelegramConfig.from_settings(settings_), app.core, app.admin)
     app.payments.connect("telegram", adapter)  # as serve.py does
     adapter.poll_timeout = 1
-    adapter.edit_intervals = EDIT_INTERVALS
+    adapter.edit_intervals = edit_intervals
     app.events.register("telegram", adapter)
     await app.start()
     try:
@@ -161,10 +163,15 @@ class Person:
                                         callback_query_id=query_id)
 
     def replies(self) -> list[str]:
-        """Every text the bot sent or edited into this chat, in order."""
-        return [c.fields["text"] for c in self.api.calls
-                if c.method in ("sendMessage", "editMessageText")
-                and c.fields.get("chat_id") == self.chat_id and "text" in c.fields]
+        """Every text the bot sent or edited into this chat, in order (a status message's
+        caption, once a preview made it a photo, included)."""
+        return [text for c in self.api.calls if c.fields.get("chat_id") == self.chat_id
+                and (text := shown_text(c)) is not None]
+
+    def previews(self) -> list[Call]:
+        """The previews that reached this chat (its status message's photo, each time)."""
+        return [c for c in self.api.of("editMessageMedia", chat_id=self.chat_id)
+                if c.result["ok"]]
 
     async def wait_text(self, words: str, timeout: float = 30) -> str:
         def found() -> str | None:
@@ -179,6 +186,27 @@ class Person:
         """The count-th video that reached this chat."""
         await self.api.wait_for(lambda: len(self.videos()) >= count, timeout)
         return self.videos()[count - 1]
+
+
+STATUS_EDITS = ("editMessageText", "editMessageCaption", "editMessageMedia")
+
+
+def status_edits(api: FakeBotApi, chat_id: int) -> list[Call]:
+    """Every edit of a message in this chat, in order: its text, caption or photo."""
+    return [c for c in api.calls if c.method in STATUS_EDITS
+            and c.fields.get("chat_id") == chat_id]
+
+
+def shown_text(call: Call) -> str | None:
+    """The text a call puts into a chat: a message's, or a caption edited in with or
+    without a new photo."""
+    if call.method in ("sendMessage", "editMessageText"):
+        return call.fields.get("text")
+    if call.method == "editMessageCaption":
+        return call.fields.get("caption")
+    if call.method == "editMessageMedia":
+        return call.fields["media"].get("caption")
+    return None
 
 
 async def ask(person: Person, line: str, reply_to: dict[str, Any] | None = None,

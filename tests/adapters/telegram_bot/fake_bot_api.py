@@ -4,7 +4,10 @@ It records every request (method, decoded form fields, uploaded files), serves g
 from a queue the test fills, hosts files for getFile and download, and behaves like the real
 API where the bot depends on it: message ids grow, an identical edit is refused with 400
 "message is not modified", a deleted message cannot be edited, a blocked chat answers 403,
-and the next N calls of a method can be answered with 429 retry_after.
+and the next N calls of a method can be answered with 429 retry_after. editMessageMedia
+puts a photo into a message (a text message too: its text becomes the caption); after that
+the message has a caption to edit (editMessageCaption) and no text (editMessageText is
+refused), as on Telegram.
 
 Payments in Telegram Stars: it takes invoices (sendInvoice, currency XTR, exactly one price,
 no provider token), answers to pre-checkout queries and refunds (refundStarPayment of a
@@ -309,6 +312,8 @@ class FakeBotApi:
         message = self.messages.get((chat_id, message_id))
         if message is None or (chat_id, message_id) in self.deleted:
             return _error(400, "Bad Request: message to edit not found")
+        if "text" not in message:
+            return _error(400, "Bad Request: there is no text in the message to edit")
         markup = fields.get("reply_markup")
         if message.get("text") == fields["text"] and message.get("reply_markup") == markup:
             return _error(400, "Bad Request: message is not modified: specified new message "
@@ -319,6 +324,56 @@ class FakeBotApi:
         if markup:
             message["reply_markup"] = markup
         return _ok(message)
+
+    def _editable(self, fields: dict) -> tuple[dict[str, Any] | None, web.Response | None]:
+        chat_id, message_id = int(fields["chat_id"]), int(fields["message_id"])
+        if chat_id in self.blocked:
+            return None, _error(403, "Forbidden: bot was blocked by the user")
+        message = self.messages.get((chat_id, message_id))
+        if message is None or (chat_id, message_id) in self.deleted:
+            return None, _error(400, "Bad Request: message to edit not found")
+        return message, None
+
+    @staticmethod
+    def _set_markup(message: dict[str, Any], fields: dict) -> None:
+        message.pop("reply_markup", None)
+        if fields.get("reply_markup"):
+            message["reply_markup"] = fields["reply_markup"]
+
+    def _m_editMessageMedia(self, fields: dict, files: dict) -> web.Response:
+        message, refused = self._editable(fields)
+        if message is None:
+            return refused or _error(400, "Bad Request: message to edit not found")
+        media = fields["media"]
+        name = str(media.get("media", "")).removeprefix("attach://")
+        if media.get("type") != "photo" or name not in files:
+            return _error(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        message.pop("text", None)
+        message["photo"] = [{"file_id": f"photo{len(self.calls)}", "file_unique_id": "p",
+                             "width": 1, "height": 1, "file_size": len(files[name])}]
+        message["caption"] = media.get("caption", "")
+        self._set_markup(message, fields)
+        return _ok(message)
+
+    def _m_editMessageCaption(self, fields: dict, files: dict) -> web.Response:
+        message, refused = self._editable(fields)
+        if message is None:
+            return refused or _error(400, "Bad Request: message to edit not found")
+        if "text" in message:
+            return _error(400, "Bad Request: there is no caption in the message to edit")
+        markup = fields.get("reply_markup")
+        if message.get("caption") == fields.get("caption") \
+                and message.get("reply_markup") == markup:
+            return _error(400, "Bad Request: message is not modified: specified new message "
+                               "content and reply markup are exactly the same as a current "
+                               "content and reply markup of the message")
+        message["caption"] = fields.get("caption", "")
+        self._set_markup(message, fields)
+        return _ok(message)
+
+    def preview_of(self, call: Call) -> bytes:
+        """The JPEG an editMessageMedia call uploaded."""
+        return call.files[str(call.fields["media"]["media"]).removeprefix("attach://")]
 
     def _m_sendVideo(self, fields: dict, files: dict) -> web.Response:
         chat_id = int(fields["chat_id"])

@@ -8,7 +8,13 @@ import numpy as np
 
 from bot.models import JobStatus
 from engine.video import read_video
-from tests.adapters.telegram_bot.conftest import EDIT_INTERVALS, FAST, GROUP
+from tests.adapters.telegram_bot.conftest import (
+    EDIT_INTERVALS,
+    FAST,
+    GROUP,
+    shown_text,
+    status_edits,
+)
 from tests.adapters.telegram_bot.fake_bot_api import FakeBotApi
 
 
@@ -37,24 +43,27 @@ async def test_a_private_photo_with_a_caption_comes_back_as_a_video(engine_tg, t
                for b in row]
     job_id = buttons[0].split(":")[1]
     assert buttons == [f"reroll:{job_id}", f"better:{job_id}", f"extend:{job_id}"]
-    # One status message, edited in place from "checking" to queued, progress, encoding, done.
+    # One status message, edited in place from "checking" to queued, progress (with a live
+    # preview as its photo from a quarter of the steps on), encoding, done.
     status = tg.api.of("sendMessage", chat_id=10)
     assert len(status) == 1 and "checking" in status[0].fields["text"]
     status_id = status[0].result["result"]["message_id"]
-    edits = [c.fields["text"] for c in tg.api.of("editMessageText", chat_id=10)]
-    assert all(c.fields["message_id"] == status_id
-               for c in tg.api.of("editMessageText", chat_id=10))
     await ann.wait_text("Done")
-    edits = [c.fields["text"] for c in tg.api.of("editMessageText", chat_id=10)]
+    calls = status_edits(tg.api, 10)
+    assert all(c.fields["message_id"] == status_id for c in calls)
+    edits = [shown_text(c) or "" for c in calls]
     assert edits[0].startswith("⏳ Queued: #1")
     assert any("Encoding" in e for e in edits)
+    # A live preview, when one made it past the throttle, has the progress as its caption.
+    assert all("step " in (shown_text(c) or "") for c in ann.previews())
     # Progress edits are throttled: some are shown, far fewer than the 30 steps.
-    progress = [c for c in tg.api.of("editMessageText", chat_id=10)
-                if "step " in c.fields["text"]]
+    progress = [c for c, e in zip(calls, edits, strict=True) if "step " in e]
     assert 1 <= len(progress) < 30
     assert all(b.at - a.at >= EDIT_INTERVALS[0] - 0.05 for a, b in pairwise(progress))
     assert edits[-1].startswith("✅ Done")
-    assert len(edits) == len(set(edits))  # identical edits are skipped
+    shown = [(e, c.method == "editMessageMedia" and tg.api.preview_of(c))
+             for c, e in zip(calls, edits, strict=True)]
+    assert len(shown) == len(set(shown))  # identical edits are skipped
     assert tg.api.of("sendChatAction", chat_id=10, action="upload_video")
     assert video.fields["reply_parameters"]["message_id"] < status_id
     # The menu was registered in both languages.

@@ -3,6 +3,7 @@ delivery. (Runs on the real tiny engine are at the end.)"""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import sqlite3
@@ -11,12 +12,13 @@ import sys
 import time
 
 import pytest
+from PIL import Image
 
 from adapters.app import App
 from bot.errors import UserError
 from bot.models import EventKind, JobStatus
 from tests.bot.conftest import END, FAST, Recorder, make_settings, request, tiny_executor
-from tests.fake_executor import FakeExecutor
+from tests.fake_executor import FakeExecutor, preview_jpeg
 from tests.images import make_photo
 
 
@@ -296,13 +298,41 @@ async def _output(settings, job_id):
     return Path(path)
 
 
+async def test_previews_go_with_the_spec_and_reach_the_chat_and_0_turns_them_off(tmp_path):
+    for every, expected in (("0.25", [3, 6, 9]), ("0", [])):
+        gpu, recorder = FakeExecutor(previews=True), Recorder()
+        app = await App.build(make_settings(tmp_path / f"data-{every}", I2V_PREVIEW_EVERY=every,
+                                            I2V_PREVIEW_SECONDS=7), executor=gpu)
+        app.events.register("cli", recorder)
+        await app.start()
+        try:
+            job = await app.core.submit(request(caption=f"a cat turning {FAST}"))
+            done = await recorder.wait_for(job.id, END)
+            assert done.kind is EventKind.DONE
+        finally:
+            await app.close()
+        shown = [e for e in recorder.events if e.preview is not None]
+        assert [e.step for e in shown] == expected, every
+        assert all(e.kind is EventKind.PROGRESS and e.total_steps == 10 for e in shown)
+        if shown:
+            assert shown[0].preview == preview_jpeg(gpu.specs[job.id], 3)
+            assert gpu.specs[job.id].previews.min_gap_s == 7
+
+
 # On the real tiny engine
 
 async def test_the_tiny_engine_makes_the_video_with_every_event(engine_app, recorder):
     job = await engine_app.core.submit(request(caption=f"a cat turning --seed 11 {FAST}"))
     done = await recorder.wait_for(job.id, END)
     assert done.kind is EventKind.DONE, done.reason
-    assert recorder.kinds(job.id).count(EventKind.PROGRESS) == 10
+    progress = [e for e in recorder.events if e.job.id == job.id
+                and e.kind is EventKind.PROGRESS]
+    assert [e.step for e in progress if e.preview is None] == list(range(1, 11))
+    # By default a live preview from a quarter of the steps on (the next ones wait for the
+    # gap of I2V_PREVIEW_SECONDS): a JPEG of the video's size.
+    previews = [e for e in progress if e.preview is not None]
+    assert previews and previews[0].step == 3
+    assert Image.open(io.BytesIO(previews[0].preview)).size == (128, 128)
     assert done.result.frames == 8 and (done.result.width, done.result.height) == (128, 128)
     assert done.job.params.seed == 11 and done.result.poster.exists()
 

@@ -14,6 +14,7 @@ import torch
 from engine.base import Cancelled, Engine, OnStep, VideoJob
 from engine.images import prepare_image
 from engine.loader import LoadedPipeline, pick_device
+from engine.previews import Previews
 from engine.spec.errors import GenerationCancelled
 from engine.spec.params import GenParams
 from tests.models.pan.card import CARD
@@ -29,7 +30,8 @@ class PanEngine(Engine):
                               source=f"{CARD.title} ({self.config.model})")
 
     def _run(self, jobs: Sequence[VideoJob], params: list[GenParams],
-             on_step: OnStep | None, cancelled: Cancelled | None) -> np.ndarray:
+             on_step: OnStep | None, cancelled: Cancelled | None,
+             previews: Previews | None = None) -> np.ndarray:  # no model, no prediction
         first = params[0]
         assert first.width is not None and first.height is not None
         wide = round(first.width * OVERSCAN)

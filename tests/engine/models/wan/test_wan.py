@@ -119,13 +119,13 @@ def test_out_of_gpu_memory_at_720p_runs_the_job_at_480p(tiny_wan: WanEngine,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     real_run, sizes = tiny_wan._run, []
 
-    def short_of_memory(jobs, params, on_step, cancelled):  # type: ignore[no-untyped-def]
+    def short_of_memory(jobs, params, on_step, cancelled, previews=None):  # type: ignore[no-untyped-def]
         sizes.append((params[0].width, params[0].height))
         if len(sizes) == 1:
             raise torch.OutOfMemoryError("CUDA out of memory")
         # The real run at the lower size's shape, but tiny: the shape is what is checked.
         return real_run(jobs, [replace(p, width=64, height=64) for p in params], on_step,
-                        cancelled)
+                        cancelled, previews)
 
     monkeypatch.setattr(tiny_wan, "_run", short_of_memory)
     params = GenParams.from_preset("high", "waves", model="wan", frames=17, steps=10, seed=3)
