@@ -20,7 +20,7 @@ from typing import NoReturn
 
 from tqdm import tqdm
 
-from adapters.app import App, ModelLoadError, engine_config
+from adapters.app import App, ModelLoadError, engine_config, translator_config
 from adapters.bench_cli import add_bench_parser, bench
 from adapters.serve import serve
 from bot.captions import parse_caption
@@ -30,7 +30,7 @@ from bot.models import ChatRef, EventKind, Job, JobEvent, JobRequest, Person
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store import StoreError
 from bot.texts import error_text
-from bot.views import duration, presets_reply, status_line
+from bot.views import advice, duration, presets_reply, status_line
 from engine.spec.cards import card, cards
 
 log = logging.getLogger(__name__)
@@ -123,6 +123,8 @@ async def make(settings: Settings, start: Start, out: Path | None) -> int:
             print(error_text(exc), file=sys.stderr)
             return 2
         notifier.job_id = job.id
+        for line in advice(job.params, "en"):  # once, before the wait
+            print(line, file=sys.stderr)
         print(f"Loading the model {job.params.model} "
               f"({settings.weights(job.params.model)})…", file=sys.stderr)
         await app.start()
@@ -181,6 +183,14 @@ async def doctor(settings: Settings) -> int:
         model = card(name)
         print(f"model {name}: {model_status(engine_config(settings, name))}; "
               f"{model.title}, {model.license}, {model.needs}")
+    translating = translator_config(settings)
+    if translating is None:
+        print("prompt translation: off (I2V_TRANSLATE=off): I2VGen-XL reads prompts as written")
+    else:
+        from engine.translation.translator import Translator
+
+        for line in Translator(translating).status():
+            print(f"prompt translation, {line}")
     store = await Store.open(settings.db_path)
     try:
         print(f"database: {settings.db_path} (schema {await store.schema_version()}/{LATEST}, "
