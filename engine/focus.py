@@ -24,6 +24,8 @@ SALIENCY_SIDE = 64  # the spectral residual is computed on a copy this big
 WORK_SIDE = 2048  # larger photos are reduced first: every model runs far below this
 CENTRE = 0.6  # the centre box's share of each side, when nothing stands out
 SALIENT_MIN, SALIENT_MAX = 0.04, 0.8  # a salient box outside these shares is not a subject
+# Saliency peaks inside an object's outline: its box is widened by this share of each side.
+SALIENT_MARGIN = 0.15
 
 
 def focus_subject(image: Image.Image, strength: float) -> tuple[Image.Image, Box]:
@@ -77,10 +79,14 @@ def _salient_box(image: Image.Image) -> Box | None:
         return None
     width, height = image.size
     sx, sy = width / SALIENCY_SIDE, height / SALIENCY_SIDE
-    box = (int(xs.min() * sx), int(ys.min() * sy), min(width, int((xs.max() + 1) * sx)),
-           min(height, int((ys.max() + 1) * sy)))
-    share = (box[2] - box[0]) * (box[3] - box[1]) / (width * height)
-    return box if SALIENT_MIN <= share <= SALIENT_MAX else None
+    left, top, right, bottom = xs.min() * sx, ys.min() * sy, (xs.max() + 1) * sx, \
+        (ys.max() + 1) * sy
+    share = (right - left) * (bottom - top) / (width * height)
+    if not SALIENT_MIN <= share <= SALIENT_MAX:
+        return None
+    dx, dy = (right - left) * SALIENT_MARGIN, (bottom - top) * SALIENT_MARGIN
+    return (max(0, int(left - dx)), max(0, int(top - dy)), min(width, round(right + dx)),
+            min(height, round(bottom + dy)))
 
 
 def _mask(size: tuple[int, int], box: Box, feather: float) -> Image.Image:

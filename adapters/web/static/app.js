@@ -84,7 +84,7 @@ form.preset.addEventListener("change", fillPreset);
 if (form.recipe) form.recipe.addEventListener("change", fillPreset);
 
 // The prompt coach, as one types: the same rule as bot/coach.py on the same word lists
-// (tests/bot/test_coach.py runs both on the same sentences).
+// (tests/adapters/web/test_coach.py runs both on the same sentences).
 
 const coach = (() => {
   const words = data("coach-words");
