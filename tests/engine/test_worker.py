@@ -8,42 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 from engine.spec.params import GenParams
 from engine.spec.work import RenderSpec, WorkEvent, WorkKind
 from engine.video import read_video
 from engine.worker import BatchRenderer
+from tests.engine.spy import Spy
 from tests.engine.test_focus import detail, striped_ball_on_grain
 
 CHINESE = "一只猫在慢慢地转头"  # the tiny translator knows it: "a cat is turning its head slowly"
-
-
-class Spy:
-    """Records what the I2VGen-XL engine receives: the jobs, the texts its CLIP encodes and
-    the pipeline's arguments."""
-
-    def __init__(self, engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.jobs: list[Any] = []
-        self.encoded: list[str] = []
-        self.calls: list[dict[str, Any]] = []
-        generate, prompts, call = engine.generate, engine._prompts, engine._call_pipeline
-
-        def recording_generate(jobs, *args, **kwargs):  # type: ignore[no-untyped-def]
-            self.jobs.extend(jobs)
-            return generate(jobs, *args, **kwargs)
-
-        def recording_prompts(text: str) -> Any:
-            self.encoded.append(text)
-            return prompts(text)
-
-        def recording_call(pipe: Any, **kwargs: Any) -> Any:
-            self.calls.append(kwargs)
-            return call(pipe, **kwargs)
-
-        monkeypatch.setattr(engine, "generate", recording_generate)
-        monkeypatch.setattr(engine, "_prompts", recording_prompts)
-        monkeypatch.setattr(engine, "_call_pipeline", recording_call)
 
 
 def render(renderer: BatchRenderer, folder: Path, **params: Any) -> WorkEvent:
