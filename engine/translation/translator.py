@@ -59,7 +59,15 @@ class Translator:
 
     def for_model(self, params: GenParams) -> GenParams:
         """The job's parameters with its language and the English the model will read; the
-        same parameters when the prompt is English already."""
+        same parameters when the prompt is English already, or when translating failed
+        (logged: a translation is never worth a person's video)."""
+        try:
+            return self._translated(params)
+        except Exception:
+            logger.exception("translating a prompt failed; the model reads it as written")
+            return params
+
+    def _translated(self, params: GenParams) -> GenParams:
         language = detect(params.prompt)
         prompt = self.english(params.prompt, language)
         negative = None

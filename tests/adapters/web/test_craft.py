@@ -24,8 +24,9 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 async def test_the_hint_and_the_warning_show_as_one_types_without_asking_the_server(
         page, served):
     await page.goto(served.url)
-    asked: list[str] = []
-    page.on("request", lambda request: asked.append(request.url))
+    asked: list[str] = []  # what the page's script asks the server (not the browser's own)
+    page.on("request", lambda request: asked.append(request.url)
+            if request.resource_type in ("fetch", "xhr") else None)
     hint = page.locator("#coach")
     await expect(hint).to_be_hidden()
     await page.locator("#prompt").press_sequentially("a man walks")
