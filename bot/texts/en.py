@@ -296,7 +296,7 @@ EN: dict[str, str] = {
     "web_recipe_option": "{name} · {width}x{height} · {cost} · {description}",
     "web_focus": "Focus: keep the subject sharp, blur the background",
     "web_eta": "Eta, the sampler's noise ({lo}-{hi})",
-    "web_eta_default": "empty: the model's 0, no noise",
+    "web_eta_default": "empty: 0",
     "web_advanced": "Advanced parameters",
     "web_resolution": "Resolution",
     "web_frames": "Frames ({lo}-{hi})",

@@ -254,7 +254,7 @@ ZH: dict[str, str] = {
     "web_recipe_option": "{name} · {width}x{height} · {cost} · {description}",
     "web_focus": "聚焦：主体保持清晰，背景虚化",
     "web_eta": "Eta，采样器噪声（{lo}-{hi}）",
-    "web_eta_default": "留空：模型默认的 0，不加噪声",
+    "web_eta_default": "留空：0",
     "web_seed": "种子",
     "web_seed_random": "留空：随机",
     "web_generate": "🚀 生成视频",
