@@ -30,7 +30,7 @@ from bot.models import ChatRef, EventKind, Job, JobEvent, JobRequest, Person
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store import StoreError
 from bot.texts import error_text
-from bot.views import advice, duration, presets_reply, status_line
+from bot.views import advice, duration, presets_reply, read_lines, status_line
 from engine.spec.cards import card, cards
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,8 @@ async def make(settings: Settings, start: Start, out: Path | None) -> int:
         await app.core.delivered(job.id)  # the video is where the person asked for it
         print(f"Video: {video} (job {job.id}, made in {duration(event.job.run_seconds)})\n"
               f"Parameters: {event.result.params_path}")
+        for line in read_lines(event.job.params, "en"):  # what the model read, if not yours
+            print(line)
         return 0
     except (KeyboardInterrupt, asyncio.CancelledError):
         print(f"Interrupted: job {job.id if job else '-'} cancelled, its credits returned.",

@@ -146,7 +146,11 @@ def _translate(tokenizer: Any, model: Any, text: str) -> str:
 
 def model_status(source: str, config: TranslatorConfig) -> str:
     if source == "tiny":
-        return "tiny fitted model, built on first use"
+        from engine.translation.tiny import NAME
+
+        folder = Path(config.models_dir) / NAME
+        return f"tiny fitted model built at {folder}" if (folder / "config.json").is_file() \
+            else f"tiny fitted model will be built at {folder} on first use"
     path = Path(source).expanduser()
     if path.is_dir():
         found = (path / "config.json").is_file()

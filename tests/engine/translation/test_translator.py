@@ -64,5 +64,5 @@ def test_doctor_says_where_a_model_is_without_downloading(source: str, tmp_path:
                                              cache_dir=tmp_path))
     lines = translator.status()
     assert len(lines) == 2 and lines[0].startswith("Chinese: ")
-    assert ("built on first use" in lines[0]) if source == "tiny" else (
+    assert ("will be built at" in lines[0]) if source == "tiny" else (
         "not downloaded yet" in lines[0])
