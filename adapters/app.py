@@ -34,6 +34,7 @@ from engine.spec.errors import InternalError
 from engine.spec.work import PreviewPlan
 
 if TYPE_CHECKING:
+    from engine.translation.translator import Translator, TranslatorConfig
     from engine.worker import BatchRenderer
 
 log = logging.getLogger(__name__)
@@ -67,13 +68,31 @@ def local_executor(settings: Settings) -> Executor:
 
 
 def renderer(settings: Settings) -> BatchRenderer:
-    """One engine per enabled model (the default first, loaded at start); torch is
-    imported here, on the worker thread, never by the core."""
+    """One engine per enabled model (the default first, loaded at start) and the prompt
+    translator; torch is imported here, on the worker thread, never by the core."""
     from engine.spec.cards import card
     from engine.worker import BatchRenderer
 
     return BatchRenderer(*(card(name).make_engine(engine_config(settings, name))
-                           for name in settings.models))
+                           for name in settings.models), translator=translator(settings))
+
+
+def translator_config(settings: Settings) -> TranslatorConfig | None:
+    """Where the prompt translator's models come from; None when I2V_TRANSLATE=off."""
+    from engine.translation.translator import TranslatorConfig
+
+    models = settings.translators()
+    if models is None:
+        return None
+    return TranslatorConfig(chinese=models[0], others=models[1], device=settings.device,
+                            models_dir=settings.data_dir / "models")
+
+
+def translator(settings: Settings) -> Translator | None:
+    from engine.translation.translator import Translator
+
+    config = translator_config(settings)
+    return Translator(config) if config is not None else None
 
 
 def default_executor(settings: Settings) -> Executor:
@@ -93,7 +112,7 @@ def policy(settings: Settings) -> Policy:
                   max_jobs_per_user=settings.max_jobs_per_user, max_queue=settings.max_queue,
                   allowlist_mode=settings.allowlist_mode,
                   blocked_words=tuple(settings.blocked_words), loop_mode=settings.loop_mode,
-                  max_extensions=settings.max_extensions)
+                  max_extensions=settings.max_extensions, focus_blur=settings.focus_blur)
 
 
 def marking(settings: Settings) -> Marking:

@@ -22,7 +22,7 @@ from typing import NoReturn
 
 from tqdm import tqdm
 
-from adapters.app import App, ModelLoadError, engine_config
+from adapters.app import App, ModelLoadError, engine_config, translator_config
 from adapters.bench_cli import add_bench_parser, bench
 from adapters.serve import serve
 from bot.captions import parse_caption
@@ -34,7 +34,7 @@ from bot.provenance.credentials import LOCAL_FOLDER, ProvenanceError, existing_c
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store import StoreError
 from bot.texts import error_text
-from bot.views import duration, presets_reply, status_line
+from bot.views import advice, duration, presets_reply, read_lines, status_line
 from engine.spec.cards import card, cards
 
 log = logging.getLogger(__name__)
@@ -142,6 +142,8 @@ async def make(settings: Settings, start: Start, out: Path | None) -> int:
         notifier.job_id = job.id
         if app.marking.notice:  # once the job is taken: a refusal stays one line
             print(app.marking.notice, file=sys.stderr)
+        for line in advice(job.params, "en"):  # once, before the wait
+            print(line, file=sys.stderr)
         print(f"Loading the model {job.params.model} "
               f"({settings.weights(job.params.model)})…", file=sys.stderr)
         await app.start()
@@ -156,6 +158,8 @@ async def make(settings: Settings, start: Start, out: Path | None) -> int:
         await app.core.delivered(job.id)  # the video is where the person asked for it
         print(f"Video: {video} (job {job.id}, made in {duration(event.job.run_seconds)})\n"
               f"Parameters: {event.result.params_path}")
+        for line in read_lines(event.job.params, "en"):  # what the model read, if not yours
+            print(line)
         return 0
     except (KeyboardInterrupt, asyncio.CancelledError):
         print(f"Interrupted: job {job.id if job else '-'} cancelled, its credits returned.",
@@ -200,6 +204,14 @@ async def doctor(settings: Settings) -> int:
         model = card(name)
         print(f"model {name}: {model_status(engine_config(settings, name))}; "
               f"{model.title}, {model.license}, {model.needs}")
+    translating = translator_config(settings)
+    if translating is None:
+        print("prompt translation: off (I2V_TRANSLATE=off): I2VGen-XL reads prompts as written")
+    else:
+        from engine.translation.translator import Translator
+
+        for line in Translator(translating).status():
+            print(f"prompt translation, {line}")
     store = await Store.open(settings.db_path)
     try:
         print(f"database: {settings.db_path} (schema {await store.schema_version()}/{LATEST}, "

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import UserError
-from engine.spec.cards import all_resolutions, card, cards, preset_names
+from engine.spec.cards import all_resolutions, card, cards, preset_names, recipe_names
 from engine.spec.errors import Rejected
 from engine.spec.params import SEED
 
@@ -49,12 +49,19 @@ def flag_help() -> dict[str, str]:
         "--smooth": "nothing: smoother motion at a higher frame rate",
         "--fast": "nothing: about a quarter of the compute, a different video",
         "--extend": "the job id of your video to continue, e.g. --extend abc234",
+        "--focus": "nothing: the subject kept sharp, the background blurred",
+        "--eta": "a number 0-1 (" + ", ".join(
+            f"{c.name}: {c.eta[0]:g}-{c.eta[1]:g}" if c.eta else f"not for {c.name}"
+            for c in cards().values()) + ")",
+        "--recipe": f"one of {', '.join(recipe_names())}",
     }
 
 
 FLAGS = ("--preset", "--model", "--seed", "--frames", "--fps", "--steps", "--guidance",
-         "--neg", "--size", "--res", "--loop", "--smooth", "--fast", "--extend")
-SWITCHES = {"--loop": "loop", "--smooth": "smooth", "--fast": "fast"}  # flags without a value
+         "--neg", "--size", "--res", "--loop", "--smooth", "--fast", "--extend", "--focus",
+         "--eta", "--recipe")
+SWITCHES = {"--loop": "loop", "--smooth": "smooth", "--fast": "fast",
+            "--focus": "focus"}  # flags without a value
 ALIASES = {"--gs": "--guidance", "--negative": "--neg", "--resolution": "--res"}
 INT_FLAGS = {"--seed": "seed", "--frames": "frames", "--fps": "fps", "--steps": "steps"}
 
@@ -72,6 +79,8 @@ class ParsedCaption:
     fast: bool = False
     extend: str | None = None  # the job whose video to continue
     model: str | None = None  # a card's name (engine/spec/cards.py)
+    focus: bool = False  # blur the background (its strength is the operator's setting)
+    recipe: str | None = None  # a card's recipe, checked against the chosen model later
 
 
 def parse_caption(caption: str | None) -> ParsedCaption:
@@ -86,6 +95,7 @@ def parse_caption(caption: str | None) -> ParsedCaption:
     switches: set[str] = set()
     extend: str | None = None
     model: str | None = None
+    recipe: str | None = None
     tokens = text.split()
     i = 0
     while i < len(tokens):
@@ -126,11 +136,15 @@ def parse_caption(caption: str | None) -> ParsedCaption:
                 raise _bad_value(flag, value) from None
         elif flag == "--extend":
             extend = value.strip().lstrip("#").lower()
+        elif flag == "--recipe":
+            if value.lower() not in recipe_names():
+                raise _bad_value(flag, value)
+            recipe = value.lower()
         else:
             overrides.update(_parse_value(flag, value))
     return ParsedCaption(" ".join(prompt_words), preset, overrides, loop="loop" in switches,
                          smooth="smooth" in switches, fast="fast" in switches, extend=extend,
-                         model=model)
+                         model=model, focus="focus" in switches, recipe=recipe)
 
 
 def _parse_value(flag: str, value: str) -> dict[str, Any]:
@@ -139,6 +153,8 @@ def _parse_value(flag: str, value: str) -> dict[str, Any]:
             return {INT_FLAGS[flag]: int(value)}
         if flag == "--guidance":
             return {"guidance": float(value)}
+        if flag == "--eta":
+            return {"eta": float(value)}
         if flag == "--res":
             res = value.lower() if value.lower().endswith("p") else f"{value}p"
             # Any model's: the model chosen (perhaps later in the caption) checks its own.

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from bot.errors import UserError
 from bot.models import Job, Role, User
 from bot.store import Store
-from engine.spec.params import GenParams, card
+from engine.spec.params import DEFAULT_PRESET, GenParams, card
 
 Clock = Callable[[], float]
 
@@ -72,6 +72,13 @@ def preset_costs(model: str) -> dict[str, int]:
 
 
 BOUGHT = "bought"  # the ledger's pool of bought credits (the other: "daily")
+
+
+def recipe_costs(model: str) -> dict[str, int]:
+    """Each of `model`'s recipes' cost, in hundredths (its size as the recipe gives it)."""
+    return {name: job_cost(GenParams.from_preset(DEFAULT_PRESET, "x", model=model,
+                                                 recipe=name))
+            for name in card(model).recipes}
 
 
 @dataclass(frozen=True)

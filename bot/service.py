@@ -47,6 +47,7 @@ class Policy:
     blocked_words: tuple[str, ...] = ()
     loop_mode: str = "pingpong"
     max_extensions: int = 4
+    focus_blur: float = 1.5  # what --focus blurs: radius in % of the photo's short side
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class Core:
     def check_caption(self, caption: str | None) -> None:
         """Refuse a caption before anything is downloaded (`submit` checks again)."""
         parsed = parse_caption(caption)
-        if not parsed.prompt.strip():
+        if not parsed.prompt.strip() and parsed.recipe is None:  # a recipe has its prompt
             raise UserError("need_caption")
 
     async def submit(self, request: JobRequest) -> Job:
@@ -174,11 +175,6 @@ class Core:
         return queued
 
     def _params(self, request: JobRequest, parsed: ParsedCaption, user: User) -> GenParams:
-        if not parsed.prompt.strip():
-            raise UserError("need_caption")
-        if blocked(parsed.prompt, self.policy.blocked_words):
-            log.info("user %s: prompt refused by the block-list", user.key)
-            raise UserError("blocked_prompt")
         preset = (request.preset or parsed.preset or user.default_preset
                   or self.policy.default_preset)
         overrides = {**parsed.overrides, **request.overrides}
@@ -187,13 +183,31 @@ class Core:
         if model not in self.policy.models:
             raise UserError("model_not_enabled", model=model,
                             choices=", ".join(self.policy.models))
+        recipe = overrides.get("recipe") or parsed.recipe
+        prompt = parsed.prompt.strip()
+        if recipe is not None:
+            overrides["recipe"] = recipe
+            tested = card(model).recipes.get(recipe)
+            prompt = prompt or (tested.prompt if tested else "")  # else the model refuses
+        if not prompt and recipe is None:
+            raise UserError("need_caption")
+        if blocked(prompt, self.policy.blocked_words):
+            log.info("user %s: prompt refused by the block-list", user.key)
+            raise UserError("blocked_prompt")
         if request.seed is not None:
             overrides["seed"] = request.seed
         if parsed.loop:
             overrides["loop"] = self.policy.loop_mode
         if parsed.fast:
             overrides["fast"] = True
-        params = GenParams.from_preset(preset, parsed.prompt, model=model, **overrides)
+        # --focus (or the platform's switch) blurs as strongly as the operator set; a job made
+        # again keeps the strength it had.
+        focus = overrides.pop("focus", None)
+        if parsed.focus or focus is True:
+            overrides["focus"] = self.policy.focus_blur
+        elif isinstance(focus, float | int) and not isinstance(focus, bool):
+            overrides["focus"] = float(focus)
+        params = GenParams.from_preset(preset, prompt, model=model, **overrides)
         if parsed.smooth and params.smooth_fps is None:
             params = replace(params, smooth_fps=smooth_fps(params.fps)).validated()
         if params.seed is None:
@@ -243,21 +257,27 @@ class Core:
                 raise UserError("top_preset")
             return await self.extend(person, job.extends, job.caption, chat or job.chat,
                                      seed=random.randint(*SEED))
-        # The caption keeps the person's own flags; preset and seed given here win over it.
-        preset: str | None = job.params.preset
+        # The caption keeps the person's own flags; preset and seed given here win over it,
+        # and so do the settings a platform gave beside the caption (a Discord option, the
+        # web form's recipe, focus, eta and negative prompt).
+        p = job.params
+        preset: str | None = p.preset
         seed = random.randint(*SEED)
+        kept = {"model": p.model, "negative_prompt": p.negative_prompt, "focus": p.focus,
+                "eta": p.eta, "recipe": p.recipe}
         if better:
-            preset = card(job.params.model).next_preset(job.params.preset)
-            if preset is None:
+            preset = card(p.model).next_preset(p.preset)
+            if preset is None or p.recipe is not None:  # a recipe is no preset to improve
                 raise UserError("top_preset")
             seed = job.seed
         try:
             image = await asyncio.to_thread(job.input_path.read_bytes)
         except FileNotFoundError:
             raise UserError("input_missing") from None
-        return await self.submit(JobRequest(person=person, chat=chat or job.chat, image=image,
-                                            caption=job.caption, preset=preset, seed=seed,
-                                            overrides={"model": job.params.model}))
+        return await self.submit(JobRequest(
+            person=person, chat=chat or job.chat, image=image, caption=job.caption,
+            preset=preset, seed=seed,
+            overrides={k: v for k, v in kept.items() if v is not None and v != ""}))
 
     async def extend(self, person: Person, job_id: str, caption: str | None = None,
                      chat: ChatRef | None = None, *, seed: int | None = None) -> Job:
@@ -278,7 +298,7 @@ class Core:
         p = job.params
         same = {"width": p.width, "height": p.height, "frames": p.frames, "fps": p.fps,
                 "steps": p.steps, "guidance": p.guidance, "smooth_fps": p.smooth_fps,
-                "negative_prompt": p.negative_prompt, "model": p.model}
+                "negative_prompt": p.negative_prompt, "model": p.model, "eta": p.eta}
         return await self.submit(JobRequest(person=person, chat=chat or job.chat, image=None,
                                             caption=caption or "", preset=p.preset, seed=seed,
                                             overrides=same, extends=job.id))

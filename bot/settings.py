@@ -37,6 +37,9 @@ EXPECTED = {
                   "right click your name, Copy User ID; the web page shows yours at the "
                   "bottom)",
     "I2V_DTYPE": "use one of auto, bf16, fp16, fp32",
+    "I2V_TRANSLATE": "use auto (translate what is not English for I2VGen-XL) or off",
+    "I2V_FOCUS_BLUR": "use a number from 0.1 to 10 (the blur's radius in % of the photo's "
+                      "shorter side)",
     "I2V_ATTENTION": "use one of sdpa, flash, cudnn, efficient, math",
     "I2V_DEFAULT_PRESET": "use one of {presets}",
     "I2V_MODELS": "use model names from {models}, comma separated; the first is the default",
@@ -122,6 +125,12 @@ class Settings(BaseSettings):
     fuse_qkv: bool = Field(False, alias="I2V_FUSE_QKV")
     attention: Literal["sdpa", "flash", "cudnn", "efficient", "math"] = Field(
         "sdpa", alias="I2V_ATTENTION")
+    # Prompts to English for the models that read English only (I2VGen-XL): "auto"
+    # translates what is not English, with these models (Hub ids or folders; "tiny" with
+    # I2V_MODEL=tiny); "off" hands the model the prompt as written.
+    translate: Literal["auto", "off"] = Field("auto", alias="I2V_TRANSLATE")
+    translate_zh_model: str = Field("Helsinki-NLP/opus-mt-zh-en", alias="I2V_TRANSLATE_ZH_MODEL")
+    translate_model: str = Field("Helsinki-NLP/opus-mt-mul-en", alias="I2V_TRANSLATE_MODEL")
     data_dir: Path = Field(Path("data"), alias="I2V_DATA_DIR")
     default_preset: str = Field(DEFAULT_PRESET, alias="I2V_DEFAULT_PRESET")
     output_retention_days: int = Field(14, ge=0, alias="I2V_OUTPUT_RETENTION_DAYS")
@@ -177,6 +186,9 @@ class Settings(BaseSettings):
     # end into its start); "extend" continues a video up to this many times.
     loop_mode: Literal["pingpong", "crossfade"] = Field("pingpong", alias="I2V_LOOP_MODE")
     max_extensions: int = Field(4, ge=0, le=20, alias="I2V_MAX_EXTENSIONS")
+    # --focus: how strongly the background is blurred, as the blur's radius in percent of
+    # the photo's shorter side (1.5: 8 px on a 512 px photo).
+    focus_blur: float = Field(1.5, ge=0.1, le=10.0, alias="I2V_FOCUS_BLUR")
 
     # Selling credits on Telegram for Stars: "credits:stars" packs (empty: nothing is sold),
     # and the answers to /paysupport and /terms that Telegram's rules for payments ask for.
@@ -255,6 +267,15 @@ class Settings(BaseSettings):
         if self.model in RANDOM_WEIGHTS:
             return self.model
         return self.model_weights.get(model) or card(model).hub_id
+
+    def translators(self) -> tuple[str, str] | None:
+        """The translation models (Chinese, every other language), or None when off;
+        "tiny" weights make them tiny too."""
+        if self.translate == "off":
+            return None
+        if self.model in RANDOM_WEIGHTS:
+            return "tiny", "tiny"
+        return self.translate_zh_model, self.translate_model
 
     def weights_setting(self, model: str) -> str:
         """The variable that says where `model`'s weights are, for messages."""

@@ -8,11 +8,13 @@ import math
 import time
 from collections.abc import Sequence
 
+from bot.coach import suggestions
 from bot.models import EventKind, Job, JobEvent, JobStatus, Note
-from bot.quotas import Balance, credits, hours_until, preset_costs
+from bot.quotas import Balance, credits, hours_until, preset_costs, recipe_costs
 from bot.service import QueueView
 from bot.texts import CATALOGUE, text
-from engine.spec.cards import DEFAULT_MODEL, ModelCard, card, cards
+from engine.spec.cards import DEFAULT_MODEL, ModelCard, card, cards, recipe_names
+from engine.spec.params import GenParams
 from engine.spec.units import mib
 from engine.spec.work import Video
 
@@ -64,36 +66,86 @@ def status_line(event: JobEvent) -> str:
     return text("cancelled", lang, job=job.id)
 
 
+READ_CHARS = 300  # of a translation shown under a video: the person's prompt comes first
+
+
+def clip(words: str, limit: int) -> str:
+    """`words` cut to `limit` characters, an ellipsis showing where."""
+    return words if len(words) <= limit else words[: max(0, limit - 1)] + "…"
+
+
+def read_lines(params: GenParams, lang: str, limit: int = READ_CHARS) -> list[str]:
+    """What the model read, where that is not what the person wrote: the English of a
+    translated prompt (and negative prompt), or why a prompt was not translated."""
+    model = card(params.model).title
+    lines = []
+    if params.translated_prompt is not None:
+        lines.append(text("result_read", lang, model=model,
+                          prompt=clip(params.translated_prompt, limit)))
+    elif params.prompt_language not in (None, "en"):
+        lines.append(text("result_untranslated", lang, model=model))
+    if params.translated_negative is not None:
+        lines.append(text("result_read_negative", lang,
+                          negative=clip(params.translated_negative, limit)))
+    return lines
+
+
 def result_caption(job: Job, result: Video, lang: str = "en", limit: int = 1024) -> str:
-    """The caption under a finished video, the prompt shortened so the whole fits `limit`."""
+    """The caption under a finished video: the person's prompt, what the model read when it
+    was translated, the parameters; the prompt shortened so the whole fits `limit`."""
     p = job.params
     fields = dict(model=card(p.model).title, preset=p.preset, seed=p.seed, width=result.width,
                   height=result.height, frames=result.frames, fps=result.fps, steps=p.steps,
                   guidance=p.guidance,
                   seconds=duration(job.run_seconds), cost=cost(job.cost, lang), job=job.id)
-    rest = len(text("result", lang, prompt="", **fields))
-    prompt = p.prompt
-    if rest + len(prompt) > limit:
-        prompt = prompt[: max(0, limit - rest - 1)] + "…"
-    caption = text("result", lang, prompt=prompt, **fields)
     extras = [text("result_fast", lang)] if p.fast else []
+    if p.recipe:
+        extras.append(text("result_recipe", lang, recipe=p.recipe))
+    if p.focus is not None:
+        extras.append(text("result_focus", lang))
+    if p.eta is not None:
+        extras.append(text("result_eta", lang, eta=f"{p.eta:g}"))
     if p.loop:
         extras.append(text("result_loop", lang))
     if p.smooth_fps:
         extras.append(text("result_smooth", lang, fps=p.smooth_fps))
     if job.extension:
         extras.append(text("result_extension", lang, number=job.extension))
-    for line in (" · ".join(extras), note_text(job.note, lang)):
-        if line:
-            caption = (caption + "\n" + line)[:limit]
-    return caption
+    lines = [line for line in (" · ".join(extras), note_text(job.note, lang)) if line]
+    reads = read_lines(p, lang, min(READ_CHARS, limit // 4))
+    rest = len(text("result", lang, prompt="", **fields)) + sum(
+        len(line) + 1 for line in (*reads, *lines))
+    caption = text("result", lang, prompt=clip(p.prompt, max(1, limit - rest)), **fields)
+    head, _, tail = caption.partition("\n")  # the prompt's line, then the parameters
+    caption = "\n".join([head, *reads, tail])
+    for line in lines:
+        caption = (caption + "\n" + line)[:limit]
+    return caption[:limit]
+
+
+def advice(params: GenParams, lang: str) -> list[str]:
+    """What a new job's settings would do better, said once when it is queued (the job
+    runs as asked): progressive verbs for a simple present or past, and a guidance above
+    the model's stiff point."""
+    lines = []
+    found = suggestions(params.prompt)
+    if found:
+        pairs = ", ".join(text("coach_pair", lang, found=s.found, better=s.better)
+                          for s in found)
+        lines.append(text("coach_hint", lang, pairs=pairs))
+    stiff = card(params.model).stiff_guidance
+    if stiff is not None and params.guidance > stiff:
+        lines.append(text("guidance_stiff", lang, guidance=f"{params.guidance:g}",
+                          limit=f"{stiff:g}"))
+    return lines
 
 
 def result_actions(job: Job) -> tuple[str, ...]:
     """What can be done with a finished video: the same buttons on every platform. Re-roll
     it; make it one preset better (not at the top preset, nor for an extension, whose size
-    and length are those of the video it continues); extend it."""
-    better = job.extends is None and \
+    and length are those of the video it continues, nor for a recipe, whose values are a
+    tested scene's rather than a preset's); extend it."""
+    better = job.extends is None and job.params.recipe is None and \
         card(job.params.model).next_preset(job.params.preset) is not None
     return ("reroll", *(("better",) if better else ()), "extend")
 
@@ -104,8 +156,14 @@ def preset_about(model: str, preset: str, lang: str) -> str:
     return text(key, lang) if key in CATALOGUE["en"] else ""
 
 
+def recipe_about(recipe: str, lang: str) -> str:
+    key = f"recipe_about_{recipe}"
+    return text(key, lang) if key in CATALOGUE["en"] else ""
+
+
 def presets_reply(lang: str, models: Sequence[str] = (DEFAULT_MODEL,)) -> str:
-    """Each offered model's presets and costs; the first model is the default."""
+    """Each offered model's presets and costs, then its recipes; the first model is the
+    default."""
     lines = [text("presets_head", lang)]
     for i, name in enumerate(models):
         model = card(name)
@@ -118,6 +176,14 @@ def presets_reply(lang: str, models: Sequence[str] = (DEFAULT_MODEL,)) -> str:
                               frames=p.frames, fps=p.fps, steps=p.steps, guidance=p.guidance,
                               cost=cost(costs[p.name], lang),
                               description=preset_about(name, p.name, lang)))
+        if model.recipes:
+            lines.append(text("recipes_head", lang))
+            prices = recipe_costs(name)
+            for r in model.recipes.values():
+                lines.append(text("recipe_line", lang, name=r.name, width=r.width,
+                                  height=r.height, frames=r.frames, fps=r.fps, steps=r.steps,
+                                  guidance=r.guidance, cost=cost(prices[r.name], lang),
+                                  description=recipe_about(r.name, lang)))
     return "\n".join(lines)
 
 
@@ -176,7 +242,9 @@ def help_reply(lang: str, models: Sequence[str] | None = None) -> str:
 
     others = "".join(text("help_model", lang, name=m.name, resolutions="|".join(m.resolutions),
                           frames=frames(m)) for m in offered[1:])
+    recipes = [r for r in recipe_names() if any(r in m.recipes for m in offered)]
     return text("help", lang, presets=", ".join(first.presets), frames=frames(first),
+                recipes=", ".join(recipes) or "-",
                 fps=span(first, "fps"), steps=span(first, "steps"),
                 guidance=span(first, "guidance"), resolutions="|".join(first.resolutions),
                 others=others)

@@ -14,11 +14,13 @@ logger = logging.getLogger(__name__)
 SEED = 0  # every part of every random model is seeded with it: the same weights each build
 
 
-def ensure_built(models_dir: Path, name: str, build: Callable[[Path], Path]) -> Path:
-    """Build once. Building into a temporary sibling and renaming means an interrupted
-    build never leaves a folder that looks finished."""
+def ensure_built(models_dir: Path, name: str, build: Callable[[Path], Path],
+                 marker: str = "model_index.json") -> Path:
+    """Build once (`marker`: the file a finished build has). Building into a temporary
+    sibling and renaming means an interrupted build never leaves a folder that looks
+    finished."""
     final = Path(models_dir) / name
-    if (final / "model_index.json").is_file():
+    if (final / marker).is_file():
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
@@ -30,7 +32,7 @@ def ensure_built(models_dir: Path, name: str, build: Callable[[Path], Path]) -> 
         try:
             (staging / name).rename(final)
         except OSError:
-            if not (final / "model_index.json").is_file():
+            if not (final / marker).is_file():
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)

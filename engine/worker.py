@@ -1,11 +1,13 @@
 """Spec in, MP4 out: what a worker does with a batch of compatible jobs.
 
 Used by the bot's local executor (a thread) and by `i2vbot worker` processes alike. It
-decodes each photo, runs the engine of the batch's model once for the batch, encodes each
-clip and reports every step through `emit` (with a preview of each job now and then, as the
-batch's first spec plans them); it never raises for a job's own failure, which becomes a
-FAILED event. A worker holds one engine per model it offers but keeps one model
-in GPU memory at a time: a batch of another model unloads it and loads its own.
+decodes each photo, prepares each job for its model (the background blurred for `--focus`,
+the prompt translated for a model that reads English only), runs the engine of the batch's
+model once for the batch, encodes each clip and reports every step through `emit` (with a
+preview of each job now and then, as the batch's first spec plans them); it never raises for
+a job's own failure, which becomes a FAILED event. A worker holds one engine per model it
+offers but keeps one model in GPU memory at a time: a batch of another model unloads it and
+loads its own.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from PIL import Image
 
 from engine.base import Clip, Engine, VideoJob
 from engine.effects import encode, last_frame
+from engine.focus import focus_subject
 from engine.images import load_photo
 from engine.previews import Previews
 from engine.spec.errors import GenerationCancelled, GenerationFailed, InternalError, Rejected
 from engine.spec.work import RenderSpec, WorkEvent, WorkKind
+from engine.translation.translator import Translator
 
 logger = logging.getLogger(__name__)
 
@@ -29,10 +33,12 @@ Emit = Callable[[WorkEvent], None]
 
 
 class BatchRenderer:
-    def __init__(self, *engines: Engine) -> None:
-        """`engines`: one per model offered; the first is loaded at start."""
+    def __init__(self, *engines: Engine, translator: Translator | None = None) -> None:
+        """`engines`: one per model offered; the first is loaded at start. `translator`:
+        prompts to English for the models whose card asks for it (None: as written)."""
         self.engines = {engine.card.name: engine for engine in engines}
         self._current = engines[0]
+        self.translator = translator
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -44,6 +50,8 @@ class BatchRenderer:
 
     def load(self) -> None:
         self._current.load()
+        if self.translator is not None:
+            self.translator.warm()
 
     def describe(self) -> str:
         others = [name for name in self.engines if name != self._current.card.name]
@@ -91,7 +99,7 @@ class BatchRenderer:
         previews = Previews(plan, on_preview) if plan.on else None
         try:
             engine = self._engine(ready[0][0].params.model)
-            clips = engine.generate([VideoJob(photo, spec.params) for spec, photo in ready],
+            clips = engine.generate([self._prepared(spec, photo) for spec, photo in ready],
                                     on_step, should_stop, previews)
         except GenerationCancelled:
             for spec, _ in ready:
@@ -109,6 +117,21 @@ class BatchRenderer:
         for (spec, _), clip in zip(ready, clips, strict=True):
             emit(WorkEvent(WorkKind.ENCODING, spec.job_id))
             emit(self._encode(spec, clip))
+
+    def _prepared(self, spec: RenderSpec, photo: Image.Image) -> VideoJob:
+        """What the model gets: the photo with its background blurred for `--focus`, and
+        the English it reads when its card asks for English (Wan reads any language)."""
+        params = spec.params
+        if params.focus is not None:
+            photo, box = focus_subject(photo, params.focus)
+            logger.info("job %s: subject kept sharp in %s, the rest blurred (%.1f%%)",
+                        spec.job_id, box, params.focus)
+        if params.card.english_prompts and self.translator is not None:
+            params = self.translator.for_model(params)
+            if params.translated_prompt is not None or params.translated_negative is not None:
+                logger.info("job %s: the %s prompt was translated to English", spec.job_id,
+                            params.prompt_language)
+        return VideoJob(photo, params)
 
     @staticmethod
     def _photo(spec: RenderSpec, emit: Emit) -> Image.Image | None:

@@ -1,4 +1,5 @@
-"""Fixtures shared by all test folders: the tiny random-weight model and an engine on it."""
+"""Fixtures shared by all test folders: the tiny random-weight models, engines on them, and
+the tiny prompt translator."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from engine.models.i2vgen_xl.engine import I2VGenXLEngine
 from engine.models.i2vgen_xl.tiny import ensure_tiny_pipeline
 from engine.models.wan.engine import WanEngine
 from engine.models.wan.tiny import ensure_tiny_wan
+from engine.translation.translator import Translator, TranslatorConfig
 
 
 @pytest.fixture(scope="session")
@@ -49,3 +51,11 @@ def tiny_wan(tiny_wan_dir: Path) -> Iterator[WanEngine]:
     engine.load()
     yield engine
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def tiny_translator(tmp_path_factory: pytest.TempPathFactory) -> Translator:
+    """The worker's translator with the tiny fitted Marian model for every language, as
+    `I2V_MODEL=tiny` configures it: built (seconds) the first time a prompt needs it."""
+    return Translator(TranslatorConfig(chinese="tiny", others="tiny", device="cpu",
+                                       models_dir=tmp_path_factory.mktemp("translators")))

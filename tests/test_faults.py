@@ -271,7 +271,7 @@ def test_a_bad_caption_is_refused_before_any_model_loads(tmp_path, monkeypatch, 
     err = capsys.readouterr().err
     assert err.strip() == "Unknown option --wiggle. Options: --preset, --model, --seed, " \
         "--frames, --fps, --steps, --guidance, --neg, --size, --res, --loop, --smooth, --fast, " \
-        "--extend."
+        "--extend, --focus, --eta, --recipe."
 
 
 # Starting: one clear line and a non-zero exit

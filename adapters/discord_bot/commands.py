@@ -20,8 +20,9 @@ from bot.views import (
     presets_reply,
     queue_reply,
     quota_reply,
+    recipe_about,
 )
-from engine.spec.cards import DEFAULT_MODEL, cards, preset_names, widest
+from engine.spec.cards import DEFAULT_MODEL, cards, preset_names, recipe_names, widest
 from engine.spec.params import SEED
 
 from . import jobs
@@ -35,6 +36,12 @@ PRESET_CHOICES = [app_commands.Choice(
     value=name) for name in preset_names()]
 MODEL_CHOICES = [app_commands.Choice(name=f"{c.name}: {c.title}", value=c.name)
                  for c in cards().values()]
+RECIPE_CHOICES = [app_commands.Choice(
+    name=f"{name}: {recipe_about(name, 'en')}".removesuffix(": ")[:100], value=name)
+    for name in recipe_names()]
+# Every model's eta range that has one (I2VGen-XL's 0-1); the core refuses it for the rest.
+ETA = (min((c.eta[0] for c in cards().values() if c.eta), default=0.0),
+       max((c.eta[1] for c in cards().values() if c.eta), default=1.0))
 # Every model's values fit; the core then checks the job against its own model's range.
 FRAMES, FPS, STEPS, GUIDANCE = (widest(f) for f in ("frames", "fps", "steps", "guidance"))
 Seed = app_commands.Range[int, SEED[0], SEED[1]]
@@ -42,6 +49,7 @@ Frames = app_commands.Range[int, int(FRAMES[0]), int(FRAMES[1])]
 Fps = app_commands.Range[int, int(FPS[0]), int(FPS[1])]
 Steps = app_commands.Range[int, int(STEPS[0]), int(STEPS[1])]
 Guidance = app_commands.Range[float, GUIDANCE[0], GUIDANCE[1]]
+Eta = app_commands.Range[float, ETA[0], ETA[1]]
 Prompt = app_commands.Range[str, 1, 2000]
 
 
@@ -85,16 +93,24 @@ class AnimateCog(commands.Cog):
         steps=f"denoising steps ({STEPS[0]}-{STEPS[1]})",
         guidance="how closely to follow the prompt (good starts: " + "; ".join(
             f"{c.name} {c.presets['standard'].guidance:g}" for c in cards().values()) + ")",
+        recipe="a tested scene's size, frames, fps, steps and guidance (I2VGen-XL)",
+        focus="keep the subject sharp and blur the background",
+        eta=f"I2VGen-XL's sampler noise per step ({ETA[0]:g}-{ETA[1]:g}; its default, 0, "
+            "adds none)",
     )
-    @app_commands.choices(preset=PRESET_CHOICES, model=MODEL_CHOICES)
+    @app_commands.choices(preset=PRESET_CHOICES, model=MODEL_CHOICES, recipe=RECIPE_CHOICES)
     async def animate(self, interaction: discord.Interaction, image: discord.Attachment,
                       prompt: Prompt, preset: app_commands.Choice[str] | None = None,
                       seed: Seed | None = None, negative: str | None = None,
                       frames: Frames | None = None, fps: Fps | None = None,
                       steps: Steps | None = None, guidance: Guidance | None = None,
-                      model: app_commands.Choice[str] | None = None) -> None:
+                      model: app_commands.Choice[str] | None = None,
+                      recipe: app_commands.Choice[str] | None = None,
+                      focus: bool | None = None, eta: Eta | None = None) -> None:
         typed = {"negative_prompt": negative, "frames": frames, "fps": fps, "steps": steps,
-                 "guidance": guidance, "model": model.value if model else None}
+                 "guidance": guidance, "model": model.value if model else None,
+                 "recipe": recipe.value if recipe else None, "focus": focus or None,
+                 "eta": eta}
         await jobs.animate(self.core, interaction, image, prompt,
                            preset=preset.value if preset else None, seed=seed,
                            overrides={k: v for k, v in typed.items() if v is not None})

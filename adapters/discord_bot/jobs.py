@@ -13,9 +13,9 @@ from bot.errors import UserError
 from bot.models import JobRequest
 from bot.photos import check_upload, is_upload_ok
 from bot.ports import CorePort
-from bot.views import result_actions
+from bot.views import advice, result_actions
 
-from .replies import chat_of, defer_public, person_of, refuse
+from .replies import chat_of, defer_public, lang, person_of, refuse
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,12 @@ async def animate(core: CorePort, interaction: discord.Interaction,
         return
     log.info("job %s user discord:%s: submitted from interaction %s", job.id,
              interaction.user.id, interaction.id)
+    lines = advice(job.params, lang(interaction))
+    if lines:  # once, to the person alone; the public message stays the job's status
+        try:
+            await interaction.followup.send("\n".join(lines), ephemeral=True)
+        except discord.HTTPException as exc:
+            log.warning("job %s: advice not sent: %s", job.id, exc)
 
 
 async def again(core: CorePort, interaction: discord.Interaction, job_id: str,

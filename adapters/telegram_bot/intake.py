@@ -22,7 +22,7 @@ from bot.errors import UserError
 from bot.models import ChatRef, Job, JobRequest
 from bot.photos import check_upload, is_upload_ok
 from bot.texts import error_text, text
-from bot.views import mib
+from bot.views import advice, mib
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,18 @@ class Intake:
             await _show(status, asker, text("internal_error", lang))
             return
         log.info("job %s user telegram:%s chat %s: submitted", job.id, user.id, asker.chat_id)
+        await self._advise(asker, job, lang)
+
+    @staticmethod
+    async def _advise(asker: Message, job: Job, lang: str) -> None:
+        """The coach's hint and the guidance warning, once, beside the status message."""
+        lines = advice(job.params, lang)
+        if not lines:
+            return
+        try:
+            await asker.reply_text("\n".join(lines), do_quote=True)
+        except TelegramError as exc:  # a hint is never worth failing the job over
+            log.warning("job %s chat %s: advice not sent: %s", job.id, asker.chat_id, exc)
 
     def media_of(self, message: Message) -> str:
         """The file id of the photo to animate, within the download limit."""

@@ -1,9 +1,10 @@
 """The page's form as the core's JobRequest: the photo checked as in the chats (type, size),
-the prompt read with the same caption rules, the preset and the advanced parameters as
-typed overrides.
+the prompt read with the same caption rules, the preset, the recipe, focus and the
+advanced parameters as typed overrides.
 
-An advanced field equal to the chosen preset's value is not an override, so a flag typed
-into the prompt (`--frames 8`) still counts; a field the person changed wins over it.
+An advanced field equal to the chosen preset's value (or the recipe's, when one is chosen)
+is not an override, so a flag typed into the prompt (`--frames 8`) still counts; a field the
+person changed wins over it.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from bot.errors import UserError
 from bot.models import ChatRef, JobRequest, Person
 from bot.photos import check_upload
 from bot.views import mib
-from engine.spec.cards import ModelCard, Preset, card
+from engine.spec.cards import ModelCard, Preset, Recipe, card
 from engine.spec.params import SEED
 
 UPLOAD_LIMIT = 20 * 2**20  # bytes of one photo, as Telegram's bots get
 FIELD_LIMIT = 16 * 1024  # bytes of one text field: a long caption fits several times
 CHUNK = 64 * 1024
 TEXT_FIELDS = ("prompt", "negative", "preset", "resolution", "frames", "fps", "steps",
-               "guidance", "seed", "model")
+               "guidance", "seed", "model", "recipe", "focus", "eta")
 NUMBERS: dict[str, type] = {"frames": int, "fps": int, "steps": int, "guidance": float}
 
 
@@ -49,7 +50,7 @@ async def read_job_request(request: web.Request, person: Person, chat: ChatRef,
     if image is None:
         raise UserError("web_need_photo")
     prompt = fields.get("prompt", "")
-    if not prompt:
+    if not prompt and not fields.get("recipe"):  # a recipe brings its own tested prompt
         raise UserError("web_need_prompt")
     model_name = fields.get("model") or models[0]
     if model_name not in models:
@@ -65,12 +66,18 @@ async def read_job_request(request: web.Request, person: Person, chat: ChatRef,
 
 
 def overrides(fields: Mapping[str, str], preset: Preset, model: ModelCard) -> dict[str, Any]:
-    """The advanced fields that differ from the preset, typed."""
+    """The advanced fields that differ from the preset (or the recipe), typed."""
     changed: dict[str, Any] = {}
     if fields.get("model"):  # the page's choice wins over a --model in the prompt
         changed["model"] = model.name
     if fields.get("negative"):
         changed["negative_prompt"] = fields["negative"]
+    baseline: Preset | Recipe = preset
+    if fields.get("recipe"):
+        baseline = _recipe(fields["recipe"], model)
+        changed["recipe"] = baseline.name
+    if fields.get("focus"):
+        changed["focus"] = True  # as strong as the operator set it
     resolution = fields.get("resolution", "")
     if resolution and resolution != preset.resolution:
         if resolution not in model.resolutions:
@@ -81,14 +88,29 @@ def overrides(fields: Mapping[str, str], preset: Preset, model: ModelCard) -> di
         raw = fields.get(name, "")
         if not raw:
             continue
-        try:
-            value = kind(raw)
-        except ValueError:
-            raise UserError("bad_flag_value", flag=name, expected=f"{lo:g}-{hi:g}",
-                            value=raw) from None
-        if value != getattr(preset, name):
+        value = _number(name, raw, kind, f"{lo:g}-{hi:g}")
+        if value != getattr(baseline, name):
             changed[name] = value
+    if fields.get("eta"):
+        lo, hi = model.eta or (0.0, 1.0)
+        changed["eta"] = _number("eta", fields["eta"], float, f"{lo:g}-{hi:g}")
     return changed
+
+
+def _recipe(name: str, model: ModelCard) -> Recipe:
+    found = model.recipes.get(name)
+    if found is None:
+        if not model.recipes:
+            raise UserError("no_recipes", model=model.title)
+        raise UserError("bad_recipe", name=name, choices=", ".join(model.recipes))
+    return found
+
+
+def _number(name: str, raw: str, kind: type, expected: str) -> Any:
+    try:
+        return kind(raw)
+    except ValueError:
+        raise UserError("bad_flag_value", flag=name, expected=expected, value=raw) from None
 
 
 def _seed(raw: str) -> int | None:

@@ -18,13 +18,15 @@ from string import Template
 from typing import Any
 
 from bot.captions import MAX_CAPTION_CHARS
+from bot.coach import words_data
 from bot.models import EventKind, Job, JobEvent
-from bot.quotas import preset_costs
-from bot.texts import LANGUAGES, text
+from bot.quotas import preset_costs, recipe_costs
+from bot.texts import CATALOGUE, LANGUAGES, text
 from bot.views import (
     cost,
     history_reply,
     preset_about,
+    recipe_about,
     result_actions,
     result_caption,
     status_line,
@@ -47,6 +49,10 @@ SCRIPT_TEXTS = {"download": "web_download", "cancel": "button_cancel",
                 "reroll": "button_reroll", "better": "button_better",
                 "uploading": "web_uploading", "generate": "web_generate",
                 "network": "web_network_error", "reconnecting": "web_reconnecting"}
+# Templates the script fills in itself, as one types: the prompt coach and the guidance
+# warning (their {placeholders} as in the chats' replies).
+SCRIPT_TEMPLATES = {"coach": "coach_hint", "coach_pair": "coach_pair",
+                    "stiff": "guidance_stiff"}
 
 
 def ranges(model: ModelCard) -> dict[str, tuple[str, tuple[float, float]]]:
@@ -93,16 +99,57 @@ def page(lang: str, session: str, admin: bool, default_preset: str, history_html
         "history": history_html,
         "you_are": html.escape(text("web_you_are", lang, user=f"web:{session}",
                                     admin=text("web_admin_mark", lang) if admin else "")),
-        "labels": _json({name: text(key, lang) for name, key in SCRIPT_TEXTS.items()}),
+        "labels": _json({**{name: text(key, lang) for name, key in SCRIPT_TEXTS.items()},
+                         **{name: template(key, lang)
+                            for name, key in SCRIPT_TEMPLATES.items()}}),
         "presets": _json({p.name: {"resolution": p.resolution, "frames": p.frames,
                                    "fps": p.fps, "steps": p.steps, "guidance": p.guidance}
                           for p in model.presets.values()}),
+        "recipes": _json({r.name: {"frames": r.frames, "fps": r.fps, "steps": r.steps,
+                                   "guidance": r.guidance, "prompt": r.prompt}
+                          for r in model.recipes.values()}),
+        "coach_words": _json(words_data()),
+        "stiff_guidance": _json(model.stiff_guidance),
+        "recipe_field": recipe_field(lang, model),
+        "eta_field": eta_field(lang, model),
+        "web_focus": html.escape(text("web_focus", lang)),
     }
     for key, (name, (lo, hi)) in ranges(model).items():
         values[f"{name}_lo"], values[f"{name}_hi"] = f"{lo:g}", f"{hi:g}"
         if key:
             values[key] = html.escape(text(key, lang, lo=f"{lo:g}", hi=f"{hi:g}"))
     return _template("page.html").substitute(values)
+
+
+def template(key: str, lang: str) -> str:
+    """A catalogue sentence with its {placeholders} left in, for the script to fill."""
+    return CATALOGUE[lang][key]
+
+
+def recipe_field(lang: str, model: ModelCard) -> str:
+    """The recipe choice (its values fill the advanced fields); none for a model without
+    recipes."""
+    if not model.recipes:
+        return ""
+    costs = recipe_costs(model.name)
+    options = [f'<option value="">{html.escape(text("web_recipe_none", lang))}</option>']
+    for r in model.recipes.values():
+        label = text("web_recipe_option", lang, name=r.name, width=r.width, height=r.height,
+                     cost=cost(costs[r.name], lang), description=recipe_about(r.name, lang))
+        options.append(f'<option value="{r.name}">{html.escape(label)}</option>')
+    return (f'<label for="recipe">{html.escape(text("web_recipe", lang))}</label>'
+            f'<select id="recipe" name="recipe">{"".join(options)}</select>')
+
+
+def eta_field(lang: str, model: ModelCard) -> str:
+    """The eta input, for a model whose sampler has one; empty: the model's default (0)."""
+    if model.eta is None:
+        return ""
+    lo, hi = model.eta
+    label = html.escape(text("web_eta", lang, lo=f"{lo:g}", hi=f"{hi:g}"))
+    hint = html.escape(text("web_eta_default", lang))
+    return (f'<label>{label}<input name="eta" type="number" min="{lo:g}" max="{hi:g}" '
+            f'step="0.05" placeholder="{hint}"></label>')
 
 
 def model_field(lang: str, selected: str, models: Sequence[str]) -> str:

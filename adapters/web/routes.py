@@ -32,7 +32,7 @@ from bot.errors import UserError
 from bot.models import ChatRef, JobStatus, Person, Role
 from bot.ports import CorePort
 from bot.texts import LANGUAGES, error_text, language, text
-from bot.views import mib, quota_reply
+from bot.views import advice, mib, quota_reply
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class Routes:
             log.info("user web:%s: refused: %s", person.platform_id, exc)
             return refusal(exc, lang)
         log.info("job %s user web:%s: submitted from the page", job.id, person.platform_id)
-        return web.json_response({"job": job.id})
+        return web.json_response({"job": job.id, "advice": advice(job.params, lang)})
 
     async def cancel(self, request: web.Request) -> web.Response:
         person, _, lang = self.who(request)

@@ -81,7 +81,7 @@ def spec_from_wire(data: dict[str, Any], folder: Path) -> RenderSpec:
     """The spec as the worker runs it: its photo and its output in the worker's own folder."""
     job_id = data["job_id"]
     photo = folder / f"{job_id}.img" if data.get("photo", True) else None
-    return RenderSpec(job_id=job_id, params=GenParams(**data["params"]), photo=photo,
+    return RenderSpec(job_id=job_id, params=GenParams.from_dict(data["params"]), photo=photo,
                       output=folder / f"{job_id}.mp4",
                       max_bytes=data["max_bytes"], headroom=data.get("headroom", 0),
                       extends=folder / f"{job_id}.before.mp4" if data.get("extends") else None,
@@ -111,6 +111,6 @@ def outcome_from_wire(job_id: str, data: dict[str, Any], output: Path) -> WorkEv
             path=output, poster=output.with_suffix(".jpg"), width=data["width"],
             height=data["height"], frames=data["frames"], fps=data["fps"],
             duration=data["duration"], size_bytes=data["size_bytes"],
-            params=GenParams(**data["params"]), lowered_from=data["lowered_from"]))
+            params=GenParams.from_dict(data["params"]), lowered_from=data["lowered_from"]))
     return WorkEvent(WorkKind.FAILED, job_id, reason=data["reason"],
                      reason_params=data.get("reason_params") or {}, detail=data.get("detail"))

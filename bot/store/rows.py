@@ -35,7 +35,7 @@ def job_from(row: aiosqlite.Row) -> Job:
 
 
 def params_from(text: str) -> GenParams:
-    return GenParams(**json.loads(text))
+    return GenParams.from_dict(json.loads(text))
 
 
 def note_from(text: str | None) -> Note | None:

@@ -6,21 +6,30 @@ from __future__ import annotations
 # The ranges are the offered models' (bot/views.py's help_reply fills them in).
 HELP = """Send a photo with a caption that describes the motion; a short video comes back.
 
-How to write a prompt: subject + action + direction/speed + ambience, in English, with
-present progressive verbs and at most about three actions.
+How to write a prompt: subject + action + direction/speed + ambience, with present
+progressive verbs ("is walking", not "walks": the motion comes out smoother; the reply
+says when another form would do better) and at most about three actions.
 • A cat turning its head slowly to the right in soft daylight
 • A woman smiling and waving slowly
 • Gentle waves lapping on the shore, camera panning left slowly
 • Leaves falling gently in autumn wind
+Any language works: I2VGen-XL reads English only, so other languages are translated first
+(the result shows what it read); Wan reads your words as written.
 Avoid abstract words like “beautiful scene”. Photos with one clear subject work best.
 
 Options in the caption (they override the preset):
 --preset NAME  ({presets})
+--recipe NAME  a tested scene ({recipes}): its size, frames, fps, steps and
+  guidance (/presets lists them); with no prompt, its own tested prompt
 --seed N  (same seed, same video)
 --frames N  ({frames})   --fps N  ({fps})
---steps N  ({steps})   --guidance X or --gs X  ({guidance}; 9 is a good start,
-  raise to 11 if nothing moves)
+--steps N  ({steps})   --guidance X or --gs X  ({guidance}; 9 is the sweet spot:
+  raise to 11 only if nothing moves, above 10 the motion stiffens)
 --neg words to avoid   --res {resolutions}   --size 640x384
+--focus  keep the subject sharp and blur the background, so the motion happens on the
+  subject and not behind it
+--eta X  I2VGen-XL's sampler noise per step, 0-1: 0 (its default) adds none; the
+  original app found 0.2-0.4 the best balance, and more makes frames less consistent
 --model NAME  which video model (/presets lists those offered here{others})
 --loop  a video that loops seamlessly   --smooth  smoother motion (3x the frame rate)
 --fast  about 4x faster, a quarter of the credits (a different, rougher video)
@@ -50,6 +59,19 @@ EN: dict[str, str] = {
     "result_loop": "🔁 loops",
     "result_smooth": "smoothed to {fps} fps",
     "result_extension": "extension {number}",
+    "result_focus": "🎯 subject in focus",
+    "result_eta": "eta {eta}",
+    "result_recipe": "recipe {recipe}",
+    "result_read": "🌐 {model} read: {prompt}",
+    "result_read_negative": "🌐 and avoided: {negative}",
+    "result_untranslated": "🌐 The translation model could not be loaded: {model} read the "
+                           "prompt as written.",
+    # Advice on a new job's settings, sent once with it; the settings are used as given.
+    "coach_hint": "💡 Motion comes out smoother with verbs in the progressive form: {pairs}. "
+                  "Your prompt was used as written.",
+    "coach_pair": "“{found}” → “{better}”",
+    "guidance_stiff": "⚠️ Guidance {guidance} is above {limit}: the original app found 9 the "
+                      "sweet spot, and 10-12 stiffens the motion. It was used as you asked.",
     "credit_one": "1 credit",
     "credit_many": "{amount} credits",
     # Notes and failure reasons of a job.
@@ -106,6 +128,12 @@ EN: dict[str, str] = {
     "bad_resolution": "Resolution must be one of {choices}.",
     "bad_frame_count": "This model makes {counts} frames, not {frames}.",
     "no_fast_mode": "The speed mode (--fast) is not available for {model}.",
+    "no_eta": "{model} samples without an eta: --eta is for I2VGen-XL's DDIM sampler.",
+    "eta_fast": "--eta does not go with --fast: the speed mode samples with DPM-Solver++, "
+                "which has no eta.",
+    "no_recipes": "{model} has no recipes: they are the original app's tested settings for "
+                  "I2VGen-XL.",
+    "bad_recipe": "Unknown recipe '{name}'. Choose one of: {choices}.",
     "unknown_model": "Unknown model “{name}”. Choose one of: {choices}.",
     "model_not_enabled": "The model “{model}” is not offered here. Choose one of: {choices}.",
     "model_not_here": "No GPU worker offers the model {model} right now.",
@@ -146,6 +174,13 @@ EN: dict[str, str] = {
     "preset_about_wan_standard": "3.4 s, balanced, the default",
     "preset_about_wan_high": "5 s at 720p, more detail, slower",
     "preset_about_wan_max": "5 s at 720p with the model's recommended steps",
+    "recipes_head": "Recipes (--recipe NAME), the original app's tested scenes; the size "
+                    "follows a photo of another shape:",
+    "recipe_line": "• {name}: {width}x{height}, {frames} frames @ {fps} fps, {steps} steps, "
+                   "guidance {guidance} · {cost} · {description}",
+    "recipe_about_walking": "a person walking",
+    "recipe_about_waves": "waves on a shore, landscapes",
+    "recipe_about_turning": "a cat turning its head, rotating objects",
     "quota": "Credits left today: {left} of {allowance} (used {spent}, extra {granted}). "
              "Resets in about {hours} h. Standard costs 1 credit.",
     "quota_unlimited": "You have no credit limit (admin).",
@@ -300,6 +335,12 @@ EN: dict[str, str] = {
     "web_preset": "Preset",
     "web_model": "Model",
     "web_preset_option": "{name} · {cost} · {description}",
+    "web_recipe": "Recipe: a tested scene",
+    "web_recipe_none": "none: the preset's values",
+    "web_recipe_option": "{name} · {width}x{height} · {cost} · {description}",
+    "web_focus": "Focus: keep the subject sharp, blur the background",
+    "web_eta": "Eta, the sampler's noise ({lo}-{hi})",
+    "web_eta_default": "empty: 0",
     "web_advanced": "Advanced parameters",
     "web_resolution": "Resolution",
     "web_frames": "Frames ({lo}-{hi})",
@@ -313,14 +354,26 @@ EN: dict[str, str] = {
     "web_tips_title": "Prompt tips",
     "web_tips": "Subject + action + direction/speed + ambience: “A cat turning its head "
                 "slowly to the right in soft daylight”.\n"
-                "Write in English, with present progressive verbs (“turning”, “waving”) and "
-                "at most about three actions.\n"
+                "Use present progressive verbs (“is turning”, “waving”, not “turns”): the "
+                "motion comes out smoother; a hint under the prompt says when. At most about "
+                "three actions.\n"
+                "Any language works: I2VGen-XL reads English only, so other languages are "
+                "translated first and the result shows what it read; Wan reads them as "
+                "written.\n"
+                "Focus keeps the subject sharp and blurs the background, so the motion "
+                "happens on the subject.\n"
+                "A recipe sets the tested size, length, steps and guidance of a scene: a "
+                "person walking, waves, a turning head.\n"
                 "One clear subject works best (a portrait, a pet, a landscape); screenshots "
                 "and posters do not.\n"
                 "Start with the preview preset to check that the motion happens, then "
                 "re-roll or ask for better quality.\n"
-                "Guidance 9 to start, 11 if nothing moves; if the end of the clip drifts, "
-                "use fewer frames (16 instead of 24).",
+                "Guidance 9 is the sweet spot, 11 if nothing moves; above 10 the motion "
+                "stiffens. If the end of the clip drifts, use fewer frames (16 instead of "
+                "24).\n"
+                "Eta (I2VGen-XL): the sampler's noise per step; 0, its default, adds none. "
+                "The original app found 0.2-0.4 the best balance; more makes frames less "
+                "consistent.",
     "web_output": "Video",
     "web_output_empty": "Your video appears here: its place in line and its progress while "
                         "it waits and runs, then the player.",

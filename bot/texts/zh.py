@@ -5,17 +5,26 @@ from __future__ import annotations
 # 范围取自本机提供的模型（由 bot/views.py 的 help_reply 填入）。
 HELP = """发送一张照片，并在说明里描述动作，机器人会回复一段短视频。
 
-提示词写法：主体 + 动作 + 方向/速度 + 环境氛围，建议用英文、进行时，动作不超过三个。
+提示词写法：主体 + 动作 + 方向/速度 + 环境氛围，动作用进行时（“is walking”而不是
+“walks”：动作更流畅；需要时回复里会提醒），动作不超过三个。
 • A cat turning its head slowly to the right in soft daylight
 • A woman smiling and waving slowly
 • Gentle waves lapping on the shore, camera panning left slowly
+可以用任何语言书写：I2VGen-XL 只读得懂英文，其他语言会先翻译成英文（结果里会显示它读到的内容）；
+Wan 直接读原文。
 避免“beautiful scene”这类抽象描述；主体清晰的照片效果最好。
 
 说明中的选项（覆盖预设）：
---preset 名称（{presets}）  --seed N（相同种子得到相同视频）
+--preset 名称（{presets}）
+--recipe 名称  测试过的场景配方（{recipes}）：设定尺寸、帧数、帧率、步数和引导系数
+  （/presets 列出）；不写提示词时使用配方自带的提示词
+--seed N（相同种子得到相同视频）
 --frames N（{frames}）  --fps N（{fps}）  --steps N（{steps}）
---guidance X 或 --gs X（{guidance}，建议 9，动作不明显可提到 11）
+--guidance X 或 --gs X（{guidance}，9 最合适，动作不明显才提到 11；超过 10 动作会变僵硬）
 --neg 不想要的内容  --res {resolutions}  --size 640x384
+--focus  主体保持清晰、背景虚化，让动作发生在主体上而不是背景里
+--eta X  I2VGen-XL 采样器每步加入的噪声，0-1：0（默认）不加噪声；原应用的经验是
+  0.2-0.4 最平衡，更高会让帧间一致性变差
 --model 名称  选择视频模型（/presets 列出本机提供的{others}）
 --loop 无缝循环的视频  --smooth 更流畅（帧率提高到 3 倍）
 --fast 约快 4 倍、只需四分之一点数（画面会不同，略粗糙）
@@ -41,6 +50,15 @@ ZH: dict[str, str] = {
     "result_loop": "🔁 循环",
     "result_smooth": "已补帧到 {fps} fps",
     "result_extension": "第 {number} 次续写",
+    "result_focus": "🎯 主体聚焦",
+    "result_eta": "eta {eta}",
+    "result_recipe": "配方 {recipe}",
+    "result_read": "🌐 {model} 读到的是：{prompt}",
+    "result_read_negative": "🌐 反向提示词读作：{negative}",
+    "result_untranslated": "🌐 翻译模型无法加载：{model} 按原文读取了提示词。",
+    "coach_hint": "💡 动作用进行时（英文 -ing 形式）描述，视频会更流畅：{pairs}。提示词已按原样使用。",
+    "coach_pair": "“{found}” → “{better}”",
+    "guidance_stiff": "⚠️ 引导系数 {guidance} 高于 {limit}：原应用的经验是 9 最合适，10-12 会让动作变得僵硬。已按你的设置使用。",
     "credit_one": "1 点",
     "credit_many": "{amount} 点",
     "restarted": "生成时机器人重启了，已重新生成一次。",
@@ -91,6 +109,10 @@ ZH: dict[str, str] = {
     "model_not_here": "目前没有 GPU 工作进程提供模型 {model}。",
     "model_unavailable": "模型 {model} 无法在 GPU 上加载；详情见机器人的日志。",
     "bad_size": "尺寸 {size} 不可用：每边须为 {multiple} 的倍数，范围 {lo}-{hi}，例如 640x384。",
+    "no_eta": "{model} 的采样器没有 eta：--eta 只用于 I2VGen-XL 的 DDIM 采样器。",
+    "eta_fast": "--eta 不能与 --fast 同用：快速模式使用 DPM-Solver++ 采样，没有 eta。",
+    "no_recipes": "{model} 没有配方：配方是原应用为 I2VGen-XL 测试过的参数。",
+    "bad_recipe": "未知配方“{name}”。可选：{choices}。",
     "size_too_large": "尺寸 {size} 超出 1024p 的像素上限（1024x1024），请选更小的尺寸。",
     "image_empty": "文件是空的，请重新发送照片。",
     "image_unreadable": "无法识别这个文件，请发送 JPEG、PNG 或 WebP 照片。",
@@ -113,6 +135,11 @@ ZH: dict[str, str] = {
     "preset_about_i2vgen-xl_standard": "均衡，默认",
     "preset_about_i2vgen-xl_high": "细节更多，更慢",
     "preset_about_i2vgen-xl_max": "最佳画质，需要大显存",
+    "recipes_head": "配方（--recipe 名称），原应用测试过的场景；照片形状不同时尺寸会随照片调整：",
+    "recipe_line": "• {name}：{width}x{height}，{frames} 帧 @ {fps} fps，{steps} 步，引导系数 {guidance} · {cost} · {description}",
+    "recipe_about_walking": "人物行走",
+    "recipe_about_waves": "海浪拍岸、风景",
+    "recipe_about_turning": "猫咪转头、物体旋转",
     "preset_about_wan_preview": "2 秒，快速验证动作效果",
     "preset_about_wan_standard": "3.4 秒，均衡，默认",
     "preset_about_wan_high": "720p 5 秒，细节更多，更慢",
@@ -254,16 +281,26 @@ ZH: dict[str, str] = {
     "web_fps": "帧率 FPS（{lo}-{hi}）",
     "web_steps": "推理步数（{lo}-{hi}）",
     "web_guidance": "引导系数（{lo}-{hi}）",
+    "web_recipe": "配方：测试过的场景",
+    "web_recipe_none": "不用：按预设的参数",
+    "web_recipe_option": "{name} · {width}x{height} · {cost} · {description}",
+    "web_focus": "聚焦：主体保持清晰，背景虚化",
+    "web_eta": "Eta，采样器噪声（{lo}-{hi}）",
+    "web_eta_default": "留空：0",
     "web_seed": "种子",
     "web_seed_random": "留空：随机",
     "web_generate": "🚀 生成视频",
     "web_uploading": "正在上传…",
     "web_tips_title": "提示词技巧",
     "web_tips": "主体 + 动作 + 方向/速度 + 环境氛围：“A cat turning its head slowly to the right in soft daylight”。\n"
-                "建议用英文、现在进行时（“turning”“waving”），动作不超过三个。\n"
+                "动作用现在进行时（“is turning”“waving”，而不是“turns”），动作更流畅；需要时提示词下方会提醒。动作不超过三个。\n"
+                "可以用任何语言书写：I2VGen-XL 只读得懂英文，其他语言会先翻译，结果里会显示它读到的内容；Wan 直接读原文。\n"
+                "聚焦：主体保持清晰、背景虚化，让动作发生在主体上。\n"
+                "配方：一键使用测试过的场景参数（尺寸、长度、步数、引导系数）：人物行走、海浪、转头。\n"
                 "主体清晰的照片效果最好（人像、宠物、风景）；截图和海报不适合。\n"
                 "先用 preview 预设确认动作，再换种子或提高画质。\n"
-                "引导系数先用 9，动作不明显再提到 11；结尾失真时减少帧数（用 16 帧而不是 24 帧）。",
+                "引导系数 9 最合适，动作不明显再提到 11；超过 10 动作会变僵硬。结尾失真时减少帧数（用 16 帧而不是 24 帧）。\n"
+                "Eta（I2VGen-XL）：采样器每步加入的噪声，默认 0 不加。原应用的经验是 0.2-0.4 最平衡，更高会让帧间一致性变差。",
     "web_output": "视频",
     "web_output_empty": "视频会显示在这里：排队时显示位置，生成时显示进度，完成后可直接播放。",
     "web_download": "⬇ 下载 MP4",

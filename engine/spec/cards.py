@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.spec.errors import Rejected
@@ -36,6 +36,32 @@ class Preset:
 
 def presets(*items: Preset) -> dict[str, Preset]:
     return {p.name: p for p in items}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A scene the original app tested, with the parameters that worked for it. Its size is
+    a shape as well as a pixel budget: GenParams.sized_for keeps it when the photo fits it
+    and otherwise keeps its pixel count in the photo's shape."""
+
+    name: str
+    width: int
+    height: int
+    frames: int
+    fps: int
+    steps: int
+    guidance: float
+    prompt: str  # the prompt it was tested with, used when a caption has none
+
+    def values(self) -> dict[str, object]:
+        """The GenParams fields it sets."""
+        return {"width": self.width, "height": self.height, "frames": self.frames,
+                "fps": self.fps, "steps": self.steps, "guidance": self.guidance,
+                "recipe": self.name}
+
+
+def recipes(*items: Recipe) -> dict[str, Recipe]:
+    return {r.name: r for r in items}
 
 
 @dataclass(frozen=True)
@@ -73,6 +99,13 @@ class ModelCard:
     fast: bool = False  # whether it has a speed mode
     auto_dtype: str = "fp16"  # what dtype "auto" means on a CUDA GPU
     aliases: tuple[str, ...] = ()  # other names people type
+    # Reads prompts through an English-only text encoder: the worker translates others.
+    english_prompts: bool = False
+    # The range of its sampler's eta (DDIM's noise per step); None: its sampler has none.
+    eta: tuple[float, float] | None = None
+    # Guidance above this stiffens the motion (the reply warns once); None: no such point.
+    stiff_guidance: float | None = None
+    recipes: Mapping[str, Recipe] = field(default_factory=dict)
 
     def frame_counts(self) -> str:
         """The frame counts it takes, in words, for messages."""
@@ -137,6 +170,11 @@ def widest(field: str) -> tuple[Any, Any]:
 def preset_names() -> list[str]:
     """Every preset name of any model, the default model's first (in its order)."""
     return list(dict.fromkeys(p for c in cards().values() for p in c.presets))
+
+
+def recipe_names() -> list[str]:
+    """Every recipe name of any model, the default model's first."""
+    return list(dict.fromkeys(r for c in cards().values() for r in c.recipes))
 
 
 def all_resolutions() -> list[str]:

@@ -60,9 +60,9 @@ def make_settings(data_dir, **values) -> Settings:
     return Settings(_env_file=None, **base)
 
 
-def tiny_executor(engine) -> LocalExecutor:
-    """The real local executor around the session's tiny engine."""
-    return LocalExecutor(lambda: BatchRenderer(engine))
+def tiny_executor(engine, translator=None) -> LocalExecutor:
+    """The real local executor around the session's tiny engine (and translator)."""
+    return LocalExecutor(lambda: BatchRenderer(engine, translator=translator))
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ GOOD = [
     ("waves --res 768p", "waves", None, {"resolution": "768p"}),
     ("waves --res 256", "waves", None, {"resolution": "256p"}),
     ("a girl —seed 5 smiling", "a girl smiling", None, {"seed": 5}),  # phone em dash
+    ("waves --eta 0.3", "waves", None, {"eta": 0.3}),
     ("  ", "", None, {}),
 ]
 
@@ -41,6 +42,11 @@ BAD = [
     ("waves --size big", "bad_flag_value", "--size needs WIDTHxHEIGHT"),
     ("waves --res 300p", "bad_flag_value", "--res needs 256p/512p/768p/1024p (wan: 480p/720p)"),
     ("waves --gs high", "bad_flag_value", "--guidance needs 1.0-20.0"),
+    ("waves --eta lots", "bad_flag_value", "--eta needs a number 0-1 (i2vgen-xl: 0-1, "
+     "not for wan)"),
+    ("waves --recipe dancing", "bad_flag_value", "--recipe needs one of walking, waves, "
+     "turning"),
+    ("waves --focus=2", "bad_flag_value", "--focus needs nothing"),
     ("x" * 5000, "caption_too_long", "The caption is 5000 characters; the limit is 2000"),
 ]
 
@@ -62,13 +68,21 @@ OUT_OF_RANGE = [
     ({"seed": -1}, "seed must be between 0 and 4294967295 (got -1)"),
     ({"width": 10, "height": 10}, "Size 10x10 is not allowed: each side must be a multiple of 64"),
     ({"width": 2048, "height": 2048}, "over the 1024p pixel budget"),
+    ({"eta": 1.5}, "eta must be between 0.0 and 1.0 (got 1.5)"),
+    ({"eta": float("nan")}, "eta must be between 0.0 and 1.0"),
+    ({"eta": 0.3, "fast": True}, "--eta does not go with --fast: the speed mode samples "
+     "with DPM-Solver++"),
+    ({"eta": 0.3, "model": "wan"}, "Wan 2.2 TI2V-5B samples without an eta"),
+    ({"recipe": "walking", "model": "wan"}, "Wan 2.2 TI2V-5B has no recipes"),
+    ({"focus": 50.0}, "focus must be between 0.1 and 10.0"),
 ]
 
 
 @pytest.mark.parametrize(("overrides", "message"), OUT_OF_RANGE)
 def test_values_out_of_range_name_the_range(overrides, message):
     with pytest.raises(Rejected) as err:
-        GenParams.from_preset("standard", "waves", **overrides)
+        model = overrides.pop("model", "i2vgen-xl")
+        GenParams.from_preset("standard", "waves", model=model, **overrides)
     assert message in str(UserError.from_rejection(err.value))
 
 
@@ -76,3 +90,31 @@ def test_flags_override_the_preset():
     parsed = parse_caption("waves --preset high --frames 8")
     params = GenParams.from_preset(parsed.preset, parsed.prompt, **parsed.overrides)
     assert (params.resolution, params.frames, params.fps, params.steps) == ("768p", 8, 12, 80)
+
+
+def test_focus_and_recipe_are_read_from_the_caption():
+    parsed = parse_caption("a man walking --focus --recipe Walking --steps 40")
+    assert (parsed.prompt, parsed.focus, parsed.recipe) == ("a man walking", True, "walking")
+    assert parsed.overrides == {"steps": 40}
+    assert not parse_caption("a man walking").focus
+
+
+def test_a_recipe_sets_its_tested_values_between_the_preset_and_the_flags():
+    params = GenParams.from_preset("preview", "waves", recipe="waves", guidance=9.0)
+    assert (params.width, params.height, params.frames, params.fps, params.steps) == (
+        768, 448, 24, 12, 70)
+    assert params.guidance == 9.0 and params.recipe == "waves"  # the flag wins over it
+
+
+def test_a_recipes_size_follows_a_photo_of_another_shape():
+    walking = GenParams.from_preset("standard", "a man walking", recipe="walking")
+    assert (walking.width, walking.height) == (640, 384)
+    # A 3:2 photo fits 640x384 (the crop keeps 90% of it): the tested size stays.
+    assert walking.sized_for(1500, 1000).width == 640
+    # A portrait would lose 60%: the same pixel budget, shaped like the photo.
+    upright = walking.sized_for(1000, 1500)
+    assert (upright.width, upright.height) == (384, 576)
+    assert upright.width * upright.height <= 640 * 384
+    # A size asked for in the caption is kept whatever the photo.
+    asked = GenParams.from_preset("standard", "x", recipe="walking", width=512, height=512)
+    assert asked.sized_for(1000, 1500).width == 512

@@ -3,6 +3,7 @@ catalogue in which every key the code uses exists in both languages and none is 
 
 import ast
 import string
+from dataclasses import replace
 from pathlib import Path
 
 from bot.errors import UserError
@@ -10,7 +11,17 @@ from bot.models import ChatRef, EventKind, Job, JobEvent, JobStatus, Note
 from bot.quotas import Balance
 from bot.service import QueueView
 from bot.texts import CATALOGUE, error_text, language
-from bot.views import duration, mib, queue_reply, quota_reply, result_caption, status_line
+from bot.views import (
+    advice,
+    duration,
+    help_reply,
+    mib,
+    presets_reply,
+    queue_reply,
+    quota_reply,
+    result_caption,
+    status_line,
+)
 from engine.spec.params import GenParams
 from engine.spec.work import Video
 
@@ -127,3 +138,72 @@ def test_every_key_the_code_uses_exists_and_every_key_is_used():
     unused = {key for key in catalogue if key not in constants
               and not any(p and key.startswith(p) for p in prefixes)}
     assert unused == set()
+
+
+def with_params(base: Job, **changes) -> Job:
+    return Job(**{**base.__dict__, "params": replace(base.params, **changes)})
+
+
+def test_the_result_shows_the_persons_prompt_and_what_the_model_read():
+    translated = with_params(job("一只猫在慢慢地转头"), prompt_language="zh",
+                             translated_prompt="a cat is turning its head slowly",
+                             negative_prompt="模糊", translated_negative="blurry")
+    caption = result_caption(translated, RESULT)
+    first, second, third = caption.splitlines()[:3]
+    assert first == "🎬 一只猫在慢慢地转头"
+    assert second == "🌐 I2VGen-XL read: a cat is turning its head slowly"
+    assert third == "🌐 and avoided: blurry"
+    assert "I2VGen-XL 读到的是：a cat is turning its head slowly" in result_caption(
+        translated, RESULT, "zh")
+    english = result_caption(job("a cat turning"), RESULT)
+    assert "read:" not in english and "🌐" not in english
+    failed = with_params(job("一只猫"), prompt_language="zh")  # the translator would not load
+    assert "could not be loaded: I2VGen-XL read the prompt as written" in result_caption(
+        failed, RESULT)
+    long = with_params(job("猫" * 990), prompt_language="zh", translated_prompt="cat " * 250)
+    caption = result_caption(long, RESULT, limit=1024)
+    assert len(caption) <= 1024 and "🌐 I2VGen-XL read: cat" in caption and "seed 42" in caption
+
+
+def test_the_result_names_focus_eta_and_the_recipe():
+    made = with_params(job("a man walking"), focus=1.5, eta=0.3, recipe="walking")
+    caption = result_caption(made, RESULT)
+    assert "recipe walking · 🎯 subject in focus · eta 0.3" in caption
+    assert "配方 walking · 🎯 主体聚焦 · eta 0.3" in result_caption(made, RESULT, "zh")
+    assert "eta" not in result_caption(job("a man walking"), RESULT)
+
+
+def test_advice_suggests_the_progressive_and_warns_of_a_stiff_guidance_once_each():
+    walks = job("a man walks and the waves crashed").params
+    assert advice(walks, "en") == [
+        "💡 Motion comes out smoother with verbs in the progressive form: “walks” → “is "
+        "walking”, “crashed” → “are crashing”. Your prompt was used as written."]
+    assert advice(job("a man is walking").params, "en") == []
+    zh = advice(walks, "zh")
+    assert zh[0].startswith("💡 动作用进行时") and "“walks” → “is walking”" in zh[0]
+    stiff = replace(job("a man is walking").params, guidance=12.0)
+    assert advice(stiff, "en") == ["⚠️ Guidance 12 is above 10: the original app found 9 the "
+                                   "sweet spot, and 10-12 stiffens the motion. It was used as "
+                                   "you asked."]
+    assert advice(replace(stiff, guidance=10.0), "en") == []  # the cat recipe's 10 is fine
+    wan = GenParams.from_preset("standard", "a man is walking", model="wan", guidance=10.0)
+    assert advice(wan, "en") == []  # Wan has no such point
+
+
+def test_presets_list_the_recipes_with_their_costs_and_help_says_why():
+    reply = presets_reply("en")
+    assert "Recipes (--recipe NAME)" in reply
+    assert "• walking: 640x384, 16 frames @ 8 fps, 60 steps, guidance 9.0 · 1.13 credits" \
+        in reply
+    assert "• waves: 768x448, 24 frames @ 12 fps, 70 steps, guidance 8.5 · 2.76 credits" in reply
+    assert "• turning: 512x512, 16 frames @ 8 fps, 65 steps, guidance 10.0 · 1.3 credits" \
+        in reply
+    assert "Recipes" not in presets_reply("en", ("wan",))  # Wan has none
+    assert "配方（--recipe 名称）" in presets_reply("zh")
+    help_text = help_reply("en")
+    for why in ("--focus  keep the subject sharp and blur the background, so the motion "
+                "happens on the", "above 10 the motion stiffens", "0.2-0.4 the best balance",
+                "--recipe NAME  a tested scene (walking, waves, turning)",
+                "other languages are translated first", 'not "walks"'):
+        assert why in help_text
+    assert "--focus  主体保持清晰、背景虚化" in help_reply("zh")

@@ -137,3 +137,14 @@ def test_lower_resolution() -> None:
     assert lower_resolution(sized) == "768p"
     assert lower_resolution(replace(sized, width=640, height=384)) == "256p"
     assert lower_resolution(replace(sized, width=256, height=256)) is None
+
+
+def test_eta_adds_noise_that_stays_each_jobs_own_in_a_batch(tiny_engine: Engine) -> None:
+    """DDIM with eta above 0 draws noise at every step; a batch's jobs each keep theirs."""
+    a, b = job(seed=21, eta=0.5), job(seed=22, eta=0.5, prompt="leaves falling")
+    together = tiny_engine.generate([a, b])
+    alone = tiny_engine.generate([a])[0]
+    diff = np.abs(together[0].frames.astype(int) - alone.frames.astype(int))
+    assert diff.max() <= 1  # float batch-size noise at most, as without eta
+    assert not np.array_equal(alone.frames, tiny_engine.generate([job(seed=21)])[0].frames)
+    assert tiny_engine.generate([a])[0].frames.tobytes() == alone.frames.tobytes()

@@ -2,8 +2,11 @@
 // job's events as they arrive. The server renders every text; this only puts it in place.
 "use strict";
 
-const labels = JSON.parse(document.getElementById("labels").textContent);
-const presets = JSON.parse(document.getElementById("presets").textContent);
+const data = (id) => JSON.parse(document.getElementById(id).textContent);
+const labels = data("labels");
+const presets = data("presets");
+const recipes = data("recipes");
+const stiffGuidance = data("stiff-guidance");
 const form = document.getElementById("animate");
 const photo = document.getElementById("photo");
 const drop = document.getElementById("drop");
@@ -57,16 +60,121 @@ document.addEventListener("paste", (event) => {
   }
 });
 
-// The preset fills the advanced parameters, as in the original app
+// The preset fills the advanced parameters, as in the original app; a recipe fills them
+// with its tested values on top (its size is its own, so the resolution does not apply).
+
+const placeholder = form.prompt.placeholder;
 
 function fillPreset() {
   const chosen = presets[form.preset.value];
   for (const name of ["resolution", "frames", "fps", "steps", "guidance"]) {
     form.elements[name].value = chosen[name];
   }
+  const recipe = form.recipe && recipes[form.recipe.value];
+  form.resolution.disabled = Boolean(recipe);
+  form.prompt.placeholder = recipe ? recipe.prompt : placeholder;
+  if (recipe) {
+    for (const name of ["frames", "fps", "steps", "guidance"]) {
+      form.elements[name].value = recipe[name];
+    }
+  }
+  warnGuidance();
 }
 form.preset.addEventListener("change", fillPreset);
+if (form.recipe) form.recipe.addEventListener("change", fillPreset);
+
+// The prompt coach, as one types: the same rule as bot/coach.py on the same word lists
+// (tests/adapters/web/test_coach.py runs both on the same sentences).
+
+const coach = (() => {
+  const words = data("coach-words");
+  const present = new Map();
+  const past = new Map();
+  const forms = new Set();
+  for (const [base, third, pastForm, ing] of words.verbs) {
+    present.set(third, ing);
+    if (pastForm) past.set(pastForm, ing);
+    for (const form of [base, third, pastForm, ing]) if (form) forms.add(form);
+  }
+  const list = (name) => new Set(words[name]);
+  const determiners = list("determiners");
+  const singular = list("singular");
+  const plural = list("plural");
+  const notSubjects = list("not_subjects");
+  const prepositions = list("prepositions");
+  const notAdverbs = list("not_adverbs");
+  const MAX_ADVERBS = 2;
+
+  const adverb = (word) => word.endsWith("ly") && word.length > 4 && !notAdverbs.has(word);
+
+  function subject(words, i) {
+    let j = i - 1;
+    while (j >= 0 && i - j <= MAX_ADVERBS && adverb(words[j])) j -= 1;
+    return j >= 0 ? j : null;
+  }
+
+  function afterDeterminer(words, j) {
+    for (const k of [j - 1, j - 2]) {
+      if (k >= 0 && determiners.has(words[k])) {
+        if (k === j - 2 && notSubjects.has(words[j - 1])) return false;
+        return !(k > 0 && prepositions.has(words[k - 1]));
+      }
+    }
+    return false;
+  }
+
+  function isPlural(word) {
+    if (plural.has(word)) return true;
+    if (singular.has(word)) return false;
+    return word.endsWith("s") && !["ss", "us", "is"].some((end) => word.endsWith(end));
+  }
+
+  return function suggestions(prompt) {
+    const words = prompt.toLowerCase().match(/[a-z']+/g) || [];
+    const found = new Map();
+    words.forEach((word, i) => {
+      if (found.has(word) || (!present.has(word) && !past.has(word))) return;
+      const j = subject(words, i);
+      if (j === null || notSubjects.has(words[j])) return;
+      if (present.has(word)) {
+        const following = i + 1 < words.length ? words[i + 1] : "";
+        if (forms.has(following) || following.endsWith("ing")) return;
+        if (!(singular.has(words[j]) || afterDeterminer(words, j))) return;
+        found.set(word, `is ${present.get(word)}`);
+      } else {
+        found.set(word, `${isPlural(words[j]) ? "are" : "is"} ${past.get(word)}`);
+      }
+    });
+    return [...found].map(([word, better]) => ({found: word, better}));
+  };
+})();
+window.coachSuggestions = coach;  // for the test that keeps it in step with the server's
+
+function fill(template, values) {
+  return Object.entries(values).reduce((line, [name, value]) => line.replace(`{${name}}`, value),
+                                       template);
+}
+
+const hint = document.getElementById("coach");
+function showCoach() {
+  const found = coach(form.prompt.value);
+  hint.hidden = found.length === 0;
+  hint.textContent = found.length === 0 ? "" : fill(labels.coach, {
+    pairs: found.map((s) => fill(labels.coach_pair, s)).join(", ")});
+}
+form.prompt.addEventListener("input", showCoach);
+
+const guidanceWarning = document.getElementById("guidance-warning");
+function warnGuidance() {
+  const value = Number(form.guidance.value);
+  const stiff = stiffGuidance !== null && form.guidance.value !== "" && value > stiffGuidance;
+  guidanceWarning.hidden = !stiff;
+  guidanceWarning.textContent = stiff ? fill(labels.stiff, {guidance: String(value),
+                                                           limit: String(stiffGuidance)}) : "";
+}
+form.guidance.addEventListener("input", warnGuidance);
 fillPreset();
+showCoach();
 
 // Another model: the page again, with that model's presets and ranges
 if (form.model) {
@@ -99,8 +207,17 @@ form.addEventListener("submit", async (event) => {
   const answer = await post("/api/jobs", new FormData(form));
   generate.disabled = false;
   generate.textContent = labels.generate;
-  if (answer) card(answer.job);
+  if (answer) advise(card(answer.job), answer.advice);
 });
+
+// What the server advises about a new job's settings, once, under its card.
+function advise(element, lines) {
+  if (!lines || !lines.length || element.querySelector(".advice")) return;
+  const advice = document.createElement("p");
+  advice.className = "advice";
+  advice.textContent = lines.join("\n");
+  element.append(advice);
+}
 
 function button(text, action) {
   const element = document.createElement("button");

@@ -1,8 +1,12 @@
-"""I2VGen-XL's card: the seeds' presets and ranges, on a 64-pixel grid."""
+"""I2VGen-XL's card: the seeds' presets, ranges and tested recipes, on a 64-pixel grid.
+
+Its text encoder is OpenAI's CLIP ViT-H, trained on English captions: other languages are
+translated before it reads them. Its scheduler is DDIM, whose eta diffusers defaults to 0.
+"""
 
 from __future__ import annotations
 
-from engine.spec.cards import ModelCard, Preset, WeightFiles, presets
+from engine.spec.cards import ModelCard, Preset, Recipe, WeightFiles, presets, recipes
 
 CARD = ModelCard(
     name="i2vgen-xl",
@@ -31,4 +35,16 @@ CARD = ModelCard(
     guidance=(1.0, 20.0),
     fast=True,
     aliases=("i2vgen", "i2vgenxl"),
+    english_prompts=True,
+    eta=(0.0, 1.0),
+    stiff_guidance=10.0,  # the seeds: 9 is the critical point, 10-12 stiffens the motion
+    # The seeds' appendix: a person walking, waves on a shore, a cat turning its head.
+    recipes=recipes(
+        Recipe("walking", 640, 384, 16, 8, 60, 9.0,
+               "A person is walking forward naturally, arms swinging gently"),
+        Recipe("waves", 768, 448, 24, 12, 70, 8.5,
+               "Ocean waves are crashing on the shore, foam is bubbling"),
+        Recipe("turning", 512, 512, 16, 8, 65, 10.0,
+               "A cat is turning its head slowly to the right, ears twitching"),
+    ),
 )

@@ -8,7 +8,12 @@ The traps of today's diffusers, handled here and in this folder:
 - the pipeline has no step callback: hooks on the UNet, which runs once per step (the
   guidance pair is batched), carry progress and cancel;
 - it would crop every image of a batch by the first one's geometry: images are cropped and
-  resized by us (engine/images.py) to the exact size first.
+  resized by us (engine/images.py) to the exact size first;
+- with an `eta` above 0 its DDIM steps draw noise for batch x frames latents from a list of
+  one generator per video, which diffusers cannot pair: each video's generator is repeated
+  once per frame (pipeline.py), so its noise stays its own.
+It reads prompts in English only (CLIP): the worker hands it the translation (the card's
+`english_prompts`), which `model_prompt` returns.
 Previews (engine/previews.py) read the guided v-prediction where the pipeline hands it to
 its scheduler (DDIM, or the speed mode's DPM-Solver++), as the (batch x frames) sample it
 steps: the last frame of each job is decoded.
@@ -113,8 +118,8 @@ class I2VGenXLEngine(Engine):
         # Our own crop (face-aware) to the exact size: the pipeline would crop every image
         # of a batch by the first one's geometry.
         images = [prepare_image(job.image, first.width, first.height) for job in jobs]
-        positive = torch.cat([self._prompts(p.prompt) for p in params])
-        negative = torch.cat([self._prompts(p.negative_prompt) for p in params])
+        positive = torch.cat([self._prompts(p.model_prompt) for p in params])
+        negative = torch.cat([self._prompts(p.model_negative) for p in params])
         # One CPU generator per job, used first for its image latent and then for its
         # starting noise: the same on every device and whatever the batch holds.
         generators = [torch.Generator("cpu").manual_seed(int(p.seed or 0)) for p in params]
@@ -125,9 +130,12 @@ class I2VGenXLEngine(Engine):
         shortcuts = self.fast if first.fast else STOCK
         steps = shortcuts.steps(first.steps)
         plan = shortcuts.plan(steps)
+        # The sampler's eta: the model's default (0, no noise per step) unless a job sets it.
+        eta = {} if first.eta is None else {"eta": first.eta}
         with eager_unet(pipe, plan):
             hooks = self._hooks(pipe.unet, steps, on_step, cancelled)
             pipe.image_generators = generators
+            pipe.step_generators = [g for g in generators for _ in range(first.frames)]
             try:
                 with (attention_context(self._loaded.attention),
                       solver_swapped(pipe, shortcuts.solver),
@@ -142,9 +150,9 @@ class I2VGenXLEngine(Engine):
                         guidance_scale=first.guidance, generator=generators,
                         num_videos_per_prompt=1,  # more pairs image latents with wrong prompts
                         decode_chunk_size=self._decode_chunk(first, len(jobs)),
-                        clip_skip=None)
+                        clip_skip=None, **eta)
             finally:
-                pipe.image_generators = None
+                pipe.image_generators = pipe.step_generators = None
                 for hook in hooks:
                     hook.remove()
 

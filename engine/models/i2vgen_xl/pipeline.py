@@ -4,17 +4,32 @@ Upstream samples the VAE posterior of the first frame with the global RNG for th
 batch at once, so `generator=` alone is not reproducible and a job's video would depend on
 the jobs batched with it. Here each image is encoded on its own and its posterior sampled
 with its own generator, so a job gives the same frames alone or in a batch.
+
+The DDIM step's noise (eta above 0) is drawn for batch x frames latents at once; given one
+generator per video, diffusers' randn_tensor wants one per latent. `step_generators` holds
+each video's generator once per frame, in the order the pipeline flattens them (video by
+video), so that noise too depends on the job alone.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from diffusers import I2VGenXLPipeline
 
 
 class SeededI2VGenXLPipeline(I2VGenXLPipeline):
-    # Set by the engine around each call (under its lock); one generator per image.
+    # Set by the engine around each call (under its lock): one generator per image, and the
+    # same once per frame for the sampler's steps.
     image_generators: list[torch.Generator] | None = None
+    step_generators: list[torch.Generator] | None = None
+
+    def prepare_extra_step_kwargs(self, generator: Any, eta: float) -> dict[str, Any]:
+        kwargs = super().prepare_extra_step_kwargs(generator, eta)
+        if "generator" in kwargs and self.step_generators is not None:
+            kwargs["generator"] = self.step_generators
+        return kwargs
 
     def prepare_image_latents(self, image, device, num_frames, num_videos_per_prompt):  # type: ignore[no-untyped-def]
         generators = self.image_generators

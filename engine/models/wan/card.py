@@ -3,7 +3,9 @@
 24 fps, frame counts 4k+1 (the VAE folds 4 frames into one latent), sizes in multiples of 32
 (16x VAE, 2x2 patches); 1280x704, 121 frames, 50 steps, guidance 5 is its model card's
 setting. Batches of one: diffusers' WanImageToVideoPipeline encodes every photo of a batch
-once per generator, so a batch of two would pair latents wrongly.
+once per generator, so a batch of two would pair latents wrongly. Its UMT5 text encoder is
+multilingual (its authors prompt it in Chinese and English), so prompts reach it as written;
+its flow-matching sampler has no eta, and the seeds' recipes are I2VGen-XL's.
 """
 
 from __future__ import annotations

@@ -127,7 +127,7 @@ def slash(name: str, options: list[dict[str, Any]] | None = None,
 
 def animate_data(attachment: dict[str, Any], prompt: str, **typed: Any) -> dict[str, Any]:
     kinds = {"preset": 3, "seed": 4, "negative": 3, "frames": 4, "fps": 4, "steps": 4,
-             "guidance": 10, "model": 3}
+             "guidance": 10, "model": 3, "recipe": 3, "focus": 5, "eta": 10}
     options = [option("image", attachment["id"], 11), option("prompt", prompt, 3)]
     options += [option(k, v, kinds[k]) for k, v in typed.items()]
     return slash("animate", options, {"attachments": {attachment["id"]: attachment}})

@@ -127,3 +127,30 @@ async def test_schema_6_keeps_old_rows_daily_and_stores_a_payment_once(tmp_path)
             await store.add_ledger(1, 5, "grant", pool="weekly")
     finally:
         await store.close()
+
+
+async def test_parameters_stored_before_or_after_this_version_still_load(tmp_path):
+    """A row written before focus, eta, recipes and translations existed loads with their
+    defaults; one written by a newer bot with a field this one does not know loads too."""
+    path = tmp_path / "rows.sqlite3"
+    make_old_database(path, LATEST)
+    db = sqlite3.connect(path)
+    db.execute("INSERT INTO jobs (id, user_id, platform, chat, status, caption, params, seed, "
+               "input_path, created_at) VALUES ('new234', 1, 'telegram', '{\"platform\": "
+               "\"telegram\", \"chat_id\": \"1\"}', 'queued', 'x', ?, 5, 'x.img', ?)",
+               (json.dumps({"prompt": "一只猫", "seed": 5, "eta": 0.3, "focus": 1.5,
+                            "translated_prompt": "a cat", "from_the_future": True}),
+                time.time()))
+    db.commit()
+    db.close()
+    store = await Store.open(path)
+    try:
+        old = await store.get_job("abc234")
+        assert old is not None and old.params.prompt == "waves"
+        assert (old.params.eta, old.params.focus, old.params.recipe,
+                old.params.translated_prompt) == (None, None, None, None)
+        new = await store.get_job("new234")
+        assert new is not None and (new.params.eta, new.params.focus) == (0.3, 1.5)
+        assert new.params.model_prompt == "a cat"
+    finally:
+        await store.close()
