@@ -1,6 +1,7 @@
 """The composition root: the one place that reads the settings and wires the parts.
 
-    settings -> store, quotas, outputs, events, executor -> lifecycle -> core -> adapters
+    settings -> store, quotas, outputs, events, classifier, executor -> moderation
+             -> lifecycle -> core -> adapters
 
 Starting is in two steps so that people can be answered while the model loads: `load`
 reads the queue back (jobs are accepted and told their place from then on), `start` loads
@@ -19,12 +20,14 @@ from bot.admin import AdminCommands
 from bot.events import EventBus
 from bot.executors.base import Executor, ExecutorUnavailable
 from bot.jobs.lifecycle import Lifecycle
+from bot.moderation import Moderation, ModerationPolicy
 from bot.outputs import Outputs
 from bot.quotas import Quotas
 from bot.service import Core, Policy
 from bot.settings import Settings
 from bot.store import Store
 from engine.config import EngineConfig
+from engine.moderation.classifier import ClassifierConfig, PictureClassifier
 from engine.spec.cards import DEFAULT_MODEL
 from engine.spec.errors import InternalError
 
@@ -54,27 +57,40 @@ def engine_config(settings: Settings, model: str = DEFAULT_MODEL) -> EngineConfi
                         attention=settings.attention)
 
 
-def local_executor(settings: Settings) -> Executor:
-    """The embedded default: the engine in this process, imported when it starts."""
+def classifier_config(settings: Settings) -> ClassifierConfig:
+    return ClassifierConfig(model=settings.moderation_classifier,
+                            device=settings.moderation_device,
+                            models_dir=settings.data_dir / "models",
+                            thresholds=settings.moderation_thresholds)
+
+
+def local_executor(settings: Settings, classifier: PictureClassifier | None = None) -> Executor:
+    """The embedded default: the engine in this process, imported when it starts. It checks
+    videos with the classifier that checks the photos: one copy in memory."""
     from bot.executors.local import LocalExecutor
 
-    return LocalExecutor(lambda: renderer(settings))
+    return LocalExecutor(lambda: renderer(settings, classifier))
 
 
-def renderer(settings: Settings) -> BatchRenderer:
-    """One engine per enabled model (the default first, loaded at start); torch is
-    imported here, on the worker thread, never by the core."""
+def renderer(settings: Settings, classifier: PictureClassifier | None = None) -> BatchRenderer:
+    """One engine per enabled model (the default first, loaded at start) and the moderation
+    classifier for the videos whose spec asks for a check (loaded at start where this
+    machine's settings check videos); torch is imported here, on the worker thread, never by
+    the core."""
     from engine.spec.cards import card
     from engine.worker import BatchRenderer
 
     return BatchRenderer(*(card(name).make_engine(engine_config(settings, name))
-                           for name in settings.models))
+                           for name in settings.models),
+                         classifier=classifier or PictureClassifier(classifier_config(settings)),
+                         load_classifier=settings.moderation == "photos+videos")
 
 
-def default_executor(settings: Settings) -> Executor:
+def default_executor(settings: Settings, classifier: PictureClassifier | None = None
+                     ) -> Executor:
     """Remote workers when Redis is configured, else the GPU of this process."""
     if settings.redis_url is None:
-        return local_executor(settings)
+        return local_executor(settings, classifier)
     from bot.executors.remote import RemoteExecutor
 
     return RemoteExecutor(settings.redis_url.get_secret_value(),
@@ -87,8 +103,17 @@ def policy(settings: Settings) -> Policy:
                   models=tuple(settings.models),
                   max_jobs_per_user=settings.max_jobs_per_user, max_queue=settings.max_queue,
                   allowlist_mode=settings.allowlist_mode,
-                  blocked_words=tuple(settings.blocked_words), loop_mode=settings.loop_mode,
+                  blocked_words=tuple(settings.blocked_words),
+                  forced_negative=settings.forced_negative.strip(), loop_mode=settings.loop_mode,
                   max_extensions=settings.max_extensions)
+
+
+def moderation_policy(settings: Settings) -> ModerationPolicy:
+    return ModerationPolicy(mode=settings.moderation, thresholds=settings.moderation_thresholds,
+                            check_admins=settings.moderation_admins,
+                            keep_photos=settings.moderation_keep,
+                            daily_limit=settings.moderation_daily_limit,
+                            admins=frozenset(settings.admins))
 
 
 @dataclass
@@ -101,6 +126,7 @@ class App:
     lifecycle: Lifecycle
     core: Core
     admin: AdminCommands
+    moderation: Moderation
     _loaded: bool = False
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -112,12 +138,16 @@ class App:
                         trusted_daily_credits=settings.trusted_daily_credits,
                         reset_hour_utc=settings.reset_hour_utc)
         outputs = Outputs(settings.data_dir, settings.output_retention_days)
-        executor = executor or default_executor(settings)
+        classifier = PictureClassifier(classifier_config(settings))  # loaded at start
+        executor = executor or default_executor(settings, classifier)
         events = EventBus()
-        lifecycle = Lifecycle(store, quotas, outputs, events, executor, settings.max_batch)
-        core = Core(store, lifecycle, quotas, outputs, policy(settings))
+        moderation = Moderation(moderation_policy(settings), store, outputs, classifier,
+                                events.tell, quotas.period_start)
+        lifecycle = Lifecycle(store, quotas, outputs, events, executor, moderation,
+                              settings.max_batch)
+        core = Core(store, lifecycle, quotas, outputs, policy(settings), moderation)
         return cls(settings, store, outputs, events, executor, lifecycle, core,
-                   AdminCommands(core, store, quotas, lifecycle))
+                   AdminCommands(core, store, quotas, lifecycle, moderation), moderation)
 
     async def load(self) -> None:
         """Read the queue back and settle what a dead process left. Register the adapters'
@@ -126,9 +156,21 @@ class App:
             await self.lifecycle.load()
             self._loaded = True
 
+    async def load_moderation(self) -> None:
+        """Load the moderation classifier (off the event loop) where photos are checked; a
+        ModelLoadError says what to set."""
+        try:
+            await self.moderation.start()
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, InternalError) else \
+                f"{type(exc).__name__}: {exc}"
+            raise ModelLoadError(reason) from exc
+
     async def start(self) -> None:
-        """Load the model (off the event loop), then serve the queue and prune old files."""
+        """Load the classifier and the model (off the event loop), then serve the queue and
+        prune old files."""
         await self.load()
+        await self.load_moderation()
         model = self.settings.models[0]  # the one a worker loads first
         weights = self.settings.weights(model)
         log.info("loading the model %s (%s)", model, weights)

@@ -1,6 +1,8 @@
-"""Fixtures shared by all test folders: the tiny random-weight model and an engine on it."""
+"""Fixtures shared by all test folders: the tiny random-weight models and engines on them."""
 
 from __future__ import annotations
+
+import os
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,15 @@ from engine.models.i2vgen_xl.engine import I2VGenXLEngine
 from engine.models.i2vgen_xl.tiny import ensure_tiny_pipeline
 from engine.models.wan.engine import WanEngine
 from engine.models.wan.tiny import ensure_tiny_wan
+from engine.moderation.classifier import ClassifierConfig, PictureClassifier
+from engine.moderation.tiny import ensure_tiny_classifier
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """No test reaches the Hub: moderation's classifier is the tiny stand-in (built in each
+    data folder; it refuses mostly red pictures) unless a test names another. Set in the
+    environment, so that the processes tests start inherit it."""
+    os.environ.setdefault("I2V_MODERATION_MODEL", "tiny")
 
 
 @pytest.fixture(scope="session")
@@ -49,3 +60,17 @@ def tiny_wan(tiny_wan_dir: Path) -> Iterator[WanEngine]:
     engine.load()
     yield engine
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny moderation classifier (a ViT whose fixed head refuses mostly red pictures),
+    saved like a Hub model."""
+    return ensure_tiny_classifier(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier(tiny_classifier_dir: Path) -> PictureClassifier:
+    classifier = PictureClassifier(ClassifierConfig(model=str(tiny_classifier_dir)))
+    classifier.load()
+    return classifier

@@ -41,6 +41,7 @@ class Farm:
         env.update(I2V_REDIS_URL=self.url, I2V_MODEL=str(self.model),
                    I2V_DATA_DIR=str(self.folder), I2V_DEVICE="cpu",
                    I2V_WORKER_HEARTBEAT_S=str(HEARTBEAT_S), PYTHONPATH=str(ROOT),
+                   I2V_MODERATION_MODEL="tiny",  # its videos are checked as the bot asks
                    OMP_NUM_THREADS="1", **settings)  # two workers share the two cores
         for _ in range(count):
             self.procs.append(subprocess.Popen(

@@ -76,9 +76,9 @@ def test_the_terminal_makes_a_video_with_it(pan, tmp_path, monkeypatch, capsys):
     assert "4 and 12" in capsys.readouterr().err
 
 
-async def test_telegram_serves_it(pan, tmp_path):
+async def test_telegram_serves_it(pan, tmp_path, tiny_classifier):
     engine = PanEngine(EngineConfig(model="tiny", family="pan", device="cpu"))
-    gpu = LocalExecutor(lambda: BatchRenderer(engine))
+    gpu = LocalExecutor(lambda: BatchRenderer(engine, classifier=tiny_classifier))
     api = FakeBotApi()
     await api.start()
     harness = await start_harness(api, tmp_path / "data", gpu, I2V_MODELS="pan")

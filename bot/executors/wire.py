@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from engine.spec.moderation import Thresholds, Verdict
 from engine.spec.params import GenParams
 from engine.spec.work import RenderSpec, Video, WorkEvent, WorkKind
 
@@ -65,17 +66,20 @@ def job_ids(key: str) -> list[str]:
 def spec_to_wire(spec: RenderSpec) -> dict[str, Any]:
     return {"job_id": spec.job_id, "params": dataclasses.asdict(spec.params),
             "max_bytes": spec.max_bytes, "photo": spec.photo is not None,
-            "extends": spec.extends is not None}
+            "extends": spec.extends is not None,
+            "moderation": None if spec.moderation is None else spec.moderation.to_text()}
 
 
 def spec_from_wire(data: dict[str, Any], folder: Path) -> RenderSpec:
     """The spec as the worker runs it: its photo and its output in the worker's own folder."""
     job_id = data["job_id"]
     photo = folder / f"{job_id}.img" if data.get("photo", True) else None
+    moderation = data.get("moderation")
     return RenderSpec(job_id=job_id, params=GenParams(**data["params"]), photo=photo,
                       output=folder / f"{job_id}.mp4",
                       max_bytes=data["max_bytes"],
-                      extends=folder / f"{job_id}.before.mp4" if data.get("extends") else None)
+                      extends=folder / f"{job_id}.before.mp4" if data.get("extends") else None,
+                      moderation=Thresholds.parse(moderation) if moderation else None)
 
 
 # Worker -> bot
@@ -90,7 +94,8 @@ def outcome_to_wire(event: WorkEvent) -> dict[str, Any]:
                 "size_bytes": video.size_bytes, "params": dataclasses.asdict(video.params),
                 "lowered_from": video.lowered_from}
     return {"done": False, "reason": event.reason or "internal_error",
-            "reason_params": dict(event.reason_params), "detail": event.detail}
+            "reason_params": dict(event.reason_params), "detail": event.detail,
+            "verdict": None if event.verdict is None else event.verdict.to_dict()}
 
 
 def outcome_from_wire(job_id: str, data: dict[str, Any], output: Path) -> WorkEvent:
@@ -101,5 +106,7 @@ def outcome_from_wire(job_id: str, data: dict[str, Any], output: Path) -> WorkEv
             height=data["height"], frames=data["frames"], fps=data["fps"],
             duration=data["duration"], size_bytes=data["size_bytes"],
             params=GenParams(**data["params"]), lowered_from=data["lowered_from"]))
+    verdict = data.get("verdict")
     return WorkEvent(WorkKind.FAILED, job_id, reason=data["reason"],
-                     reason_params=data.get("reason_params") or {}, detail=data.get("detail"))
+                     reason_params=data.get("reason_params") or {}, detail=data.get("detail"),
+                     verdict=Verdict.from_dict(verdict) if verdict else None)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.spec.moderation import Thresholds, Verdict
 from engine.spec.params import GenParams
 
 
@@ -27,6 +28,9 @@ class RenderSpec:
     output: Path
     max_bytes: int | None = None  # the platform's upload limit: the MP4 is made to fit
     extends: Path | None = None  # the video this clip continues (joined before the MP4)
+    # Check a few frames before the MP4 is made, refusing at these scores (the core decides
+    # whose videos are checked); None: not checked.
+    moderation: Thresholds | None = None
 
 
 @dataclass(frozen=True)
@@ -77,3 +81,4 @@ class WorkEvent:
     reason: str | None = None  # FAILED: a code of the text catalogue
     reason_params: Mapping[str, Any] = field(default_factory=dict)
     detail: str | None = None  # FAILED/LOST: what happened, for the log only
+    verdict: Verdict | None = None  # FAILED by moderation: the classifier's scores

@@ -60,9 +60,9 @@ def make_settings(data_dir, **values) -> Settings:
     return Settings(_env_file=None, **base)
 
 
-def tiny_executor(engine) -> LocalExecutor:
-    """The real local executor around the session's tiny engine."""
-    return LocalExecutor(lambda: BatchRenderer(engine))
+def tiny_executor(engine, classifier) -> LocalExecutor:
+    """The real local executor around the session's tiny engine and moderation classifier."""
+    return LocalExecutor(lambda: BatchRenderer(engine, classifier=classifier))
 
 
 @pytest.fixture
@@ -90,8 +90,8 @@ async def app(settings, gpu, recorder) -> AsyncIterator[App]:
 
 
 @pytest.fixture
-async def engine_app(settings, tiny_engine, recorder) -> AsyncIterator[App]:
-    app = await App.build(settings, executor=tiny_executor(tiny_engine))
+async def engine_app(settings, tiny_engine, tiny_classifier, recorder) -> AsyncIterator[App]:
+    app = await App.build(settings, executor=tiny_executor(tiny_engine, tiny_classifier))
     app.events.register("cli", recorder)
     await app.start()
     yield app

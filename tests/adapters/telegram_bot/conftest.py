@@ -78,8 +78,9 @@ async def tg(api, tmp_path) -> AsyncIterator[Harness]:
 
 
 @pytest.fixture
-async def engine_tg(api, tmp_path, tiny_engine) -> AsyncIterator[Harness]:
-    harness = await start_harness(api, tmp_path / "data", tiny_executor(tiny_engine))
+async def engine_tg(api, tmp_path, tiny_engine, tiny_classifier) -> AsyncIterator[Harness]:
+    harness = await start_harness(api, tmp_path / "data",
+                                  tiny_executor(tiny_engine, tiny_classifier))
     yield harness
     await stop_harness(harness)
 
