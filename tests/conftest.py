@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,8 @@ from engine.models.wan.engine import WanEngine
 from engine.models.wan.tiny import ensure_tiny_wan
 from engine.moderation.classifier import ClassifierConfig, PictureClassifier
 from engine.moderation.tiny import ensure_tiny_classifier
+from engine.spec.cards import cards, register
+from tests.models.pan.card import CARD as PAN
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -74,3 +75,12 @@ def tiny_classifier(tiny_classifier_dir: Path) -> PictureClassifier:
     classifier = PictureClassifier(ClassifierConfig(model=str(tiny_classifier_dir)))
     classifier.load()
     return classifier
+
+
+@pytest.fixture
+def pan() -> Iterator[None]:
+    """The pan test model (tests/models/pan/: each frame a window further right across the
+    photo, no weights), registered for one test."""
+    register(PAN)
+    yield
+    cards().pop(PAN.name)

@@ -17,6 +17,7 @@ import numpy as np
 from bot.executors.base import WorkerInfo
 from engine.effects import finish
 from engine.spec.errors import Rejected
+from engine.spec.moderation import REFUSED_VIDEO
 from engine.spec.work import RenderSpec, WorkEvent, WorkKind
 from engine.video import encode_mp4
 
@@ -29,6 +30,7 @@ class Script:
     fail: str | None = None  # a catalogue code
     lose: int = 0  # the first N attempts lose their worker mid-run
     hold_at: int | None = None  # stop after this step until released
+    nsfw: float | None = None  # the video's "nsfw" score, judged as the spec asks (if it does)
 
 
 @dataclass
@@ -48,6 +50,7 @@ class FakeExecutor:
         self.started = False
         self.fail_start: Exception | None = None
         self.submitted: list[list[str]] = []  # job ids of each batch, in order
+        self.specs: dict[str, RenderSpec] = {}  # each job's last spec, as the core sent it
         self.scripts: list[Script] = []
         self._holds: dict[str, int] = {}
         self._encode_holds: set[str] = set()
@@ -112,6 +115,7 @@ class FakeExecutor:
         assert self.free_slots() > 0, "submitted to a busy executor"
         batch = _Batch(list(specs))
         self.submitted.append([s.job_id for s in specs])
+        self.specs.update({spec.job_id: spec for spec in specs})
         batch.task = asyncio.create_task(self._run(batch))
         self._batches.append(batch)
 
@@ -213,6 +217,12 @@ class FakeExecutor:
             if script.fail:
                 return WorkEvent(WorkKind.FAILED, spec.job_id, reason=script.fail,
                                  detail=f"scripted failure {script.fail}")
+            if script.nsfw is not None and spec.moderation is not None:
+                verdict = spec.moderation.judge("video", {"nsfw": script.nsfw,
+                                                          "normal": 1 - script.nsfw})
+                if verdict.refused:  # as engine/worker.py reports it
+                    return WorkEvent(WorkKind.FAILED, spec.job_id, reason=REFUSED_VIDEO,
+                                     verdict=verdict, detail="scripted moderation refusal")
         params = spec.params
         width, height = params.width or 128, params.height or 128
         frames = solid_frames(params.frames, width, height, params.seed or 0)

@@ -6,33 +6,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from adapters.cli import main
 from bot.executors.local import LocalExecutor
 from bot.settings import Settings, variables
 from engine.config import EngineConfig
-from engine.spec.cards import cards, register
 from engine.video import read_video
 from engine.worker import BatchRenderer
 from tests.adapters.telegram_bot.conftest import start_harness, stop_harness
 from tests.adapters.telegram_bot.fake_bot_api import FakeBotApi
 from tests.images import make_photo
-from tests.models.pan.card import CARD
 from tests.models.pan.engine import PanEngine
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def pan() -> Iterator[None]:
-    register(CARD)
-    yield
-    cards().pop(CARD.name)
 
 
 def test_no_file_of_the_bot_names_the_third_model():

@@ -247,8 +247,8 @@ EN: dict[str, str] = {
     "admin_stats": "Today: {counts}\nGPU time: {gpu_minutes} min; failures: {failures}\n"
                    "Queue: {active} active{paused}\nTop users: {top}\nWorkers: {workers}\n"
                    "Moderation: {moderation}\nAs of {now}",
-    "admin_stats_moderation": "{refused} refused today ({photos} photos, {videos} videos), "
-                              "{paused} people paused",
+    "admin_stats_moderation": "{refused} refused today ({photos} photos, {videos} videos); "
+                              "people paused: {paused}",
     "admin_stats_moderation_off": "off",
     "admin_moderation_header": "Moderation: {mode}, refusing at {thresholds}; {pause}.",
     "admin_moderation_pause": "{limit} refusals in a day pause a person until the reset",

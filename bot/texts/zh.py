@@ -206,7 +206,7 @@ ZH: dict[str, str] = {
     "admin_stats": "今天：{counts}\nGPU 时间：{gpu_minutes} 分钟；失败：{failures}\n"
                    "队列：{active} 个进行中{paused}\n活跃用户：{top}\n工作进程：{workers}\n"
                    "内容审核：{moderation}\n截至 {now}",
-    "admin_stats_moderation": "今天拒绝 {refused} 次（照片 {photos}，视频 {videos}），暂停 {paused} 人",
+    "admin_stats_moderation": "今天拒绝 {refused} 次（照片 {photos}，视频 {videos}）；暂停的人：{paused}",
     "admin_stats_moderation_off": "关闭",
     "admin_moderation_header": "内容审核：{mode}，拒绝阈值 {thresholds}；{pause}。",
     "admin_moderation_pause": "一天内被拒绝 {limit} 次的人暂停到每日重置",

@@ -63,7 +63,13 @@ class PictureClassifier:
         if self._pipe is None:
             return f"{self.config.model} (not loaded)"
         labels = ", ".join(self.labels)
-        return f"{self.config.model} on {self._pipe.device} (labels {labels})"
+        return (f"{self.config.model} on {self._pipe.device} ({self.parameters / 1e6:.1f} M "
+                f"parameters, labels {labels})")
+
+    @property
+    def parameters(self) -> int:
+        assert self._pipe is not None, "load() first"
+        return sum(weight.numel() for weight in self._pipe.model.parameters())
 
     @property
     def labels(self) -> tuple[str, ...]:

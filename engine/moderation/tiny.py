@@ -46,7 +46,9 @@ def _processor(side: int) -> Any:
 
 def build_tiny(folder: Path) -> Path:
     from transformers import ViTForImageClassification
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()  # no "Writing model shards" bar in the logs
     # A layer-norm epsilon of 1 keeps how strong a colour is, not only its direction.
     config = _labelled(hidden_size=HIDDEN, num_hidden_layers=1, num_attention_heads=1,
                        intermediate_size=HIDDEN, image_size=32, patch_size=8,
