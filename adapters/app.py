@@ -215,4 +215,5 @@ class App:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.lifecycle.stop(STOP_WORK_S)
         await self.events.close(DRAIN_EVENTS_S)
+        self.moderation.close()
         await self.store.close()

@@ -17,6 +17,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -78,12 +79,20 @@ class Moderation:
         self.checker = checker
         self.tell = tell
         self.period_start = period_start  # the daily reset the quotas use
+        # Photos wait for the classifier in a line of their own: a burst of them must not
+        # hold every thread of the loop's default pool (the store's files, the header checks).
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="moderation")
 
     async def start(self) -> None:
         """Load the classifier now (off the event loop) when photos are checked, so that a
         missing model is said at start; raises what the classifier raised."""
         if self.policy.photos and self.checker is not None:
-            await asyncio.to_thread(self.checker.load)
+            await asyncio.get_running_loop().run_in_executor(self._thread, self.checker.load)
+            log.info("moderation %s with %s, refusing at %s", self.policy.mode,
+                     self.checker.describe(), self.policy.thresholds.describe())
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=False, cancel_futures=True)
 
     def applies(self, role: Role) -> bool:
         return role is not Role.ADMIN or self.policy.check_admins
@@ -110,8 +119,8 @@ class Moderation:
         if self.checker is None:
             raise UserError(UNAVAILABLE)
         try:
-            verdict = await asyncio.to_thread(self.checker.check_photo, photo,
-                                              self.policy.thresholds)
+            verdict = await asyncio.get_running_loop().run_in_executor(
+                self._thread, self.checker.check_photo, photo, self.policy.thresholds)
         except Rejected:  # the photo itself is bad: its own message
             raise
         except Exception:

@@ -137,7 +137,9 @@ class Core:
             if request.image is not None:
                 size = await asyncio.to_thread(check_photo, request.image)
                 params = params.sized_for(*size)
-                # Before anything is reserved: a refused photo costs no credits.
+                # Before anything is reserved: a refused photo costs no credits. The limits
+                # first (checked again below): no classifier time for a photo that cannot queue.
+                self._check_limits(user)
                 await self.moderation.check_photo(user, request.image)
             elif params.width is None:  # an extension has the size of what it continues
                 raise UserError("input_missing")
