@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         "The bot checks a photo on a worker thread before it queues (the event loop keeps "
         "serving), so this is added to the time until a person sees their place in line, and "
         "spent on the CPU of the process that accepts photos; a video's check runs on its GPU "
-        f"worker after the clip is made (I2V_MODERATION_DEVICE=cpu there too by default).", "",
+        "worker after the clip is made (I2V_MODERATION_DEVICE=cpu there too by default).", "",
     ]
     args.out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
