@@ -1,7 +1,8 @@
 """The composition root: the one place that reads the settings and wires the parts.
 
-    settings -> store, quotas, payments, outputs, events, executor -> lifecycle -> core
-             -> adapters (a platform that takes payments is connected to `payments`)
+    settings -> store, quotas, payments, outputs, events, classifier, executor -> moderation
+             -> lifecycle -> core -> adapters (a platform that takes payments is connected
+             to `payments`)
 
 Starting is in two steps so that people can be answered while the model loads: `load`
 reads the queue back (jobs are accepted and told their place from then on), `start` loads
@@ -21,6 +22,7 @@ from bot.admin import AdminCommands
 from bot.events import EventBus
 from bot.executors.base import Executor, ExecutorUnavailable
 from bot.jobs.lifecycle import Lifecycle
+from bot.moderation import Moderation, ModerationPolicy
 from bot.outputs import Outputs
 from bot.payments import Pack, Payments
 from bot.provenance.marking import Marking, Unsigned
@@ -29,6 +31,7 @@ from bot.service import Core, Policy
 from bot.settings import Settings
 from bot.store import Store
 from engine.config import EngineConfig
+from engine.moderation.classifier import ClassifierConfig, PictureClassifier
 from engine.spec.cards import DEFAULT_MODEL
 from engine.spec.errors import InternalError
 from engine.spec.work import PreviewPlan
@@ -60,21 +63,33 @@ def engine_config(settings: Settings, model: str = DEFAULT_MODEL) -> EngineConfi
                         attention=settings.attention)
 
 
-def local_executor(settings: Settings) -> Executor:
-    """The embedded default: the engine in this process, imported when it starts."""
+def classifier_config(settings: Settings) -> ClassifierConfig:
+    return ClassifierConfig(model=settings.moderation_classifier,
+                            device=settings.moderation_device,
+                            models_dir=settings.data_dir / "models",
+                            thresholds=settings.moderation_thresholds)
+
+
+def local_executor(settings: Settings, classifier: PictureClassifier | None = None) -> Executor:
+    """The embedded default: the engine in this process, imported when it starts. It checks
+    videos with the classifier that checks the photos: one copy in memory."""
     from bot.executors.local import LocalExecutor
 
-    return LocalExecutor(lambda: renderer(settings))
+    return LocalExecutor(lambda: renderer(settings, classifier))
 
 
-def renderer(settings: Settings) -> BatchRenderer:
-    """One engine per enabled model (the default first, loaded at start) and the prompt
-    translator; torch is imported here, on the worker thread, never by the core."""
+def renderer(settings: Settings, classifier: PictureClassifier | None = None) -> BatchRenderer:
+    """One engine per enabled model (the default first, loaded at start), the prompt
+    translator, and the moderation classifier for the videos whose spec asks for a check
+    (loaded at start where this machine's settings check videos); torch is imported here, on
+    the worker thread, never by the core."""
     from engine.spec.cards import card
     from engine.worker import BatchRenderer
 
     return BatchRenderer(*(card(name).make_engine(engine_config(settings, name))
-                           for name in settings.models), translator=translator(settings))
+                           for name in settings.models), translator=translator(settings),
+                         classifier=classifier or PictureClassifier(classifier_config(settings)),
+                         load_classifier=settings.moderation == "photos+videos")
 
 
 def translator_config(settings: Settings) -> TranslatorConfig | None:
@@ -95,10 +110,11 @@ def translator(settings: Settings) -> Translator | None:
     return Translator(config) if config is not None else None
 
 
-def default_executor(settings: Settings) -> Executor:
+def default_executor(settings: Settings, classifier: PictureClassifier | None = None
+                     ) -> Executor:
     """Remote workers when Redis is configured, else the GPU of this process."""
     if settings.redis_url is None:
-        return local_executor(settings)
+        return local_executor(settings, classifier)
     from bot.executors.remote import RemoteExecutor
 
     return RemoteExecutor(settings.redis_url.get_secret_value(),
@@ -111,7 +127,8 @@ def policy(settings: Settings) -> Policy:
                   models=tuple(settings.models),
                   max_jobs_per_user=settings.max_jobs_per_user, max_queue=settings.max_queue,
                   allowlist_mode=settings.allowlist_mode,
-                  blocked_words=tuple(settings.blocked_words), loop_mode=settings.loop_mode,
+                  blocked_words=tuple(settings.blocked_words),
+                  forced_negative=settings.forced_negative.strip(), loop_mode=settings.loop_mode,
                   max_extensions=settings.max_extensions, focus_blur=settings.focus_blur)
 
 
@@ -137,6 +154,14 @@ def weights_name(weights: str) -> str:
     return path.name if path.is_absolute() or path.exists() else weights
 
 
+def moderation_policy(settings: Settings) -> ModerationPolicy:
+    return ModerationPolicy(mode=settings.moderation, thresholds=settings.moderation_thresholds,
+                            check_admins=settings.moderation_admins,
+                            keep_photos=settings.moderation_keep,
+                            daily_limit=settings.moderation_daily_limit,
+                            admins=frozenset(settings.admins))
+
+
 @dataclass
 class App:
     settings: Settings
@@ -149,6 +174,7 @@ class App:
     admin: AdminCommands
     payments: Payments
     marking: Marking
+    moderation: Moderation
     _loaded: bool = False
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -164,15 +190,19 @@ class App:
         payments = Payments(store, quotas, [Pack(to_hundredths(amount), stars)
                                             for amount, stars in settings.packs()])
         outputs = Outputs(settings.data_dir, settings.output_retention_days)
-        executor = executor or default_executor(settings)
+        classifier = PictureClassifier(classifier_config(settings))  # loaded at start
+        executor = executor or default_executor(settings, classifier)
         events = EventBus()
-        lifecycle = Lifecycle(store, quotas, outputs, events, executor, settings.max_batch,
-                              marking=marks,
+        moderation = Moderation(moderation_policy(settings), store, outputs, classifier,
+                                events.tell, quotas.period_start)
+        lifecycle = Lifecycle(store, quotas, outputs, events, executor, moderation,
+                              settings.max_batch, marking=marks,
                               previews=PreviewPlan(settings.preview_every,
                                                    settings.preview_gap_s))
-        core = Core(store, lifecycle, quotas, outputs, policy(settings), payments)
+        core = Core(store, lifecycle, quotas, outputs, policy(settings), payments, moderation)
         return cls(settings, store, outputs, events, executor, lifecycle, core,
-                   AdminCommands(core, store, quotas, lifecycle, payments), payments, marks)
+                   AdminCommands(core, store, quotas, lifecycle, payments, moderation),
+                   payments, marks, moderation)
 
     async def load(self) -> None:
         """Read the queue back and settle what a dead process left. Register the adapters'
@@ -181,9 +211,21 @@ class App:
             await self.lifecycle.load()
             self._loaded = True
 
+    async def load_moderation(self) -> None:
+        """Load the moderation classifier (off the event loop) where photos are checked; a
+        ModelLoadError says what to set."""
+        try:
+            await self.moderation.start()
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, InternalError) else \
+                f"{type(exc).__name__}: {exc}"
+            raise ModelLoadError(reason) from exc
+
     async def start(self) -> None:
-        """Load the model (off the event loop), then serve the queue and prune old files."""
+        """Load the classifier and the model (off the event loop), then serve the queue and
+        prune old files."""
         await self.load()
+        await self.load_moderation()
         model = self.settings.models[0]  # the one a worker loads first
         weights = self.settings.weights(model)
         log.info("loading the model %s (%s)", model, weights)
@@ -228,4 +270,5 @@ class App:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.lifecycle.stop(STOP_WORK_S)
         await self.events.close(DRAIN_EVENTS_S)
+        self.moderation.close()
         await self.store.close()

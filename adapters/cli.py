@@ -22,7 +22,7 @@ from typing import NoReturn
 
 from tqdm import tqdm
 
-from adapters.app import App, ModelLoadError, engine_config, translator_config
+from adapters.app import App, ModelLoadError, classifier_config, engine_config, translator_config
 from adapters.bench_cli import add_bench_parser, bench
 from adapters.serve import serve
 from bot.captions import parse_caption
@@ -132,6 +132,7 @@ async def make(settings: Settings, start: Start, out: Path | None) -> int:
     job: Job | None = None
     try:
         await app.load()
+        await app.load_moderation()  # small, and the photo cannot be checked without it
         user = getpass.getuser()
         try:
             job = await start(app, Person(PLATFORM, user, name=user),
@@ -187,6 +188,8 @@ async def doctor(settings: Settings) -> int:
     from bot.store import Store
     from bot.store.migrations import LATEST
     from engine.loader import model_status
+    from engine.moderation.classifier import classifier_status
+    from engine.spec.moderation import DEFAULT as CLASSIFIER
 
     print(f"torch {torch.__version__}")
     if torch.cuda.is_available():
@@ -212,6 +215,15 @@ async def doctor(settings: Settings) -> int:
 
         for line in Translator(translating).status():
             print(f"prompt translation, {line}")
+    if settings.moderation == "off":
+        print("moderation: off (I2V_MODERATION); photos and videos are not checked")
+    else:
+        config = classifier_config(settings)
+        about = f"; {CLASSIFIER.license}, {CLASSIFIER.size}" \
+            if config.model == CLASSIFIER.hub_id else ""
+        print(f"moderation: {settings.moderation} refusing at "
+              f"{settings.moderation_thresholds.describe()} on {config.device}; "
+              f"classifier {classifier_status(config)}{about}")
     store = await Store.open(settings.db_path)
     try:
         print(f"database: {settings.db_path} (schema {await store.schema_version()}/{LATEST}, "

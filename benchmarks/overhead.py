@@ -92,6 +92,7 @@ class Row:
 
 def settings_for(data: Path) -> Settings:
     return Settings(_env_file=None, I2V_DATA_DIR=data, I2V_MODEL="tiny", I2V_MAX_QUEUE=10**6,
+                    I2V_MODERATION="off",  # its cost is benchmarks/MODERATION.md's
                     I2V_MAX_JOBS_PER_USER=JOBS_PER_PERSON, I2V_DAILY_CREDITS=10**4)
 
 

@@ -92,6 +92,7 @@ async def measure(url: str, workers: int, jobs: int, seconds: float, template: P
             for _ in range(workers)]
     tasks = [asyncio.create_task(w.start()) for w in farm]
     settings = Settings(_env_file=None, I2V_DATA_DIR=folder, I2V_MODEL="tiny",
+                        I2V_MODERATION="off",  # benchmarks/MODERATION.md
                         I2V_REDIS_URL=url, I2V_MAX_QUEUE=10**6, I2V_MAX_JOBS_PER_USER=10**3,
                         I2V_DAILY_CREDITS=10**5)
     app = await App.build(settings)

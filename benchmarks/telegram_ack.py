@@ -46,6 +46,7 @@ async def run(queued: int, people: int) -> dict[str, float | list[float]]:
     await api.start()
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(_env_file=None, I2V_DATA_DIR=folder, I2V_MODEL="tiny",
+                            I2V_MODERATION="off",  # benchmarks/MODERATION.md
                             I2V_MAX_QUEUE=10**6, I2V_MAX_JOBS_PER_USER=queued // people + 1,
                             I2V_DAILY_CREDITS=10**4, TELEGRAM_BOT_TOKEN=TOKEN,
                             TELEGRAM_API_BASE_URL=api.base_url,

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from bot.errors import UserError
 from bot.jobs.lifecycle import Lifecycle
 from bot.models import JobStatus, Person, Role, User
+from bot.moderation import Moderation
 from bot.payments import Payments
 from bot.quotas import Quotas, credits, to_hundredths
 from bot.service import Core
@@ -25,7 +26,9 @@ from bot.views import status_name
 log = logging.getLogger(__name__)
 
 VERBS = ("quota", "allowance", "grant", "reset", "ban", "unban", "role", "allow", "disallow",
-         "pause", "resume", "cancel", "refund", "stats")
+         "pause", "resume", "cancel", "refund", "stats", "moderation")
+LIFT = "lift"  # `/admin moderation USER lift`: end a person's pause for today
+RECENT_REFUSALS = 10
 
 
 def usage(verb: str, lang: str = "en") -> str:
@@ -40,12 +43,13 @@ class AdminCommands:
     """The verbs, over the parts they act on, each passed in by the composition root."""
 
     def __init__(self, core: Core, store: Store, quotas: Quotas, lifecycle: Lifecycle,
-                 payments: Payments) -> None:
+                 payments: Payments, moderation: Moderation) -> None:
         self.core = core
         self.store = store
         self.quotas = quotas
         self.lifecycle = lifecycle
         self.payments = payments
+        self.moderation = moderation
         self.verbs: dict[str, Callable[..., Awaitable[str]]] = {
             verb: getattr(self, f"_{verb}") for verb in VERBS}
 
@@ -245,7 +249,47 @@ class AdminCommands:
                                               else "admin_worker_idle", lang))
                               for w in self.lifecycle.workers())
             or text("admin_stats_none", lang),
-            stars=stars, now=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+            stars=stars, moderation=await self._moderation_today(lang),
+            now=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+
+    async def _moderation_today(self, lang: str) -> str:
+        if not self.moderation.policy.photos:
+            return text("admin_stats_moderation_off", lang)
+        by_kind, paused = await self.moderation.today()
+        return text("admin_stats_moderation", lang, refused=sum(by_kind.values()),
+                    photos=by_kind.get("photo", 0), videos=by_kind.get("video", 0),
+                    paused=paused)
+
+    async def _moderation(self, actor: Person, args: list[str], replied: Person | None,
+                          lang: str) -> str:
+        """`moderation`: the recent refusals; `moderation USER`: theirs; `moderation USER
+        lift`: end their pause for today."""
+        lift = bool(args) and args[-1].lower() == LIFT
+        if lift:
+            args = args[:-1]
+        user = await self.resolve(actor, args, replied) if args or replied or lift else None
+        if lift:
+            assert user is not None
+            count = await self.moderation.lift(user)
+            return text("admin_moderation_lifted", lang, user=user.label, count=count)
+        policy = self.moderation.policy
+        pause = text("admin_moderation_pause", lang, limit=policy.daily_limit) \
+            if policy.daily_limit else text("admin_moderation_no_pause", lang)
+        lines = [text("admin_moderation_header", lang, mode=policy.mode,
+                      thresholds=policy.thresholds.describe(), pause=pause)]
+        refusals = await self.moderation.recent(RECENT_REFUSALS, user)
+        lines += [text(
+            "admin_moderation_line", lang,
+            when=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(r.at)),
+            user=f"@{r.username} ({r.user_key})" if r.username else r.user_key,
+            check=text(f"moderation_check_{r.kind}", lang), label=r.label,
+            score=f"{r.scores.get(r.label, 0.0):.2f}",
+            job=text("admin_moderation_job", lang, job=r.job_id) if r.job_id else "",
+            sha=(r.photo_sha256 or "-")[:16],
+            kept=text("admin_moderation_kept", lang, path=r.kept_path) if r.kept_path else "",
+            lifted=text("admin_moderation_lifted_mark", lang) if r.lifted else "")
+            for r in refusals] or [text("admin_moderation_none", lang)]
+        return "\n".join(lines)
 
 
 def _one(args: list[str], verb: str, lang: str) -> str:

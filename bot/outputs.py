@@ -25,9 +25,19 @@ class Outputs:
     def __init__(self, data_dir: Path, retention_days: int) -> None:
         self.inputs = data_dir / "inputs"
         self.videos = data_dir / "outputs"
+        self.kept = data_dir / "moderation"  # refused photos, only where they are kept
         self.retention_days = retention_days
         for folder in (self.inputs, self.videos):
             folder.mkdir(parents=True, exist_ok=True)
+
+    def keep_refused(self, sha256: str, data: bytes) -> Path:
+        """Keep a photo moderation refused (I2V_MODERATION_KEEP), named by its hash; never
+        pruned: what is kept as evidence is the operator's to delete."""
+        path = self.kept / f"{sha256}.img"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, data)
+        return path
 
     def input_path(self, job_id: str) -> Path:
         return self.inputs / f"{job_id}.img"

@@ -1,9 +1,10 @@
 """The core's front door: what every adapter (Telegram, Discord, the web page, the CLI) asks.
 
 `submit` is the one path from a photo and a caption to a queued job: parse, resolve the
-preset, check the photo's header, check bans, allow-list, limits and credits, reserve the
-cost and store the job atomically, then tell the person their place in line. The photo is
-decoded only once, by the worker that animates it.
+preset, check the photo's header, check bans, allow-list and a moderation pause, have the
+classifier check the photo (bot/moderation.py, off the event loop), check limits and
+credits, reserve the cost and store the job atomically, then tell the person their place in
+line. A refused photo costs nothing and never reaches a GPU.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bot.captions import ParsedCaption, parse_caption
 from bot.errors import UserError
 from bot.jobs.lifecycle import Lifecycle
 from bot.models import ChatRef, Job, JobEvent, JobRequest, JobStatus, Person, Role, User
+from bot.moderation import Moderation
 from bot.outputs import Outputs
 from bot.payments import Charge, Pack, Payments, Purchase
 from bot.quotas import Balance, Quotas, job_cost
@@ -45,6 +47,7 @@ class Policy:
     max_queue: int = 50
     allowlist_mode: bool = False
     blocked_words: tuple[str, ...] = ()
+    forced_negative: str = ""  # added to every job's negative prompt
     loop_mode: str = "pingpong"
     max_extensions: int = 4
     focus_blur: float = 1.5  # what --focus blurs: radius in % of the photo's short side
@@ -68,13 +71,14 @@ def refusals() -> Iterator[None]:
 
 class Core:
     def __init__(self, store: Store, lifecycle: Lifecycle, quotas: Quotas, outputs: Outputs,
-                 policy: Policy, payments: Payments) -> None:
+                 policy: Policy, payments: Payments, moderation: Moderation) -> None:
         self.store = store
         self.lifecycle = lifecycle
         self.quotas = quotas
         self.outputs = outputs
         self.policy = policy
         self.payments = payments
+        self.moderation = moderation
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -124,6 +128,7 @@ class Core:
                                      request.chat)
         user = await self.user(request.person)
         await self.check_access(user, request.chat.chat_id)
+        await self.moderation.check_paused(user)
         extension = 0
         if request.extends is not None:
             previous = await self.store.get_job(request.extends)
@@ -135,6 +140,10 @@ class Core:
             if request.image is not None:
                 size = await asyncio.to_thread(check_photo, request.image)
                 params = params.sized_for(*size)
+                # Before anything is reserved: a refused photo costs no credits. The limits
+                # first (checked again below): no classifier time for a photo that cannot queue.
+                self._check_limits(user)
+                await self.moderation.check_photo(user, request.image)
             elif params.width is None:  # an extension has the size of what it continues
                 raise UserError("input_missing")
         queued = await self._store_and_enqueue(request, user, params, cost, extension)
@@ -207,6 +216,9 @@ class Core:
             overrides["focus"] = self.policy.focus_blur
         elif isinstance(focus, float | int) and not isinstance(focus, bool):
             overrides["focus"] = float(focus)
+        if self.policy.forced_negative:
+            overrides["negative_prompt"] = with_forced(
+                str(overrides.get("negative_prompt") or ""), self.policy.forced_negative)
         params = GenParams.from_preset(preset, prompt, model=model, **overrides)
         if parsed.smooth and params.smooth_fps is None:
             params = replace(params, smooth_fps=smooth_fps(params.fps)).validated()
@@ -353,6 +365,16 @@ class Core:
         if name not in preset_names():
             raise UserError("bad_preset", name=name, choices=", ".join(preset_names()))
         return await self.store.update_user((await self.user(person)).id, default_preset=name)
+
+
+def with_forced(negative: str, forced: str) -> str:
+    """The operator's negative prompt added once to the person's (an extension carries it
+    already). First, so that a long negative prompt cannot push it past the text encoder's
+    77 tokens, which cut off what follows."""
+    negative = negative.strip()
+    if forced.lower() in negative.lower():
+        return negative
+    return f"{forced}, {negative}" if negative else forced
 
 
 def blocked(prompt: str, words: tuple[str, ...]) -> bool:

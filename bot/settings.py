@@ -22,6 +22,8 @@ from pydantic_settings import (
 
 from engine.spec.cards import DEFAULT_MODEL, RANDOM_WEIGHTS, card, cards, preset_names
 from engine.spec.errors import Rejected
+from engine.spec.moderation import DEFAULT as DEFAULT_CLASSIFIER
+from engine.spec.moderation import Thresholds
 from engine.spec.params import DEFAULT_PRESET
 
 CommaList = Annotated[list[str], NoDecode]
@@ -58,6 +60,7 @@ EXPECTED = {
     "I2V_PROVENANCE_PROMPT": "use true or false",
     "I2V_WATERMARK": "use a short text such as AI (at most 40 characters of plain ASCII: "
                      "the label's font has no other letters), or nothing",
+    "I2V_MODERATION": "use one of off, photos, photos+videos",
 }
 
 
@@ -181,6 +184,23 @@ class Settings(BaseSettings):
     max_batch: int = Field(1, ge=1, le=8, alias="I2V_MAX_BATCH")
     allowlist_mode: bool = Field(False, alias="I2V_ALLOWLIST_MODE")
     blocked_words: CommaList = Field(default_factory=list, alias="I2V_BLOCKED_WORDS")
+    # Added to every job's negative prompt (e.g. "nsfw, nude"), whatever the person wrote.
+    forced_negative: str = Field("", alias="I2V_FORCED_NEGATIVE")
+
+    # Moderation: photos checked by a classifier before they queue, videos before they are
+    # sent. On by default: a bot open to a group or the internet will be sent what its
+    # operator must not animate, and a platform bans a bot for what it sends.
+    moderation: Literal["off", "photos", "photos+videos"] = Field(
+        "photos+videos", alias="I2V_MODERATION")
+    # A Hub id or a folder (an image classifier saved with save_pretrained); unset: the
+    # default classifier, or the tiny stand-in when I2V_MODEL is tiny or synthetic.
+    moderation_model: str | None = Field(None, alias="I2V_MODERATION_MODEL")
+    moderation_thresholds: Annotated[Thresholds, NoDecode] = Field(
+        default_factory=Thresholds, alias="I2V_MODERATION_THRESHOLDS")
+    moderation_device: str = Field("cpu", alias="I2V_MODERATION_DEVICE")
+    moderation_keep: bool = Field(False, alias="I2V_MODERATION_KEEP")
+    moderation_admins: bool = Field(True, alias="I2V_MODERATION_ADMINS")
+    moderation_daily_limit: int = Field(3, ge=0, alias="I2V_MODERATION_DAILY_LIMIT")
 
     # Beyond one clip: --loop makes a video loop seamlessly (ping-pong or a crossfade of its
     # end into its start); "extend" continues a video up to this many times.
@@ -211,6 +231,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("moderation_thresholds", mode="before")
+    @classmethod
+    def _parse_thresholds(cls, value: object) -> object:
+        return Thresholds.parse(value) if isinstance(value, str) else value
 
     @field_validator("admins")
     @classmethod
@@ -276,6 +301,14 @@ class Settings(BaseSettings):
         if self.model in RANDOM_WEIGHTS:
             return "tiny", "tiny"
         return self.translate_zh_model, self.translate_model
+
+    @property
+    def moderation_classifier(self) -> str:
+        """Where the moderation classifier comes from: "tiny" and "synthetic" in I2V_MODEL
+        apply to it too unless I2V_MODERATION_MODEL names one."""
+        if self.moderation_model:
+            return self.moderation_model
+        return self.model if self.model in RANDOM_WEIGHTS else DEFAULT_CLASSIFIER.hub_id
 
     def weights_setting(self, model: str) -> str:
         """The variable that says where `model`'s weights are, for messages."""

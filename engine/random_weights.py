@@ -25,7 +25,7 @@ def ensure_built(models_dir: Path, name: str, build: Callable[[Path], Path],
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
     try:
-        logger.info("building %s pipeline into %s", name, final)
+        logger.info("building the random-weight %s into %s", name, final)
         build(staging / name)
         if final.exists():  # a half-built leftover of an older layout, or a racing build
             shutil.rmtree(final, ignore_errors=True)

@@ -5,9 +5,11 @@ decodes each photo, prepares each job for its model (the background blurred for 
 the prompt translated for a model that reads English only), runs the engine of the batch's
 model once for the batch, encodes each clip and reports every step through `emit` (with a
 preview of each job now and then, as the batch's first spec plans them); it never raises for
-a job's own failure, which becomes a FAILED event. A worker holds one engine per model it
-offers but keeps one model in GPU memory at a time: a batch of another model unloads it and
-loads its own.
+a job's own failure, which becomes a FAILED event. A job whose spec asks for it has a few
+frames of its clip checked by the moderation classifier first: a refused clip is never
+encoded (a FAILED event with the scores, whose credits the core gives back). A worker holds
+one engine per model it offers but keeps one model in GPU memory at a time: a batch of
+another model unloads it and loads its own.
 """
 
 from __future__ import annotations
@@ -16,14 +18,17 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+import numpy as np
 from PIL import Image
 
 from engine.base import Clip, Engine, VideoJob
 from engine.effects import encode, last_frame
 from engine.focus import focus_subject
 from engine.images import load_photo
+from engine.moderation.classifier import PictureClassifier
 from engine.previews import Previews
 from engine.spec.errors import GenerationCancelled, GenerationFailed, InternalError, Rejected
+from engine.spec.moderation import REFUSED_VIDEO, UNAVAILABLE_VIDEO
 from engine.spec.work import RenderSpec, WorkEvent, WorkKind
 from engine.translation.translator import Translator
 
@@ -33,12 +38,19 @@ Emit = Callable[[WorkEvent], None]
 
 
 class BatchRenderer:
-    def __init__(self, *engines: Engine, translator: Translator | None = None) -> None:
+    def __init__(self, *engines: Engine, translator: Translator | None = None,
+                 classifier: PictureClassifier | None = None,
+                 load_classifier: bool = False) -> None:
         """`engines`: one per model offered; the first is loaded at start. `translator`:
-        prompts to English for the models whose card asks for it (None: as written)."""
+        prompts to English for the models whose card asks for it (None: as written).
+        `classifier` checks the videos whose spec asks for it (loaded at start with
+        `load_classifier`, else on first use); without one such a video fails rather than go
+        out unchecked."""
         self.engines = {engine.card.name: engine for engine in engines}
         self._current = engines[0]
         self.translator = translator
+        self.classifier = classifier
+        self._load_classifier = load_classifier
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -52,6 +64,8 @@ class BatchRenderer:
         self._current.load()
         if self.translator is not None:
             self.translator.warm()
+        if self.classifier is not None and self._load_classifier:
+            self.classifier.load()
 
     def describe(self) -> str:
         others = [name for name in self.engines if name != self._current.card.name]
@@ -116,7 +130,7 @@ class BatchRenderer:
             return
         for (spec, _), clip in zip(ready, clips, strict=True):
             emit(WorkEvent(WorkKind.ENCODING, spec.job_id))
-            emit(self._encode(spec, clip))
+            emit(self._finish(spec, clip))
 
     def _prepared(self, spec: RenderSpec, photo: Image.Image) -> VideoJob:
         """What the model gets: the photo with its background blurred for `--focus`, and
@@ -150,9 +164,15 @@ class BatchRenderer:
             emit(_failed(spec, exc))
             return None
 
-    @staticmethod
-    def _encode(spec: RenderSpec, clip: Clip) -> WorkEvent:
+    def _finish(self, spec: RenderSpec, clip: Clip) -> WorkEvent:
+        """The check (on the clip as the model made it: what effects add is the clip again,
+        or the video an extension continues, checked when it was made), then the effects and
+        the MP4: a refused clip costs no encoding and leaves no file."""
         try:
+            if spec.moderation is not None:  # the clip as the model made it
+                refused = self._moderate(spec, clip.frames)
+                if refused is not None:
+                    return refused
             video = encode(spec, clip.frames, clip.params)
         except Rejected as exc:
             return _failed(spec, exc)
@@ -161,6 +181,26 @@ class BatchRenderer:
             return _failed(spec, exc)
         return WorkEvent(WorkKind.DONE, spec.job_id, video=replace(
             video, params=clip.params, lowered_from=clip.lowered_from))
+
+    def _moderate(self, spec: RenderSpec, frames: np.ndarray) -> WorkEvent | None:
+        """None when the clip may go out; else its FAILED event."""
+        assert spec.moderation is not None
+        if self.classifier is None:
+            return WorkEvent(WorkKind.FAILED, spec.job_id, reason=UNAVAILABLE_VIDEO,
+                             detail="this worker has no moderation classifier")
+        try:
+            verdict = self.classifier.check_frames(frames, spec.moderation)
+        except InternalError as exc:  # e.g. its weights are not on this machine
+            logger.error("job %s: the video could not be checked: %s", spec.job_id, exc)
+            return WorkEvent(WorkKind.FAILED, spec.job_id, reason=UNAVAILABLE_VIDEO,
+                             detail=str(exc))
+        if not verdict.refused:
+            return None
+        logger.warning("job %s: video refused by moderation (%s %.3f)", spec.job_id,
+                       verdict.refused_by, verdict.score)
+        return WorkEvent(WorkKind.FAILED, spec.job_id, reason=REFUSED_VIDEO, verdict=verdict,
+                         detail=f"refused by moderation: {verdict.refused_by} "
+                                f"{verdict.score:.3f}")
 
 
 def _failed(spec: RenderSpec, exc: Exception) -> WorkEvent:

@@ -1,8 +1,9 @@
-"""Fixtures shared by all test folders: the tiny random-weight models, engines on them, and
-the tiny prompt translator."""
+"""Fixtures shared by all test folders: the tiny random-weight models, engines on them, the
+tiny prompt translator and the tiny moderation classifier."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,18 @@ from engine.models.i2vgen_xl.engine import I2VGenXLEngine
 from engine.models.i2vgen_xl.tiny import ensure_tiny_pipeline
 from engine.models.wan.engine import WanEngine
 from engine.models.wan.tiny import ensure_tiny_wan
+from engine.moderation.classifier import ClassifierConfig, PictureClassifier
+from engine.moderation.tiny import ensure_tiny_classifier
+from engine.spec.cards import cards, register
 from engine.translation.translator import Translator, TranslatorConfig
+from tests.models.pan.card import CARD as PAN
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """No test reaches the Hub: moderation's classifier is the tiny stand-in (built in each
+    data folder; it refuses mostly red pictures) unless a test names another. Set in the
+    environment, so that the processes tests start inherit it."""
+    os.environ.setdefault("I2V_MODERATION_MODEL", "tiny")
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +71,26 @@ def tiny_translator(tmp_path_factory: pytest.TempPathFactory) -> Translator:
     `I2V_MODEL=tiny` configures it: built (seconds) the first time a prompt needs it."""
     return Translator(TranslatorConfig(chinese="tiny", others="tiny", device="cpu",
                                        models_dir=tmp_path_factory.mktemp("translators")))
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny moderation classifier (a ViT whose fixed head refuses mostly red pictures),
+    saved like a Hub model."""
+    return ensure_tiny_classifier(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier(tiny_classifier_dir: Path) -> PictureClassifier:
+    classifier = PictureClassifier(ClassifierConfig(model=str(tiny_classifier_dir)))
+    classifier.load()
+    return classifier
+
+
+@pytest.fixture
+def pan() -> Iterator[None]:
+    """The pan test model (tests/models/pan/: each frame a window further right across the
+    photo, no weights), registered for one test."""
+    register(PAN)
+    yield
+    cards().pop(PAN.name)

@@ -20,6 +20,7 @@ from PIL import Image
 from bot.executors.base import WorkerInfo
 from engine.effects import encode
 from engine.spec.errors import Rejected
+from engine.spec.moderation import REFUSED_VIDEO
 from engine.spec.work import RenderSpec, WorkEvent, WorkKind
 
 
@@ -32,6 +33,7 @@ class Script:
     lose: int = 0  # the first N attempts lose their worker mid-run
     hold_at: int | None = None  # stop after this step until released
     pause_at: tuple[int, ...] = ()  # stop after each of these steps until released again
+    nsfw: float | None = None  # the video's "nsfw" score, judged as the spec asks (if it does)
 
 
 @dataclass
@@ -227,6 +229,12 @@ class FakeExecutor:
             if script.fail:
                 return WorkEvent(WorkKind.FAILED, spec.job_id, reason=script.fail,
                                  detail=f"scripted failure {script.fail}")
+            if script.nsfw is not None and spec.moderation is not None:
+                verdict = spec.moderation.judge("video", {"nsfw": script.nsfw,
+                                                          "normal": 1 - script.nsfw})
+                if verdict.refused:  # as engine/worker.py reports it
+                    return WorkEvent(WorkKind.FAILED, spec.job_id, reason=REFUSED_VIDEO,
+                                     verdict=verdict, detail="scripted moderation refusal")
         params = spec.params
         width, height = params.width or 128, params.height or 128
         frames = solid_frames(params.frames, width, height, params.seed or 0)

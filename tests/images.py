@@ -80,3 +80,15 @@ def make_face_photo(unit: int = 200) -> Image.Image:
     draw.ellipse([cx - w * 0.35, cy + h * 0.45, cx + w * 0.35, cy + h * 0.6], fill=90)
     draw.rectangle([cx - w * 0.5, 0, cx + w * 0.5, cy - h * 0.8], fill=50)
     return image.filter(ImageFilter.GaussianBlur(unit / 60)).convert("RGB")
+
+
+def red_left(width: int, height: int, fraction: float, fmt: str = "JPEG") -> bytes:
+    """A photo red on its left `fraction`, green on the rest. The tiny moderation classifier
+    (engine/moderation/tiny.py) refuses a picture about 85% red or more: all red is refused,
+    70% red passes, and a camera panning onto its red side makes frames it refuses."""
+    pixels = np.zeros((height, width, 3), np.uint8)
+    pixels[..., 1] = 200
+    pixels[:, : round(width * fraction)] = (200, 0, 0)
+    out = io.BytesIO()
+    Image.fromarray(pixels, "RGB").save(out, fmt)
+    return out.getvalue()

@@ -36,6 +36,7 @@ def bot_env(data: Path, model: Path | str, **values: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("I2V_", "TELEGRAM_", "DISCORD_"))}
     return {**env, "I2V_DATA_DIR": str(data), "I2V_MODEL": str(model),
+            "I2V_MODERATION_MODEL": "tiny",  # the tiny classifier, never the Hub's
             "PYTHONPATH": str(ROOT), **values}
 
 

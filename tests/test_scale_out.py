@@ -43,6 +43,7 @@ class Farm:
         env.update(I2V_REDIS_URL=self.url, I2V_MODEL=str(self.model),
                    I2V_DATA_DIR=str(self.folder), I2V_DEVICE="cpu",
                    I2V_WORKER_HEARTBEAT_S=str(HEARTBEAT_S), PYTHONPATH=str(ROOT),
+                   I2V_MODERATION_MODEL="tiny",  # its videos are checked as the bot asks
                    OMP_NUM_THREADS="1", **settings)  # two workers share the two cores
         for _ in range(count):
             self.procs.append(subprocess.Popen(
@@ -276,3 +277,45 @@ async def test_a_model_waits_for_a_worker_that_offers_it_and_runs_there(farm, tm
         assert done.kind is EventKind.DONE and done.result.frames == 17
     finally:
         await app.close()
+
+
+async def test_a_workers_video_is_checked_as_the_bot_asks_and_a_refusal_comes_back(
+        pan, tmp_path, tiny_classifier):
+    """Moderation across Redis: the bot puts the thresholds in the spec, the worker (here
+    in this process, with the pan test model) checks the finished clip and sends back the
+    scores of a refusal; the bot records it and refunds. An exempt admin's is not checked."""
+    from bot.executors.saq_worker import worker
+    from engine.config import EngineConfig
+    from engine.worker import BatchRenderer
+    from tests.images import red_left
+    from tests.models.pan.engine import PanEngine
+
+    url = redis_url()
+    engine = PanEngine(EngineConfig(model="tiny", family="pan", device="cpu"))
+    farm_worker = worker(url, lambda: BatchRenderer(engine, classifier=tiny_classifier),
+                         ("pan",), heartbeat_s=HEARTBEAT_S)
+    serving = asyncio.create_task(farm_worker.start())
+    recorder = Recorder()
+    settings = make_settings(tmp_path / "data", I2V_REDIS_URL=url, I2V_MODELS="pan",
+                             I2V_WORKER_HEARTBEAT_S=HEARTBEAT_S, I2V_ADMINS="cli:boss",
+                             I2V_MODERATION_ADMINS=False)
+    app = await App.build(settings)
+    app.events.register("cli", recorder)
+    await app.start()
+    try:
+        await workers_live(app, 1)
+        pans_red = red_left(320, 192, 0.7)  # passes as a photo; the pan's frames do not
+        job = await app.core.submit(JobRequest(Person("cli", "ann"), ChatRef("cli", "ann"),
+                                               pans_red, "a boat drifting"))
+        end = await recorder.wait_for(job.id, END, timeout=120)
+        assert end.kind is EventKind.FAILED and end.reason.key == "moderation_refused_video"
+        assert await app.store.job_ledger_sum(job.id) == 0
+        [row] = await app.store.refusals()
+        assert row.kind == "video" and row.job_id == job.id and row.scores["nsfw"] > 0.5
+        boss = await app.core.submit(JobRequest(Person("cli", "boss"), ChatRef("cli", "boss"),
+                                                pans_red, "a boat drifting"))
+        assert (await recorder.wait_for(boss.id, END, timeout=120)).kind is EventKind.DONE
+    finally:
+        await app.close()
+        await farm_worker.stop()
+        serving.cancel()

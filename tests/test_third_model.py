@@ -6,33 +6,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from adapters.cli import main
 from bot.executors.local import LocalExecutor
 from bot.settings import Settings, variables
 from engine.config import EngineConfig
-from engine.spec.cards import cards, register
 from engine.video import read_video
 from engine.worker import BatchRenderer
 from tests.adapters.telegram_bot.conftest import start_harness, stop_harness
 from tests.adapters.telegram_bot.fake_bot_api import FakeBotApi
 from tests.images import make_photo
-from tests.models.pan.card import CARD
 from tests.models.pan.engine import PanEngine
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def pan() -> Iterator[None]:
-    register(CARD)
-    yield
-    cards().pop(CARD.name)
 
 
 def test_no_file_of_the_bot_names_the_third_model():
@@ -76,9 +65,9 @@ def test_the_terminal_makes_a_video_with_it(pan, tmp_path, monkeypatch, capsys):
     assert "4 and 12" in capsys.readouterr().err
 
 
-async def test_telegram_serves_it(pan, tmp_path):
+async def test_telegram_serves_it(pan, tmp_path, tiny_classifier):
     engine = PanEngine(EngineConfig(model="tiny", family="pan", device="cpu"))
-    gpu = LocalExecutor(lambda: BatchRenderer(engine))
+    gpu = LocalExecutor(lambda: BatchRenderer(engine, classifier=tiny_classifier))
     api = FakeBotApi()
     await api.start()
     harness = await start_harness(api, tmp_path / "data", gpu, I2V_MODELS="pan")

@@ -102,6 +102,13 @@ class DiscordAdapter:
                 return
         await self.notifier.notify(event)
 
+    async def tell(self, platform_id: str, message: str) -> None:
+        """Write to one person by direct message; Discord refuses it (Forbidden) where they
+        take no DMs from the server's members."""
+        await self._logged_in.wait()
+        user = self.bot.get_user(int(platform_id)) or await self.bot.fetch_user(int(platform_id))
+        await user.send(message)
+
 
 async def sync_commands(config: DiscordConfig,
                         connector: aiohttp.BaseConnector | None = None) -> int:

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.admin import usage
+from bot.admin import LIFT, usage
 from bot.models import Person
 from bot.ports import AdminPort
 
@@ -19,6 +19,7 @@ ROLE_CHOICES = [app_commands.Choice(name=r, value=r) for r in ("trusted", "user"
 Credits = app_commands.Range[float, 0, 100000]
 USER = "the Discord user"
 CHANNEL = "a channel id (Copy Channel ID), instead of a user"
+LIFT_HELP = "end the person's pause for today (their refusals so far stop counting)"
 
 
 def _describe(verb: str) -> str:
@@ -117,6 +118,12 @@ class AdminCog(commands.GroupCog, group_name="admin", group_description="Bot adm
     @app_commands.command(name="stats", description=_describe("stats"))
     async def stats(self, interaction: discord.Interaction) -> None:
         await self._run(interaction, "stats")
+
+    @app_commands.command(name="moderation", description=_describe("moderation"))
+    @app_commands.describe(user="only this person's refusals", lift=LIFT_HELP)
+    async def moderation(self, interaction: discord.Interaction,
+                         user: discord.User | None = None, lift: bool = False) -> None:
+        await self._run(interaction, "moderation", *([LIFT] if lift else []), user=user)
 
 
 def _target(channel_id: str | None) -> list[str]:

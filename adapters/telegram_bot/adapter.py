@@ -70,6 +70,13 @@ class TelegramAdapter:
         except TelegramError as exc:
             raise RefundFailed(str(exc)) from exc
 
+    async def tell(self, platform_id: str, message: str) -> None:
+        """Write to one person in their private chat with the bot (whose id is theirs);
+        Telegram refuses it (Forbidden) until they have started the bot once."""
+        if self.application is None:
+            raise RuntimeError("Telegram is not connected")
+        await self.application.bot.send_message(chat_id=int(platform_id), text=message)
+
     async def start(self) -> None:
         """Connect and start receiving updates; a StartError says what to fix."""
         try:

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from engine.spec.moderation import Thresholds, Verdict
 from engine.spec.params import GenParams
 from engine.spec.work import PreviewPlan, RenderSpec, Video, WorkEvent, WorkKind
 
@@ -74,19 +75,22 @@ def spec_to_wire(spec: RenderSpec) -> dict[str, Any]:
     return {"job_id": spec.job_id, "params": dataclasses.asdict(spec.params),
             "max_bytes": spec.max_bytes, "headroom": spec.headroom,
             "photo": spec.photo is not None, "extends": spec.extends is not None,
-            "label": spec.label, "previews": dataclasses.asdict(spec.previews)}
+            "label": spec.label, "previews": dataclasses.asdict(spec.previews),
+            "moderation": None if spec.moderation is None else spec.moderation.to_text()}
 
 
 def spec_from_wire(data: dict[str, Any], folder: Path) -> RenderSpec:
     """The spec as the worker runs it: its photo and its output in the worker's own folder."""
     job_id = data["job_id"]
     photo = folder / f"{job_id}.img" if data.get("photo", True) else None
+    moderation = data.get("moderation")
     return RenderSpec(job_id=job_id, params=GenParams.from_dict(data["params"]), photo=photo,
                       output=folder / f"{job_id}.mp4",
                       max_bytes=data["max_bytes"], headroom=data.get("headroom", 0),
                       extends=folder / f"{job_id}.before.mp4" if data.get("extends") else None,
                       label=data.get("label", ""),
-                      previews=PreviewPlan(**data.get("previews") or {}))  # none from old bots
+                      previews=PreviewPlan(**data.get("previews") or {}),  # none from old bots
+                      moderation=Thresholds.parse(moderation) if moderation else None)
 
 
 # Worker -> bot
@@ -101,7 +105,8 @@ def outcome_to_wire(event: WorkEvent) -> dict[str, Any]:
                 "size_bytes": video.size_bytes, "params": dataclasses.asdict(video.params),
                 "lowered_from": video.lowered_from}
     return {"done": False, "reason": event.reason or "internal_error",
-            "reason_params": dict(event.reason_params), "detail": event.detail}
+            "reason_params": dict(event.reason_params), "detail": event.detail,
+            "verdict": None if event.verdict is None else event.verdict.to_dict()}
 
 
 def outcome_from_wire(job_id: str, data: dict[str, Any], output: Path) -> WorkEvent:
@@ -112,5 +117,7 @@ def outcome_from_wire(job_id: str, data: dict[str, Any], output: Path) -> WorkEv
             height=data["height"], frames=data["frames"], fps=data["fps"],
             duration=data["duration"], size_bytes=data["size_bytes"],
             params=GenParams.from_dict(data["params"]), lowered_from=data["lowered_from"]))
+    verdict = data.get("verdict")
     return WorkEvent(WorkKind.FAILED, job_id, reason=data["reason"],
-                     reason_params=data.get("reason_params") or {}, detail=data.get("detail"))
+                     reason_params=data.get("reason_params") or {}, detail=data.get("detail"),
+                     verdict=Verdict.from_dict(verdict) if verdict else None)

@@ -24,7 +24,8 @@ from bot.errors import UserError
 from bot.events import EventBus
 from bot.executors.base import Executor, WorkerInfo
 from bot.jobs.scheduler import Entry, FairQueue
-from bot.models import EventKind, Job, JobEvent, JobStatus, Note
+from bot.models import EventKind, Job, JobEvent, JobStatus, Note, Role
+from bot.moderation import Moderation
 from bot.outputs import Outputs
 from bot.provenance.marking import Marking, Unsigned
 from bot.quotas import Quotas
@@ -61,13 +62,14 @@ class _Running:
 
 class Lifecycle:
     def __init__(self, store: Store, quotas: Quotas, outputs: Outputs, events: EventBus,
-                 executor: Executor, max_batch: int = 1, clock: Clock = time.time,
-                 marking: Marking | None = None,
+                 executor: Executor, moderation: Moderation, max_batch: int = 1,
+                 clock: Clock = time.time, marking: Marking | None = None,
                  previews: PreviewPlan = NO_PREVIEWS) -> None:
         self.store = store
         self.quotas = quotas
         self.outputs = outputs
         self.events = events
+        self.moderation = moderation
         self._executor = executor
         self.marking: Marking = marking or Unsigned()
         self.max_batch = max_batch
@@ -278,7 +280,8 @@ class Lifecycle:
                     watcher.started(item.job)
                 log.info("job %s user %s: started (attempt %d, batch of %d)", item.job.id,
                          item.job.user_id, item.job.attempts, len(claimed))
-            await self._executor.submit([await self._spec(item.job) for item in claimed])
+            await self._executor.submit([await self._spec(job, owner.role)
+                                         for job, owner in started])
         finally:
             self._claiming = set()
         for item in claimed:  # cancelled while it was being claimed
@@ -286,13 +289,14 @@ class Lifecycle:
                 await self._executor.cancel(item.job.id)
         return True
 
-    async def _spec(self, job: Job) -> RenderSpec:
+    async def _spec(self, job: Job, owner: Role) -> RenderSpec:
         photo = None if job.extends is not None else job.input_path  # see RenderSpec
         return RenderSpec(job_id=job.id, params=job.params, photo=photo,
                           output=self.outputs.video_path(job), max_bytes=job.chat.upload_limit,
                           headroom=self.marking.reserve(job),  # the signature, added after
                           extends=await self._continued(job), label=self.marking.label,
-                          previews=self.previews)
+                          previews=self.previews,
+                          moderation=self.moderation.video_thresholds(owner))
 
     async def _continued(self, job: Job) -> Path | None:
         """The video an extension continues, if it is still there."""
@@ -345,6 +349,11 @@ class Lifecycle:
                 await self._done(job, event)
         elif event.kind is WorkKind.FAILED:
             log.warning("job %s user %s: failed: %s", job.id, job.user_id, event.detail)
+            if event.verdict is not None and event.verdict.refused:
+                try:  # recorded first; the refund below must happen whatever befalls this
+                    await self.moderation.video_refused(job, event.verdict)
+                except Exception:
+                    log.exception("job %s: recording its moderation refusal failed", job.id)
             await self._end(job, JobStatus.FAILED,
                             Note(event.reason or "internal_error", dict(event.reason_params)))
         elif cancelled:
@@ -442,10 +451,15 @@ class Lifecycle:
         """Jobs a previous process left running: still running (or finished) on a remote
         worker, they are watched again; else they were cut off and are tried once more."""
         running = await self.store.jobs_with_status(JobStatus.RUNNING)
-        kept = set(await self._executor.reattach([await self._spec(job) for job in running]))
+        owners = {}
         for job in running:
             owner = await self.store.get_user(job.user_id)
             assert owner is not None
+            owners[job.id] = owner
+        kept = set(await self._executor.reattach([await self._spec(job, owners[job.id].role)
+                                                  for job in running]))
+        for job in running:
+            owner = owners[job.id]
             if job.id in kept:
                 self._running[job.id] = _Running(job, owner.role.privileged,
                                                  owner.last_served_at)

@@ -4,6 +4,7 @@ from bot.store.store import (
     LedgerEntry,
     Payment,
     QueuedRow,
+    Refusal,
     Store,
     StoreError,
     Takings,
@@ -11,5 +12,5 @@ from bot.store.store import (
     new_job_id,
 )
 
-__all__ = ["LedgerEntry", "Payment", "QueuedRow", "Store", "StoreError", "Takings", "TopUser",
-           "new_job_id"]
+__all__ = ["LedgerEntry", "Payment", "QueuedRow", "Refusal", "Store", "StoreError", "Takings",
+           "TopUser", "new_job_id"]

@@ -148,6 +148,26 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX ledger_purchase ON ledger (charge_id) WHERE kind = 'purchase';
     CREATE INDEX ledger_bought ON ledger (user_id) WHERE pool = 'bought';
     """,
+    # 7: moderation. Each refusal by the classifier, for the admins: who, when, which check
+    # (a photo before it queued, a video before it was sent), the scores, a hash of the
+    # photo, and the photo's file only where the operator keeps them. `lifted`: an admin
+    # ended the person's pause for the day.
+    """
+    CREATE TABLE moderation (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users (id),
+        job_id TEXT REFERENCES jobs (id),
+        kind TEXT NOT NULL CHECK (kind IN ('photo', 'video')),
+        label TEXT NOT NULL,
+        scores TEXT NOT NULL,
+        photo_sha256 TEXT,
+        kept_path TEXT,
+        lifted INTEGER NOT NULL DEFAULT 0,
+        at REAL NOT NULL
+    );
+    CREATE INDEX moderation_user ON moderation (user_id, at);
+    CREATE INDEX moderation_at ON moderation (at);
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

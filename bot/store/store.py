@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import secrets
 import sqlite3
@@ -100,6 +101,24 @@ class Takings:
     payments: int
     refunded: int
     refunds: int
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One moderation refusal, with who it was, for `/admin moderation`."""
+
+    id: int
+    user_id: int
+    user_key: str  # platform:id
+    username: str | None
+    kind: str  # photo or video
+    label: str  # the label that refused
+    scores: dict[str, float]
+    photo_sha256: str | None
+    job_id: str | None  # a video's job; a refused photo never became one
+    kept_path: Path | None
+    lifted: bool
+    at: float
 
 
 @dataclass(frozen=True)
@@ -522,6 +541,65 @@ class Store:
                FROM jobs JOIN users ON users.id = jobs.user_id WHERE jobs.created_at >= ?
                GROUP BY users.id ORDER BY n DESC LIMIT ?""", (since, limit))
         return [TopUser(r[0], r[1], r[2], r[3]) for r in rows]
+
+    # Moderation
+
+    async def add_refusal(self, user_id: int, kind: str, label: str, scores: dict[str, float],
+                          *, since: float, photo_sha256: str | None = None,
+                          job_id: str | None = None, kept_path: Path | None = None,
+                          at: float | None = None) -> int:
+        """Record a refusal; returns the user's refusals since `since` (none lifted), this
+        one included, counted in the same transaction."""
+        async with self.transaction():
+            await self.db.execute(
+                """INSERT INTO moderation (user_id, job_id, kind, label, scores, photo_sha256,
+                                           kept_path, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                (user_id, job_id, kind, label, json.dumps(scores), photo_sha256,
+                 None if kept_path is None else str(kept_path),
+                 time.time() if at is None else at))
+            return await self.user_refusals(user_id, since)
+
+    async def refusals(self, limit: int = 10, user_id: int | None = None) -> list[Refusal]:
+        """The most recent refusals first, of everyone or of one user."""
+        where, args = ("WHERE moderation.user_id = ?", (user_id, limit)) if user_id is not None \
+            else ("", (limit,))
+        rows = await self._all(
+            f"""SELECT moderation.*, users.platform, users.platform_id, users.username
+                FROM moderation JOIN users ON users.id = moderation.user_id {where}
+                ORDER BY moderation.at DESC, moderation.id DESC LIMIT ?""", args)
+        return [Refusal(r["id"], r["user_id"], f"{r['platform']}:{r['platform_id']}",
+                        r["username"], r["kind"], r["label"], json.loads(r["scores"]),
+                        r["photo_sha256"], r["job_id"],
+                        Path(r["kept_path"]) if r["kept_path"] else None, bool(r["lifted"]),
+                        r["at"]) for r in rows]
+
+    async def refusals_by_kind(self, since: float) -> dict[str, int]:
+        rows = await self._all(
+            "SELECT kind, count(*) FROM moderation WHERE at >= ? GROUP BY kind", (since,))
+        return {r[0]: r[1] for r in rows}
+
+    async def user_refusals(self, user_id: int, since: float) -> int:
+        """A user's refusals since `since` that no admin lifted."""
+        return await self._scalar(
+            "SELECT count(*) FROM moderation WHERE user_id = ? AND at >= ? AND NOT lifted",
+            (user_id, since))
+
+    async def users_refused(self, since: float, at_least: int) -> int:
+        """How many users but admins have at least `at_least` refusals since `since`, none
+        lifted: the people paused."""
+        return await self._scalar(
+            """SELECT count(*) FROM (SELECT moderation.user_id FROM moderation
+                 JOIN users ON users.id = moderation.user_id
+                 WHERE moderation.at >= ? AND NOT moderation.lifted AND users.role != 'admin'
+                 GROUP BY moderation.user_id HAVING count(*) >= ?)""", (since, at_least))
+
+    async def lift_refusals(self, user_id: int, since: float) -> int:
+        """Mark a user's refusals since `since` lifted; how many were."""
+        async with self.transaction():
+            cursor = await self.db.execute(
+                "UPDATE moderation SET lifted = 1 WHERE user_id = ? AND at >= ? AND NOT lifted",
+                (user_id, since))
+            return cursor.rowcount
 
     # Allow-list and flags
 

@@ -102,6 +102,13 @@ EN: dict[str, str] = {
     "banned": "You cannot use this bot.",
     "not_allowed": "This is a private bot; ask an admin to add you.",
     "blocked_prompt": "This prompt can't be used. Please try a different one.",
+    # Moderation: neutral words, the same whatever the classifier saw.
+    "moderation_refused": "This photo can't be used here. Please send a different one.",
+    "moderation_refused_video": "The video made from it can't be sent here.",
+    "moderation_unavailable": "Photos can't be checked right now, so none are accepted. "
+                              "Please try again later.",
+    "moderation_unavailable_video": "The video could not be checked, so it was not sent.",
+    "moderation_paused": "You can't send more photos today. Please try again tomorrow.",
     "too_many_jobs": "You already have {count} videos waiting or running (the limit is "
                      "{limit}). Wait for one to finish, or /cancel one.",
     "queue_full": "The bot is busy ({count} videos in line). Please try again later.",
@@ -278,6 +285,8 @@ EN: dict[str, str] = {
     "admin_verb_refund": "refund CHARGE_ID [force]: give a Telegram Stars payment back and "
                          "take its credits back",
     "admin_verb_stats": "stats: today's jobs, GPU time, failures, queue, top users",
+    "admin_verb_moderation": "moderation [USER] [lift]: recent refusals (a person's), or "
+                             "lift a person's pause for today",
     "unknown_user": "No user {user} has used this bot yet.",
     "need_user": "Name the user: an id, @username, or reply to their message.",
     "bad_credits": "'{value}' is not a number of credits (0-100000).",
@@ -314,9 +323,28 @@ EN: dict[str, str] = {
     "admin_cancelled": "Job {job}: {status}.",
     "admin_stats": "Today: {counts}\nGPU time: {gpu_minutes} min; failures: {failures}\n"
                    "Queue: {active} active{paused}\nTop users: {top}\nWorkers: {workers}"
-                   "{stars}\nAs of {now}",
+                   "{stars}\nModeration: {moderation}\nAs of {now}",
     "admin_stats_stars": "\nStars: {taken} taken in {payments} payments, {refunded} given "
                          "back in {refunds} refunds",
+    "admin_stats_moderation": "{refused} refused today ({photos} photos, {videos} videos); "
+                              "people paused: {paused}",
+    "admin_stats_moderation_off": "off",
+    "admin_moderation_header": "Moderation: {mode}, refusing at {thresholds}; {pause}.",
+    "admin_moderation_pause": "{limit} refusals in a day pause a person until the reset",
+    "admin_moderation_no_pause": "nobody is paused for refusals",
+    "admin_moderation_line": "{when} {user} {check} {label} {score}{job} sha256 {sha}{kept}"
+                             "{lifted}",
+    "admin_moderation_job": " job {job}",
+    "admin_moderation_kept": " kept at {path}",
+    "admin_moderation_lifted_mark": " (lifted)",
+    "admin_moderation_none": "No refusals.",
+    "admin_moderation_lifted": "{user} may send photos again today ({count} refusals set "
+                               "aside).",
+    "moderation_check_photo": "photo",
+    "moderation_check_video": "video",
+    "moderation_alert": "Moderation: {user} was refused {count} times today and is paused "
+                        "until the daily reset. /admin moderation {who} lists the refusals; "
+                        "/admin moderation {who} lift ends the pause.",
     "admin_worker": "{name} ({gpu}, {state}, {done} done, {failed} failed, models {models})",
     "admin_worker_busy": "busy",
     "admin_worker_idle": "idle",

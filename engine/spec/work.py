@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.spec.moderation import Thresholds, Verdict
 from engine.spec.params import GenParams
 
 
@@ -55,6 +56,9 @@ class RenderSpec:
     extends: Path | None = None  # the video this clip continues (joined before the MP4)
     label: str = ""  # drawn in a corner of every frame (I2V_WATERMARK); "": none
     previews: PreviewPlan = PreviewPlan()  # a batch runs by its first job's
+    # Check a few frames before the MP4 is made, refusing at these scores (the core decides
+    # whose videos are checked); None: not checked.
+    moderation: Thresholds | None = None
 
 
 @dataclass(frozen=True)
@@ -107,3 +111,4 @@ class WorkEvent:
     detail: str | None = None  # FAILED/LOST: what happened, for the log only
     # PROGRESS: a JPEG of one frame of the model's current prediction of the clean video.
     preview: bytes | None = None
+    verdict: Verdict | None = None  # FAILED by moderation: the classifier's scores

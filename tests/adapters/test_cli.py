@@ -12,7 +12,7 @@ import pytest
 from adapters.cli import main
 from bot.logs import RedactSecrets, setup_logging
 from engine.video import encode_mp4, read_video
-from tests.images import make_photo
+from tests.images import make_photo, red_left
 
 
 @pytest.fixture
@@ -123,6 +123,39 @@ def test_doctor_reports_without_revealing_tokens(env, monkeypatch, capsys):
     assert secret not in out
     logs = list((env / "logs").glob("*.log"))
     assert logs and all(secret not in p.read_text() for p in logs)
+
+
+def test_doctor_names_the_moderation_classifier_its_license_and_size(env, monkeypatch,
+                                                                    capsys):
+    monkeypatch.delenv("I2V_MODERATION_MODEL")  # the default, as an operator gets it
+    monkeypatch.setenv("I2V_MODEL", "ali-vilab/i2vgen-xl")  # doctor downloads nothing
+    assert main(["doctor"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("moderation"))
+    assert line.startswith("moderation: photos+videos refusing at nsfw ≥ 0.5 on cpu; "
+                           "classifier Falconsai/nsfw_image_detection")
+    assert "Apache-2.0" in line and "343 MB download" in line
+    monkeypatch.setenv("I2V_MODERATION", "off")
+    assert main(["doctor"]) == 0
+    assert "moderation: off (I2V_MODERATION)" in capsys.readouterr().out
+
+
+def test_animate_refuses_a_photo_the_classifier_refuses_before_the_model_loads(
+        env, tmp_path, capsys):
+    photo = tmp_path / "red.jpg"
+    photo.write_bytes(red_left(320, 192, 1.0))
+    assert main(["animate", str(photo), "waves"]) == 2
+    err = capsys.readouterr().err
+    assert "This photo can't be used here." in err and "Loading the model" not in err
+
+
+def test_a_classifier_that_cannot_load_is_one_line_naming_its_setting(env, tmp_path,
+                                                                      monkeypatch, capsys):
+    monkeypatch.setenv("I2V_MODERATION_MODEL", str(tmp_path / "no-classifier"))
+    photo = tmp_path / "cat.jpg"
+    photo.write_bytes(make_photo(192, 128))
+    assert main(["animate", str(photo), "waves"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "does not exist: check I2V_MODERATION_MODEL" in err and "\n" not in err
 
 
 def test_serve_with_nothing_to_serve_says_which_variables_to_set(env, monkeypatch, capsys):

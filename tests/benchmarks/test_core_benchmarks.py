@@ -46,3 +46,9 @@ def test_the_scale_out_benchmark_writes_its_table(tmp_path: Path) -> None:
     report = run("scale_out", tmp_path / "s.md", "--redis", url, "--workers", "1",
                  "--jobs-per-worker", "2", "--gpu-seconds", "0.1")
     assert "| 1 | 2 |" in report
+
+
+def test_the_moderation_benchmark_writes_its_table(tmp_path: Path) -> None:
+    report = run("moderation", tmp_path / "m.md", "--model", "tiny", "--runs", "2")
+    assert "| photo 4032x3024 JPEG (a phone's file), the bot's path |" in report
+    assert "| video: 4 frames of a 640x384 clip, one batch |" in report

@@ -60,9 +60,11 @@ def make_settings(data_dir, **values) -> Settings:
     return Settings(_env_file=None, **base)
 
 
-def tiny_executor(engine, translator=None) -> LocalExecutor:
-    """The real local executor around the session's tiny engine (and translator)."""
-    return LocalExecutor(lambda: BatchRenderer(engine, translator=translator))
+def tiny_executor(engine, classifier, translator=None) -> LocalExecutor:
+    """The real local executor around the session's tiny engine, moderation classifier (and
+    translator)."""
+    return LocalExecutor(lambda: BatchRenderer(engine, classifier=classifier,
+                                               translator=translator))
 
 
 @pytest.fixture
@@ -90,8 +92,8 @@ async def app(settings, gpu, recorder) -> AsyncIterator[App]:
 
 
 @pytest.fixture
-async def engine_app(settings, tiny_engine, recorder) -> AsyncIterator[App]:
-    app = await App.build(settings, executor=tiny_executor(tiny_engine))
+async def engine_app(settings, tiny_engine, tiny_classifier, recorder) -> AsyncIterator[App]:
+    app = await App.build(settings, executor=tiny_executor(tiny_engine, tiny_classifier))
     app.events.register("cli", recorder)
     await app.start()
     yield app

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings, variables
+from bot.settings import Settings, SettingsError, load_settings, variables
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,6 +30,30 @@ def test_the_example_file_loads_as_it_is(tmp_path, monkeypatch):
     settings = Settings()
     assert settings.model == "ali-vilab/i2vgen-xl" and settings.admins == []
     assert settings.telegram_token is None and settings.discord_guild_id is None
+    # Moderation is on, with the default classifier, for a careful operator's first start.
+    assert settings.moderation == "photos+videos" and settings.moderation_model is None
+    assert settings.moderation_classifier == "Falconsai/nsfw_image_detection"
+    assert settings.moderation_thresholds.limits == (("nsfw", 0.5),)
+
+
+def test_moderation_settings_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    monkeypatch.delenv("I2V_MODERATION_MODEL", raising=False)  # tests set the tiny one
+    monkeypatch.setenv("I2V_MODERATION_THRESHOLDS", "nsfw:0.7, gore:0.9")
+    monkeypatch.setenv("I2V_MODEL", "tiny")
+    settings = Settings(_env_file=None)
+    assert settings.moderation_thresholds.limits == (("nsfw", 0.7), ("gore", 0.9))
+    assert settings.moderation_classifier == "tiny"  # random weights apply to it too
+    monkeypatch.setenv("I2V_MODERATION_MODEL", "/models/my-classifier")
+    assert Settings(_env_file=None).moderation_classifier == "/models/my-classifier"
+    monkeypatch.setenv("I2V_MODERATION_THRESHOLDS", "nsfw")
+    monkeypatch.setenv("I2V_MODERATION", "on")
+    with pytest.raises(SettingsError) as bad:
+        load_settings()
+    assert "Setting I2V_MODERATION='on' is not valid: use one of off, photos, " \
+        "photos+videos." in str(bad.value)
+    assert "Setting I2V_MODERATION_THRESHOLDS='nsfw' is not valid: 'nsfw' is not " \
+        "label:score" in str(bad.value)
 
 
 def test_lists_are_comma_separated_and_tokens_stay_secret(monkeypatch):

@@ -134,7 +134,8 @@ def animate_data(attachment: dict[str, Any], prompt: str, **typed: Any) -> dict[
 
 
 def admin_data(verb: str, *, user: int | None = None, **values: Any) -> dict[str, Any]:
-    kinds = {"credits": 3, "role": 3, "job": 3, "channel_id": 3, "charge": 3, "force": 5}
+    kinds = {"credits": 3, "role": 3, "job": 3, "channel_id": 3, "charge": 3, "force": 5,
+             "lift": 5}
     options = [option("user", str(user), 6)] if user is not None else []
     options += [option(k, v, 10 if (verb == "grant" and k == "credits") else kinds[k])
                 for k, v in values.items()]

@@ -49,6 +49,9 @@ async def test_every_admin_verb_works_for_an_admin(bot, fake):
     assert await admin(fake, "unban", user=USER) == f"{label} is no longer banned."
     assert await admin(fake, "resume") == "Queue resumed."
     assert (await admin(fake, "stats")).startswith("Today: ")
+    assert (await admin(fake, "moderation")).startswith("Moderation: photos+videos")
+    assert await admin(fake, "moderation", user=USER, lift=True) == \
+        f"{label} may send photos again today (0 refusals set aside)."
     assert not bot.app.lifecycle.paused
 
 
@@ -58,7 +61,8 @@ async def test_every_admin_verb_is_refused_for_anyone_else(bot, fake):
              "ban": {"user": ADMIN}, "unban": {"user": USER},
              "role": {"user": USER, "role": "trusted"}, "allow": {"user": USER},
              "disallow": {"channel_id": str(CHANNEL)}, "pause": {}, "resume": {},
-             "cancel": {"job": "abc"}, "refund": {"charge": "stx1"}, "stats": {}}
+             "cancel": {"job": "abc"}, "refund": {"charge": "stx1"}, "stats": {},
+             "moderation": {"user": USER, "lift": True}}
     for verb, options in calls.items():
         answer = await admin(fake, verb, actor=USER, **options)
         assert answer == "This command is for admins.", verb

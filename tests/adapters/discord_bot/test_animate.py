@@ -64,7 +64,7 @@ async def test_the_synced_commands_have_the_attachment_the_presets_and_hidden_ad
     assert str(admin["default_member_permissions"]) == "32"  # Manage Server
     assert {o["name"] for o in admin["options"]} == {
         "quota", "allowance", "grant", "reset", "ban", "unban", "role", "allow", "disallow",
-        "pause", "resume", "cancel", "refund", "stats"}
+        "pause", "resume", "cancel", "refund", "stats", "moderation"}
     assert commands["Animate image"]["type"] == 3
     assert set(commands) >= {"quota", "queue", "cancel", "history", "presets", "help"}
     assert commands["animate"].get("default_member_permissions") is None

@@ -55,9 +55,11 @@ async def test_the_coach_hints_privately_once_for_walks_and_not_for_is_walking(b
 
 
 async def test_a_chinese_prompt_reaches_i2vgen_xl_in_english(tmp_path, fake, tiny_engine,
-                                                             tiny_translator, monkeypatch):
+                                                             tiny_classifier, tiny_translator,
+                                                             monkeypatch):
     spy = Spy(tiny_engine, monkeypatch)
-    async with running_bot(tmp_path, fake, gpu=tiny_executor(tiny_engine, tiny_translator)):
+    gpu = tiny_executor(tiny_engine, tiny_classifier, tiny_translator)
+    async with running_bot(tmp_path, fake, gpu=gpu):
         payload = interaction(2, animate_data(photo(fake), f"海浪拍打着岸边 {FAST}"),
                               locale="zh-CN")
         await send(fake, payload)

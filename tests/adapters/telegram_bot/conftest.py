@@ -81,10 +81,11 @@ async def tg(api, tmp_path) -> AsyncIterator[Harness]:
 
 
 @pytest.fixture
-async def engine_tg(api, tmp_path, tiny_engine, tiny_translator) -> AsyncIterator[Harness]:
-    """The tiny engine and the tiny translator, as a worker runs them."""
+async def engine_tg(api, tmp_path, tiny_engine, tiny_classifier,
+                    tiny_translator) -> AsyncIterator[Harness]:
+    """The tiny engine, moderation classifier and translator, as a worker runs them."""
     harness = await start_harness(api, tmp_path / "data",
-                                  tiny_executor(tiny_engine, tiny_translator))
+                                  tiny_executor(tiny_engine, tiny_classifier, tiny_translator))
     yield harness
     await stop_harness(harness)
 

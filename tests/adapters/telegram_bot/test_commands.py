@@ -64,6 +64,7 @@ async def test_every_admin_verb_works_for_an_admin_and_is_refused_for_others(tg)
         ("resume", "Queue resumed"),
         ("cancel " + job.id, f"Job {job.id}: cancelled"),
         ("stats", "Today:"),
+        ("moderation", "Moderation: photos+videos"),
     ]
     for line, words in verbs:
         refused = await ask(mallory, f"/admin {line}")

@@ -112,8 +112,10 @@ async def served(web_settings, gpu) -> AsyncIterator[Served]:
 async def browser():
     """One Chromium for a test module; each test opens its own contexts (own cookies)."""
     require_browser()
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
 
+    # Waits, not deadlines: on a busy 2-core box a page can take more than the default 5 s.
+    expect.set_options(timeout=30_000)
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(executable_path=chromium_path(),
                                                     args=CHROMIUM_FLAGS)

@@ -69,9 +69,10 @@ async def test_recipe_focus_and_eta_shape_the_job_and_are_named_under_the_video(
 
 @pytest.mark.slow
 async def test_a_chinese_prompt_reaches_i2vgen_xl_in_english_and_both_are_shown(
-        browser, web_settings, tiny_engine, tiny_translator, monkeypatch):
+        browser, web_settings, tiny_engine, tiny_classifier, tiny_translator, monkeypatch):
     spy = Spy(tiny_engine, monkeypatch)
-    served = await serve_page(web_settings, tiny_executor(tiny_engine, tiny_translator))
+    served = await serve_page(web_settings,
+                              tiny_executor(tiny_engine, tiny_classifier, tiny_translator))
     context = await browser.new_context(locale="zh-CN")
     try:
         page = await context.new_page()

@@ -183,10 +183,10 @@ async def test_each_browser_is_its_own_person_in_its_own_language(browser, serve
 
 @pytest.mark.slow
 async def test_the_tiny_model_makes_the_video_the_page_plays(browser, web_settings,
-                                                             tiny_engine):
+                                                             tiny_engine, tiny_classifier):
     """The real engine behind the page; with I2V_SCREENSHOT=docs/web.png, the README's
     screenshot is taken here."""
-    served = await serve_page(web_settings, tiny_executor(tiny_engine))
+    served = await serve_page(web_settings, tiny_executor(tiny_engine, tiny_classifier))
     context = await browser.new_context(locale="en-US", viewport={"width": 1280,
                                                                   "height": 860})
     try:

@@ -1,6 +1,6 @@
 """What travels to remote workers and back through Redis is JSON: every parameter a job
-has (its label and limits, focus, eta, recipe) reaches the worker, and what the model read
-comes back."""
+has (its label and limits, focus, eta, recipe, moderation's thresholds) reaches the worker,
+and what the model read, or the scores of a video its worker refused, come back."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from bot.executors.wire import outcome_from_wire, outcome_to_wire, spec_from_wire, spec_to_wire
+from engine.spec.moderation import REFUSED_VIDEO, Thresholds
 from engine.spec.params import GenParams
 from engine.spec.work import RenderSpec, Video, WorkEvent, WorkKind
 
@@ -49,3 +50,25 @@ def test_a_spec_reaches_the_worker_with_its_label_limit_and_extension(tmp_path: 
     assert (there.max_bytes, there.headroom) == (1234, 99)
     assert there.photo is None and there.extends == tmp_path / "worker" / "abc.before.mp4"
     assert there.output == tmp_path / "worker" / "abc.mp4"
+
+
+def _spec(moderation: Thresholds | None) -> RenderSpec:
+    return RenderSpec(job_id="abc234", params=GenParams(prompt="waves", seed=1),
+                      photo=Path("in.img"), output=Path("out.mp4"), moderation=moderation)
+
+
+def test_a_specs_thresholds_reach_the_worker_and_none_stays_none(tmp_path):
+    for moderation in (Thresholds.parse("nsfw:0.35,gore:0.9"), None):
+        wire = json.loads(json.dumps(spec_to_wire(_spec(moderation))))  # as SAQ stores it
+        assert spec_from_wire(wire, tmp_path).moderation == moderation
+
+
+def test_a_refused_videos_scores_come_back_to_the_bot(tmp_path):
+    verdict = Thresholds().judge("video", {"nsfw": 0.93, "normal": 0.07})
+    event = WorkEvent(WorkKind.FAILED, "abc234", reason=REFUSED_VIDEO, verdict=verdict,
+                      detail="refused by moderation")
+    wire = json.loads(json.dumps(outcome_to_wire(event)))
+    back = outcome_from_wire("abc234", wire, tmp_path / "out.mp4")
+    assert back.reason == REFUSED_VIDEO and back.verdict == verdict
+    plain = outcome_to_wire(WorkEvent(WorkKind.FAILED, "abc234", reason="nan_frames"))
+    assert outcome_from_wire("abc234", plain, tmp_path / "out.mp4").verdict is None

@@ -136,13 +136,29 @@ async def test_bad_input_is_refused_at_once_and_the_next_job_still_runs(app, rec
     assert (await recorder.wait_for(good.id, END)).kind is EventKind.DONE
 
 
-async def test_a_damaged_photo_fails_on_the_worker_with_a_notice_and_a_refund(engine_app,
-                                                                             recorder):
+async def test_a_damaged_photo_is_refused_before_it_queues_where_photos_are_checked(app):
     cut = make_photo(640, 480)[:3000]  # the header is fine, the pixels are missing
-    job = await engine_app.core.submit(request(image=cut))
-    end = await recorder.wait_for(job.id, END)
-    assert end.kind is EventKind.FAILED and end.reason.key == "image_damaged"
-    assert await engine_app.store.job_ledger_sum(job.id) == 0
+    with pytest.raises(UserError) as refused:  # the classifier decodes it, and cannot
+        await app.core.submit(request(image=cut))
+    assert refused.value.key == "image_damaged"
+    assert app.lifecycle.active() == 0 and await app.store.count_jobs() == 0
+
+
+async def test_a_damaged_photo_fails_on_the_worker_with_a_notice_and_a_refund(
+        tmp_path, tiny_engine, tiny_classifier, recorder):
+    # Without moderation the worker is the first to decode the photo.
+    settings = make_settings(tmp_path / "data", I2V_MODERATION="off")
+    engine_app = await App.build(settings, executor=tiny_executor(tiny_engine, tiny_classifier))
+    engine_app.events.register("cli", recorder)
+    await engine_app.start()
+    try:
+        cut = make_photo(640, 480)[:3000]
+        job = await engine_app.core.submit(request(image=cut))
+        end = await recorder.wait_for(job.id, END)
+        assert end.kind is EventKind.FAILED and end.reason.key == "image_damaged"
+        assert await engine_app.store.job_ledger_sum(job.id) == 0
+    finally:
+        await engine_app.close()
 
 
 async def test_a_failure_on_the_gpu_says_what_helps_and_gives_the_credits_back(app, gpu,
@@ -365,7 +381,7 @@ def _latest_job(db_path):
 
 @pytest.mark.slow
 async def test_a_process_killed_during_a_job_loses_nothing(tmp_path, tiny_model_dir,
-                                                          tiny_engine):
+                                                          tiny_engine, tiny_classifier):
     """Killed while running (on a fast GPU perhaps already done): after the restart the job
     runs again or its finished video is sent again; either way it arrives."""
     data = tmp_path / "data"
@@ -394,7 +410,7 @@ async def test_a_process_killed_during_a_job_loses_nothing(tmp_path, tiny_model_
     job_id = row[0]
 
     settings = make_settings(data, I2V_MODEL=str(tiny_model_dir))
-    app = await App.build(settings, executor=tiny_executor(tiny_engine))
+    app = await App.build(settings, executor=tiny_executor(tiny_engine, tiny_classifier))
     recorder = Recorder()
     app.events.register("cli", recorder)
     await app.start()

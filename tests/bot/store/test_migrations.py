@@ -42,8 +42,8 @@ async def test_empty_file_gets_the_latest_schema(tmp_path):
     try:
         assert await store.schema_version() == LATEST
         assert await store.journal_mode() == "wal"
-        assert {"users", "jobs", "job_transitions", "ledger", "allowlist", "flags"} <= \
-            await store.tables()
+        assert {"users", "jobs", "job_transitions", "ledger", "allowlist", "flags",
+                "moderation"} <= await store.tables()
     finally:
         await store.close()
 
@@ -89,6 +89,36 @@ async def test_schema_4_turns_old_chats_into_chat_refs_and_done_into_delivered(t
                                                "user": "1001"}
         assert job.note.key == "restarted"
         assert (await store.find_user("discord", "1001")).last_served_at == 5
+    finally:
+        await store.close()
+
+
+async def test_schema_7_keeps_moderation_refusals_that_count_per_day_until_lifted(tmp_path):
+    path = tmp_path / "v5.sqlite3"
+    make_old_database(path, 6)  # an i2v-bot from before moderation, with a user and a job
+    store = await Store.open(path)
+    try:
+        user = await store.find_user("telegram", "42")
+        count = await store.add_refusal(user.id, "photo", "nsfw", {"nsfw": 0.98, "normal": 0.02},
+                                        photo_sha256="ab" * 32, since=0, at=100)
+        assert count == 1
+        assert await store.add_refusal(user.id, "video", "nsfw", {"nsfw": 0.7}, job_id="abc234",
+                                       since=0, at=200) == 2
+        assert await store.add_refusal(user.id, "photo", "nsfw", {"nsfw": 0.9}, since=150,
+                                       at=300) == 2  # since 150: the first is yesterday's
+        newest, *_, oldest = await store.refusals()
+        assert (newest.at, newest.kind, oldest.photo_sha256) == (300, "photo", "ab" * 32)
+        assert oldest.scores == {"nsfw": 0.98, "normal": 0.02} and oldest.user_key == \
+            "telegram:42"
+        assert [r.job_id for r in await store.refusals(user_id=user.id)] == [None, "abc234",
+                                                                             None]
+        assert await store.refusals_by_kind(150) == {"video": 1, "photo": 1}
+        assert await store.users_refused(150, 2) == 1
+        assert await store.lift_refusals(user.id, 150) == 2
+        assert await store.user_refusals(user.id, 150) == 0 and \
+            await store.users_refused(150, 1) == 0
+        with pytest.raises(sqlite3.IntegrityError):  # a check is a photo's or a video's
+            await store.add_refusal(user.id, "prompt", "nsfw", {}, since=0)
     finally:
         await store.close()
 
