@@ -43,6 +43,18 @@ class ModelLoadError(Exception):
     message says which setting to check."""
 
 
+def model_load_error(settings: Settings, exc: Exception) -> ModelLoadError:
+    """The one line for a model that would not load (the first of I2V_MODELS, which a
+    worker loads at start), naming the setting to check."""
+    model = settings.models[0]
+    reason = str(exc).rstrip(".") if isinstance(exc, InternalError) else \
+        f"{type(exc).__name__}: {exc}"
+    return ModelLoadError(
+        f"Could not load the model {model} ({settings.weights(model)!r}): {reason}. Set "
+        f"{settings.weights_setting(model)} (a Hub id, a local folder, or I2V_MODEL=tiny to "
+        "try the bot); `i2vbot doctor` shows what is there.")
+
+
 def engine_config(settings: Settings, model: str = DEFAULT_MODEL) -> EngineConfig:
     return EngineConfig(model=settings.weights(model), family=model,
                         device=settings.device, dtype=settings.dtype,
@@ -137,12 +149,7 @@ class App:
         except ExecutorUnavailable as exc:
             raise ModelLoadError(str(exc)) from exc
         except Exception as exc:
-            reason = str(exc).rstrip(".") if isinstance(exc, InternalError) else \
-                f"{type(exc).__name__}: {exc}"
-            raise ModelLoadError(
-                f"Could not load the model {model} ({weights!r}): {reason}. Set "
-                f"{self.settings.weights_setting(model)} (a Hub id, a local folder, or I2V_MODEL"
-                "=tiny to try the bot); `i2vbot doctor` shows what is there.") from exc
+            raise model_load_error(self.settings, exc) from exc
         log.info("engine ready: %s", self.executor.describe())
         if self.settings.metrics_port is not None:
             from bot.metrics import Metrics

@@ -24,6 +24,7 @@ from pathlib import Path
 from adapters.app import App
 from benchmarks.overhead import machine
 from bot.executors.saq_worker import worker
+from bot.executors.scratch import Scratch
 from bot.models import ChatRef, EventKind, JobEvent, JobRequest, Person
 from bot.settings import Settings
 from engine.spec.work import RenderSpec, Video, WorkEvent, WorkKind
@@ -87,9 +88,12 @@ async def measure(url: str, workers: int, jobs: int, seconds: float, template: P
     client = aioredis.from_url(url)
     await client.flushdb()
     await client.aclose()
+    scratches = [Scratch(folder / "worker") for _ in range(workers)]
+    for scratch in scratches:
+        scratch.open()
     farm = [worker(url, lambda: SimulatedGpu(seconds, template), SimulatedGpu.models,
-                   heartbeat_s=30)
-            for _ in range(workers)]
+                   heartbeat_s=30, scratch=scratch)
+            for scratch in scratches]
     tasks = [asyncio.create_task(w.start()) for w in farm]
     settings = Settings(_env_file=None, I2V_DATA_DIR=folder, I2V_MODEL="tiny",
                         I2V_REDIS_URL=url, I2V_MAX_QUEUE=10**6, I2V_MAX_JOBS_PER_USER=10**3,
@@ -113,6 +117,8 @@ async def measure(url: str, workers: int, jobs: int, seconds: float, template: P
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    for scratch in scratches:
+        scratch.close()
     return elapsed
 
 

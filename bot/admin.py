@@ -201,13 +201,20 @@ class AdminCommands:
             paused=text("queue_paused", lang) if self.core.lifecycle.paused else "",
             top=", ".join(f"{w} ({u.jobs})" for w, u in zip(who, top, strict=True))
             or text("admin_stats_none", lang),
-            workers="; ".join(text("admin_worker", lang, name=w.name, gpu=w.gpu, done=w.jobs_done,
-                                   failed=w.jobs_failed, models=", ".join(w.models) or "?",
-                                   state=text("admin_worker_busy" if w.busy
-                                              else "admin_worker_idle", lang))
-                              for w in self.core.lifecycle.executor.workers())
-            or text("admin_stats_none", lang),
+            workers=self._workers(lang),
             now=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+
+    def _workers(self, lang: str) -> str:
+        executor = self.core.lifecycle.executor
+        since = executor.unreachable_since()
+        if since is not None:  # the list Redis gave last is not what runs now
+            return text("admin_workers_unreachable", lang,
+                        since=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(since)))
+        return "; ".join(text("admin_worker", lang, name=w.name, gpu=w.gpu, done=w.jobs_done,
+                              failed=w.jobs_failed, models=", ".join(w.models) or "?",
+                              state=text("admin_worker_busy" if w.busy
+                                         else "admin_worker_idle", lang))
+                         for w in executor.workers()) or text("admin_stats_none", lang)
 
 
 def _one(args: list[str], verb: str, lang: str) -> str:

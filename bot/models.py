@@ -187,6 +187,7 @@ class JobEvent:
     position: int | None = None  # 1 = next to run
     eta_seconds: float | None = None
     paused: bool = False  # QUEUED: the queue is paused by an admin
+    unreachable: bool = False  # QUEUED: the GPU workers cannot be reached (Redis is away)
     step: int = 0
     total_steps: int = 0
     result: Video | None = None  # DONE: the video, its parameters written beside it
