@@ -114,6 +114,7 @@ class App:
     core: Core
     admin: AdminCommands
     _loaded: bool = False
+    _executor_started: bool = False
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -138,19 +139,32 @@ class App:
             await self.lifecycle.load()
             self._loaded = True
 
-    async def start(self) -> None:
-        """Load the model (off the event loop), then serve the queue and prune old files."""
-        await self.load()
+    @property
+    def workers_elsewhere(self) -> bool:
+        """The GPU work is on `i2vbot worker`s: starting it is connecting to their Redis (a
+        moment), not loading a model (a minute or more)."""
+        return self.settings.redis_url is not None
+
+    async def start_executor(self) -> None:
+        """Load the model (off the event loop), or connect to the workers; once."""
+        if self._executor_started:
+            return
         model = self.settings.models[0]  # the one a worker loads first
-        weights = self.settings.weights(model)
-        log.info("loading the model %s (%s)", model, weights)
+        log.info("loading the model %s (%s)", model, self.settings.weights(model))
         try:
             await self.executor.start()
         except ExecutorUnavailable as exc:
             raise ModelLoadError(str(exc)) from exc
         except Exception as exc:
             raise model_load_error(self.settings, exc) from exc
+        self._executor_started = True
         log.info("engine ready: %s", self.executor.describe())
+
+    async def start(self) -> None:
+        """Load the model (unless started already), then serve the queue and prune old
+        files."""
+        await self.load()
+        await self.start_executor()
         if self.settings.metrics_port is not None:
             from bot.metrics import Metrics
 

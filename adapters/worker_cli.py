@@ -36,15 +36,20 @@ async def run_worker(settings: Settings) -> int:
     except OSError as exc:
         raise ModelLoadError(f"Cannot write the worker's folder {scratch.root}: "
                              f"{exc.strerror}; check I2V_DATA_DIR.") from exc
+
+    def ready(engine: str) -> None:  # the terminal's one line, once the model is loaded
+        print(f"i2v-bot worker: serving jobs from {redacted(url)} with {engine}. Ctrl-C "
+              "stops it.", file=sys.stderr)
+
     try:
         saq_worker = worker(url, lambda: renderer(settings), settings.models,
-                            heartbeat_s=settings.worker_heartbeat_s, scratch=scratch)
+                            heartbeat_s=settings.worker_heartbeat_s, scratch=scratch,
+                            ready=ready)
         try:
             await check(saq_worker.queue, url)
         except ExecutorUnavailable as exc:
             raise ModelLoadError(str(exc)) from exc
-        print(f"i2v-bot worker: loading {', '.join(settings.models)} ({settings.model}), then "
-              f"serving jobs from {redacted(url)}. Ctrl-C stops it.", file=sys.stderr)
+        log.info("worker: loading %s (%s)", ", ".join(settings.models), settings.model)
         try:
             await saq_worker.start()  # until SIGINT/SIGTERM; the running step finishes first
         except Exception as exc:  # its startup: the model would not load

@@ -7,10 +7,6 @@ with a reason otherwise; CI requires it)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,56 +16,19 @@ import pytest
 from adapters.app import App
 from bot.models import ChatRef, EventKind, JobRequest, Person
 from tests.bot.conftest import END, FAST, Recorder, make_settings
+from tests.farm import Farm
 from tests.images import make_photo
 from tests.services import redis_url
 
-ROOT = Path(__file__).resolve().parents[1]
 HEARTBEAT_S = 3
 
 pytestmark = pytest.mark.slow
 
 
-class Farm:
-    """`i2vbot worker` processes, started and killed by the test."""
-
-    def __init__(self, url: str, model: Path, folder: Path) -> None:
-        self.url, self.model, self.folder = url, model, folder
-        self.procs: list[subprocess.Popen[bytes]] = []
-
-    def start(self, count: int = 1, **settings: str) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("I2V_")}
-        env.update(I2V_REDIS_URL=self.url, I2V_MODEL=str(self.model),
-                   I2V_DATA_DIR=str(self.folder), I2V_DEVICE="cpu",
-                   I2V_WORKER_HEARTBEAT_S=str(HEARTBEAT_S), PYTHONPATH=str(ROOT),
-                   OMP_NUM_THREADS="1", **settings)  # two workers share the two cores
-        for _ in range(count):
-            self.procs.append(subprocess.Popen(
-                [sys.executable, "-m", "adapters.cli", "worker"], env=env, cwd=self.folder,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
-
-    def kill(self, pid: int) -> None:
-        os.killpg(pid, signal.SIGKILL)
-
-    def ensure(self, count: int) -> None:
-        """Top the farm up to `count` live processes (a test may have killed one)."""
-        self.procs = [proc for proc in self.procs if proc.poll() is None]
-        self.start(count - len(self.procs))
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-
-
 @pytest.fixture(scope="module")
 def workers(tmp_path_factory, tiny_model_dir) -> Iterator[Farm]:
     """Two workers for the whole module: each loads the model once, as in production."""
-    farm = Farm(redis_url(), tiny_model_dir, tmp_path_factory.mktemp("farm"))
+    farm = Farm(redis_url(), tiny_model_dir, tmp_path_factory.mktemp("farm"), HEARTBEAT_S)
     yield farm
     farm.stop()
 
@@ -150,7 +109,7 @@ async def test_a_worker_killed_mid_job_is_replaced_and_the_video_arrives_once(
         assert done.kind is EventKind.DONE, done.reason
         stored = await app.store.get_job(job.id)
         if not finished_first and busy is not None:  # the kill came mid-job
-            assert stored.attempts == 2 and stored.note.key == "restarted"
+            assert stored.attempts == 2 and stored.note.key == "worker_lost"
         assert recorder.kinds(job.id).count(EventKind.DONE) == 1
         assert await app.store.job_ledger_sum(job.id) == -job.cost  # charged once
     finally:

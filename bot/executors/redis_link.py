@@ -57,7 +57,7 @@ class Queue(RedisQueue):
         except (RedisError, OSError) as exc:
             if self.away_since is None:
                 self.away_since = time.time()
-                log.warning("%s; trying again every %.0f s", failure(self.url, exc), RETRY_S)
+                log.warning("%s Trying again every %.0f s.", failure(self.url, exc), RETRY_S)
             await asyncio.sleep(RETRY_S)
             raise
         if self.away_since is not None:

@@ -63,6 +63,7 @@ log = logging.getLogger(__name__)
 POLL_S = 0.02  # how often in-flight jobs are looked at (one MGET): the gap between jobs
 WORKERS_EVERY_S = 2.0  # how often the list of live workers is read
 SWEEP_EVERY_S = 5.0  # how often the bot sweeps jobs whose worker stopped its heartbeat
+DISCONNECT_S = 2.0
 
 
 @dataclass
@@ -209,9 +210,9 @@ class RemoteExecutor:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._monitor
         for queue in [self.queue, *self._queues.values()]:
-            if queue is not None:
+            if queue is not None:  # a Redis that never answered must not hold the stop up
                 with contextlib.suppress(Exception):
-                    await queue.disconnect()
+                    await asyncio.wait_for(queue.disconnect(), DISCONNECT_S)
 
     async def reattach(self, specs: Sequence[RenderSpec]) -> list[str]:
         """Jobs a previous bot process dispatched: those Redis still knows are watched

@@ -115,8 +115,8 @@ async def render(ctx: dict[str, Any], *, jobs: list[dict[str, Any]]) -> dict[str
             await holding.call(_publish_results(worker.redis, specs, outcomes))
             return outcomes
     except JobLost as lost:
-        log.warning("jobs %s: lost (%s); the engine stopped, the batch's files are removed",
-                    job.key, lost)
+        log.warning("jobs %s: lost (%s); the engine stopped %s, the batch's files are "
+                    "removed", job.key, lost, holding.reached)
         # SAQ writes nothing for a function that ended cancelled: the job's record stays as
         # the bot will find it (gone, or stale and then swept), and the bot sends it again.
         raise asyncio.CancelledError from lost
@@ -131,6 +131,7 @@ class _Holding:
     def __init__(self, job: Job, worker_id: str) -> None:
         self.job = job
         self.worker_id = worker_id
+        self.reached = "before its first step"
 
     async def check(self) -> None:
         stored = await self.call(self.job.get_queue().job(self.job.key))
@@ -209,6 +210,7 @@ async def _run(holding: _Holding, renderer: Renderer, specs: list[RenderSpec],
             if isinstance(event, JobLost):
                 raise event
             if event.kind is WorkKind.PROGRESS:
+                holding.reached = f"after step {event.step} of {event.total}"
                 progress = {"phase": "denoising", "step": event.step, "total": event.total}
                 await holding.update(progress=event.step / max(1, event.total), meta=progress)
             elif event.kind is WorkKind.ENCODING:
@@ -233,12 +235,12 @@ async def _until_done(running: asyncio.Future[None]) -> None:
 
 
 def worker(url: str, make_renderer: Callable[[], Renderer], models: Sequence[str], *,
-           heartbeat_s: int, scratch: Scratch,
+           heartbeat_s: int, scratch: Scratch, ready: Callable[[str], None] | None = None,
            timers: PartialTimersDict | None = None) -> FarmWorker:
     """A SAQ worker for one GPU (one batch at a time), ready to `start()`. It takes jobs
     from the queue of workers offering exactly `models`, names that queue in Redis for the
     bot to find, and keeps the files of its jobs in `scratch` (opened, a folder of its own).
-    """
+    `ready` hears what the engine is once the model is loaded."""
     queue = Queue(url, queue_name(models))
     logging.getLogger("saq").addFilter(_WHILE_AWAY)  # once: a filter is added only once
     metadata: dict[str, Any] = {}
@@ -249,6 +251,8 @@ def worker(url: str, make_renderer: Callable[[], Renderer], models: Sequence[str
                    scratch=scratch)
         metadata.update(machine_info(renderer))
         log.info("worker ready: %s, taking jobs from %s", metadata["engine"], queue.name)
+        if ready is not None:
+            ready(metadata["engine"])
 
     return FarmWorker(queue, functions=[(FUNCTION, render)], concurrency=1, startup=startup,
                       metadata=metadata, shutdown_grace_period_s=2,
