@@ -155,22 +155,26 @@ async def test_redis_restarted_empty_while_jobs_run_and_wait_loses_no_job(bot, f
 async def test_redis_away_30_s_and_back_with_its_data_loses_no_job(bot, farm, server,
                                                                   tmp_path):
     app, recorder = bot
-    running = await app.core.submit(request("ann", f"waves {LONG}"))
-    await running_on_workers(recorder, [running])
+    running, cancelled = [await app.core.submit(request(user, f"waves {LONG}"))
+                          for user in ("ann", "bob")]
+    await running_on_workers(recorder, [running, cancelled])
     lost_before = farm.said().count(": lost (")
 
     server.stop_keeping_data()
     went = time.monotonic()
     new = await outage_is_told(app, recorder)
-    await farm.until_said(": lost (Redis cannot be reached", lost_before + 1)
+    await farm.until_said(": lost (Redis cannot be reached", lost_before + 2)
+    await app.core.cancel(Person("cli", "bob"), cancelled.id)  # heard when Redis is back
     doctor = await asyncio.to_thread(_doctor, app, tmp_path, server)
     assert "workers: the bot cannot reach Redis at " in doctor and " since " in doctor
     assert f"Redis at redis://127.0.0.1:{server.port}/0 refused the connection" in doctor
     await asyncio.sleep(max(0.0, OUTAGE_S - (time.monotonic() - went)))  # the outage itself
     server.start(empty=False)
-    with server.client() as client:  # its data are back: the job's record, stale now
-        assert client.keys("saq:job:i2v:i2vgen-xl:*")
+    with server.client() as client:  # its data are back: the jobs' records, stale now
+        assert len(client.keys("saq:job:i2v:i2vgen-xl:*")) == 2
 
+    end = await recorder.wait_for(cancelled.id, END, timeout=120)
+    assert end.kind is EventKind.CANCELLED and await app.store.job_ledger_sum(cancelled.id) == 0
     await delivered_once(app, recorder, [running, new])
     stored = await app.store.get_job(running.id)
     assert stored.attempts == 1 and stored.note is None  # the outage lost it, not a worker

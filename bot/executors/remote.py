@@ -75,6 +75,7 @@ class _InFlight:
     encoding: bool = False
     cancelled: bool = False
     outage: bool = False  # Redis was away while it ran: a sweep then is the outage's doing
+    abort_sent: bool = False
 
     @property
     def job_ids(self) -> list[str]:
@@ -192,13 +193,20 @@ class RemoteExecutor:
         log.info("jobs %s: sent to the workers of %s", key, name)
 
     async def cancel(self, job_id: str) -> None:
-        for key, flight in self._inflight.items():
+        for key, flight in list(self._inflight.items()):
             if job_id in flight.job_ids:
                 flight.cancelled = True
-                queue = await self._queue(flight.queue)
-                job = await queue.job(key)
-                if job is not None:
-                    await queue.abort(job, CANCELLED)
+                try:
+                    await self._abort(key, flight)
+                except (RedisError, OSError) as exc:  # sent when Redis answers again
+                    self._away(exc)
+
+    async def _abort(self, key: str, flight: _InFlight) -> None:
+        queue = await self._queue(flight.queue)
+        job = await queue.job(key)
+        if job is not None:
+            await queue.abort(job, CANCELLED)
+        flight.abort_sent = True
 
     async def next_event(self) -> WorkEvent | None:
         return await self._events.get()
@@ -245,7 +253,9 @@ class RemoteExecutor:
                 now = time.monotonic()
                 if self._away_since is not None:
                     await self._redis.ping()
-                    next_workers = now  # who is there now, before anything is sent
+                    # Back: who is there now, before anything is sent, and which jobs
+                    # their workers gave up meanwhile (their records are stale by now).
+                    next_workers = next_sweep = now
                 if now >= next_workers:
                     next_workers = now + WORKERS_EVERY_S
                     await self._read_workers()
@@ -308,6 +318,9 @@ class RemoteExecutor:
             await self._end(key, [WorkEvent(WorkKind.STOPPED, i) for i in flight.job_ids])
             return
         status = job.status
+        if flight.cancelled and not flight.abort_sent and status in (Status.QUEUED,
+                                                                     Status.ACTIVE):
+            await self._abort(key, flight)  # cancelled while Redis was away
         if status in (Status.ACTIVE, Status.ABORTING, Status.COMPLETE, Status.FAILED) \
                 and not flight.started:
             flight.started = True

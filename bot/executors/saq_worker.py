@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 
 SWEEP_EVERY_S = 5  # every worker sweeps: a dead peer's job is found without the bot
 INFO_EVERY_S = 2  # the worker entry (and the queue registry) is written this often
+# How long SAQ waits for a cancelled job (a timeout, a shutdown) before it moves on: the
+# engine stops only after its step, and the next job must not share the GPU with it.
+ENGINE_STOP_S = 30.0
 
 
 class JobLost(Exception):
@@ -78,7 +81,7 @@ class _WhileAway(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        return not isinstance(error, RedisConnectionError | RedisTimeoutError | OSError)
+        return not isinstance(error, RedisConnectionError | RedisTimeoutError)
 
 
 _WHILE_AWAY = _WhileAway()
@@ -109,10 +112,9 @@ async def render(ctx: dict[str, Any], *, jobs: list[dict[str, Any]]) -> dict[str
     try:
         with scratch.batch() as folder:  # removed after the engine stopped, however it ended
             specs = [spec_from_wire(data, folder) for data in jobs]
-            await holding.call(_fetch_inputs(worker.redis, specs))
+            await _fetch_inputs(holding, worker.redis, specs)
             outcomes = await _run(holding, ctx["renderer"], specs, ctx["heartbeat_s"])
-            await holding.check()
-            await holding.call(_publish_results(worker.redis, specs, outcomes))
+            await _publish_results(holding, worker.redis, specs, outcomes)
             return outcomes
     except JobLost as lost:
         log.warning("jobs %s: lost (%s); the engine stopped %s, the batch's files are "
@@ -147,32 +149,39 @@ class _Holding:
         await self.call(self.job.update(**fields))
 
     async def call(self, step: Any) -> Any:
+        """Await a Redis command (redis-py raises its own errors for a lost connection)."""
         try:
             return await step
-        except (RedisError, OSError) as exc:
+        except RedisError as exc:
             raise JobLost(f"Redis cannot be reached: {exc}") from exc
 
 
-async def _fetch_inputs(redis: Any, specs: list[RenderSpec]) -> None:
-    photos = await redis.mget([photo_key(s.job_id) for s in specs])
-    for spec, photo in zip(specs, photos, strict=True):
-        if photo is not None and spec.photo is not None:  # else: "input_missing"
-            spec.photo.write_bytes(photo)
-        if spec.extends is not None:
-            before = await redis.get(extends_key(spec.job_id))
-            if before is not None:
-                spec.extends.write_bytes(before)
+async def _fetch_inputs(holding: _Holding, redis: Any, specs: list[RenderSpec]) -> None:
+    keys = [key for s in specs for key in (photo_key(s.job_id), extends_key(s.job_id))]
+    blobs = dict(zip(keys, await holding.call(redis.mget(keys)), strict=True))
+    for spec in specs:
+        for path, key in ((spec.photo, photo_key(spec.job_id)),
+                          (spec.extends, extends_key(spec.job_id))):
+            if path is not None and blobs[key] is not None:  # else: "input_missing"
+                path.write_bytes(blobs[key])
 
 
-async def _publish_results(redis: Any, specs: list[RenderSpec],
+async def _publish_results(holding: _Holding, redis: Any, specs: list[RenderSpec],
                            outcomes: dict[str, Any]) -> None:
-    async with redis.pipeline(transaction=True) as pipe:
-        for spec in specs:
-            if outcomes.get(spec.job_id, {}).get("done"):
-                pipe.setex(video_key(spec.job_id), BLOB_TTL_S, spec.output.read_bytes())
-                pipe.setex(poster_key(spec.job_id), BLOB_TTL_S,
-                           spec.output.with_suffix(".jpg").read_bytes())
-        await pipe.execute()
+    blobs = {}
+    for spec in specs:
+        if outcomes.get(spec.job_id, {}).get("done"):
+            blobs[video_key(spec.job_id)] = spec.output.read_bytes()
+            blobs[poster_key(spec.job_id)] = spec.output.with_suffix(".jpg").read_bytes()
+    await holding.check()  # a job the worker no longer holds leaves nothing in Redis
+
+    async def write() -> None:
+        async with redis.pipeline(transaction=True) as pipe:
+            for key, data in blobs.items():
+                pipe.setex(key, BLOB_TTL_S, data)
+            await pipe.execute()
+
+    await holding.call(write())
 
 
 async def _run(holding: _Holding, renderer: Renderer, specs: list[RenderSpec],
@@ -256,6 +265,7 @@ def worker(url: str, make_renderer: Callable[[], Renderer], models: Sequence[str
 
     return FarmWorker(queue, functions=[(FUNCTION, render)], concurrency=1, startup=startup,
                       metadata=metadata, shutdown_grace_period_s=2,
+                      cancellation_hard_deadline_s=ENGINE_STOP_S,
                       timers={"sweep": SWEEP_EVERY_S, "worker_info": INFO_EVERY_S,
                               **(timers or {})})
 
