@@ -42,7 +42,7 @@ def redacted(url: str) -> str:
 class Queue(RedisQueue):
     """SAQ's Redis queue. When a worker's dequeue fails (Redis away), it waits a second
     before the worker tries again, instead of at once in a busy loop, and the outage is
-    logged once, with its end."""
+    logged once; `answered` logs its end."""
 
     def __init__(self, url: str, name: str) -> None:
         super().__init__(aioredis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_S,
@@ -60,11 +60,15 @@ class Queue(RedisQueue):
                 log.warning("%s Trying again every %.0f s.", failure(self.url, exc), RETRY_S)
             await asyncio.sleep(RETRY_S)
             raise
+        self.answered()
+        return job
+
+    def answered(self) -> None:
+        """A command went through: the end of an outage, if there was one."""
         if self.away_since is not None:
             log.warning("Redis at %s answers again (away %.0f s)", redacted(self.url),
                         time.time() - self.away_since)
             self.away_since = None
-        return job
 
 
 async def check(queue: Any, url: str) -> None:

@@ -68,11 +68,14 @@ class FarmWorker(Worker):
 
     def __init__(self, queue: Queue, **options: Any) -> None:
         super().__init__(queue, **options)
+        self.home = queue
         self.redis: Any = queue.redis  # redis-py's async client (typed for both kinds)
 
     async def worker_info(self, ttl: int = 60) -> WorkerInfo:
         await self.redis.sadd(QUEUES_KEY, self.queue.name)
-        return await super().worker_info(ttl)
+        info = await super().worker_info(ttl)
+        self.home.answered()  # while idle, this is what sees Redis come back
+        return info
 
 
 class _WhileAway(logging.Filter):
