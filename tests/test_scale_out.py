@@ -1,8 +1,8 @@
 """Many GPUs: the bot with `i2vbot worker` processes on a real Redis server, the tiny model.
 
 A worker killed mid-job, a cancel of a job running on a worker, a bot restarted while its
-workers run, and the fair order with two workers. Needs Redis on 127.0.0.1:6379 (skipped
-with a reason otherwise; CI requires it)."""
+workers run, and the fair order with two workers. Needs `redis-server` (skipped with a
+reason otherwise; CI requires it)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from bot.models import ChatRef, EventKind, JobRequest, Person
 from tests.bot.conftest import END, FAST, Recorder, make_settings
 from tests.farm import Farm
 from tests.images import make_photo
-from tests.services import redis_url
+from tests.redis_server import RedisServer
 
 HEARTBEAT_S = 3
 
@@ -27,10 +27,14 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def workers(tmp_path_factory, tiny_model_dir) -> Iterator[Farm]:
-    """Two workers for the whole module: each loads the model once, as in production."""
-    farm = Farm(redis_url(), tiny_model_dir, tmp_path_factory.mktemp("farm"), HEARTBEAT_S)
+    """Two workers for the whole module: each loads the model once, as in production. Their
+    Redis is the module's own: on a shared one, another run's workers could take its jobs."""
+    redis = RedisServer(tmp_path_factory.mktemp("redis"))
+    redis.start()
+    farm = Farm(redis.url, tiny_model_dir, tmp_path_factory.mktemp("farm"), HEARTBEAT_S)
     yield farm
     farm.stop()
+    redis.close()
 
 
 @pytest.fixture

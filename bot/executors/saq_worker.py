@@ -162,6 +162,10 @@ class _Holding:
 async def _fetch_inputs(holding: _Holding, redis: Any, specs: list[RenderSpec]) -> None:
     keys = [key for s in specs for key in (photo_key(s.job_id), extends_key(s.job_id))]
     blobs = dict(zip(keys, await holding.call(redis.mget(keys)), strict=True))
+    wanted = [photo_key(s.job_id) for s in specs if s.photo is not None]
+    wanted += [extends_key(s.job_id) for s in specs if s.extends is not None]
+    if any(blobs[key] is None for key in wanted):
+        await holding.check()  # Redis emptied since the job was sent: the bot sends it again
     for spec in specs:
         for path, key in ((spec.photo, photo_key(spec.job_id)),
                           (spec.extends, extends_key(spec.job_id))):
