@@ -52,6 +52,18 @@ class ModelLoadError(Exception):
     message says which setting to check."""
 
 
+def model_load_error(settings: Settings, exc: Exception) -> ModelLoadError:
+    """The one line for a model that would not load (the first of I2V_MODELS, which a
+    worker loads at start), naming the setting to check."""
+    model = settings.models[0]
+    reason = str(exc).rstrip(".") if isinstance(exc, InternalError) else \
+        f"{type(exc).__name__}: {exc}"
+    return ModelLoadError(
+        f"Could not load the model {model} ({settings.weights(model)!r}): {reason}. Set "
+        f"{settings.weights_setting(model)} (a Hub id, a local folder, or I2V_MODEL=tiny to "
+        "try the bot); `i2vbot doctor` shows what is there.")
+
+
 def engine_config(settings: Settings, model: str = DEFAULT_MODEL) -> EngineConfig:
     return EngineConfig(model=settings.weights(model), family=model,
                         device=settings.device, dtype=settings.dtype,
@@ -176,6 +188,7 @@ class App:
     marking: Marking
     moderation: Moderation
     _loaded: bool = False
+    _executor_started: bool = False
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -221,26 +234,33 @@ class App:
                 f"{type(exc).__name__}: {exc}"
             raise ModelLoadError(reason) from exc
 
-    async def start(self) -> None:
-        """Load the classifier and the model (off the event loop), then serve the queue and
-        prune old files."""
-        await self.load()
-        await self.load_moderation()
+    @property
+    def workers_elsewhere(self) -> bool:
+        """The GPU work is on `i2vbot worker`s: starting it is connecting to their Redis (a
+        moment), not loading a model (a minute or more)."""
+        return self.settings.redis_url is not None
+
+    async def start_executor(self) -> None:
+        """Load the model (off the event loop), or connect to the workers; once."""
+        if self._executor_started:
+            return
         model = self.settings.models[0]  # the one a worker loads first
-        weights = self.settings.weights(model)
-        log.info("loading the model %s (%s)", model, weights)
+        log.info("loading the model %s (%s)", model, self.settings.weights(model))
         try:
             await self.executor.start()
         except ExecutorUnavailable as exc:
             raise ModelLoadError(str(exc)) from exc
         except Exception as exc:
-            reason = str(exc).rstrip(".") if isinstance(exc, InternalError) else \
-                f"{type(exc).__name__}: {exc}"
-            raise ModelLoadError(
-                f"Could not load the model {model} ({weights!r}): {reason}. Set "
-                f"{self.settings.weights_setting(model)} (a Hub id, a local folder, or I2V_MODEL"
-                "=tiny to try the bot); `i2vbot doctor` shows what is there.") from exc
+            raise model_load_error(self.settings, exc) from exc
+        self._executor_started = True
         log.info("engine ready: %s", self.executor.describe())
+
+    async def start(self) -> None:
+        """Load the classifier and the model (unless started already), then serve the queue
+        and prune old files."""
+        await self.load()
+        await self.load_moderation()
+        await self.start_executor()
         if self.settings.metrics_port is not None:
             from bot.metrics import Metrics
 

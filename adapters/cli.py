@@ -16,6 +16,7 @@ import getpass
 import logging
 import shutil
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import NoReturn
@@ -27,7 +28,8 @@ from adapters.bench_cli import add_bench_parser, bench
 from adapters.serve import serve
 from bot.captions import parse_caption
 from bot.errors import UserError
-from bot.logs import RedactSecrets, quiet_libraries, setup_logging
+from bot.jobs.lifecycle import UNREACHABLE_FLAG
+from bot.logs import FILE_ONLY, RedactSecrets, quiet_libraries, setup_logging
 from bot.models import ChatRef, EventKind, Job, JobEvent, JobRequest, Person
 from bot.outputs import write_atomic
 from bot.provenance.credentials import LOCAL_FOLDER, ProvenanceError, existing_credentials
@@ -229,6 +231,7 @@ async def doctor(settings: Settings) -> int:
         print(f"database: {settings.db_path} (schema {await store.schema_version()}/{LATEST}, "
               f"{await store.count_jobs()} jobs, {await store.count_active()} queued or "
               "running)")
+        away = await store.get_flag(UNREACHABLE_FLAG)
     finally:
         await store.close()
     for name, value in (("TELEGRAM_BOT_TOKEN", settings.telegram_token),
@@ -238,7 +241,7 @@ async def doctor(settings: Settings) -> int:
     print(f"content credentials: {provenance_status(settings)}")
     print(f"visible label: {settings.watermark!r}" if settings.watermark else
           "visible label: none (I2V_WATERMARK)")
-    await _doctor_workers(settings)
+    await _doctor_workers(settings, float(away) if away else None)
     return 0
 
 
@@ -303,20 +306,27 @@ def _own_anchor() -> bytes | None:
     return credentials.anchor_pem if credentials else None
 
 
-async def _doctor_workers(settings: Settings) -> None:
+async def _doctor_workers(settings: Settings, away_since: float | None) -> None:
+    """The live workers; or why Redis cannot be reached, and since when the bot (another
+    process, which notes it in the database) cannot reach it."""
     if settings.redis_url is None:
         print("workers: this process's GPU (I2V_REDIS_URL is not set)")
         return
     from bot.executors.base import ExecutorUnavailable
-    from bot.executors.remote import RemoteExecutor, redacted
+    from bot.executors.redis_link import redacted
+    from bot.executors.remote import RemoteExecutor
 
     url = settings.redis_url.get_secret_value()
+    if away_since is not None:
+        print(f"workers: the bot cannot reach Redis at {redacted(url)} since "
+              f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(away_since))}")
     remote = RemoteExecutor(url, heartbeat_s=settings.worker_heartbeat_s,
                             timeout_s=settings.job_timeout_s)
     try:
         await remote.start()
     except ExecutorUnavailable as exc:
         print(f"workers: {exc}")
+        await remote.stop()
         return
     try:
         workers = remote.workers()
@@ -419,11 +429,11 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 1
     except (ModelLoadError, StoreError) as exc:
-        log.error("%s stopped: %s", args.command, exc, exc_info=exc)
+        log.error("%s stopped: %s", args.command, exc, exc_info=exc, extra=FILE_ONLY)
         print(RedactSecrets(settings.secrets()).scrub(str(exc)), file=sys.stderr)
         return 1
     except Exception as exc:  # a bug: one line here, the whole story in the log file
-        log.critical("%s stopped", args.command, exc_info=exc)
+        log.critical("%s stopped", args.command, exc_info=exc, extra=FILE_ONLY)
         line = RedactSecrets(settings.secrets()).scrub(f"{type(exc).__name__}: {exc}")
         print(f"i2vbot {args.command} stopped: {line} (details in {log_file})",
               file=sys.stderr)

@@ -77,6 +77,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None,
         for adapter in adapters:
             app.events.register(adapter.platform, adapter)
         await app.load()
+        if app.workers_elsewhere:  # a bot that cannot reach its workers greets nobody
+            await app.start_executor()
         # Chats first: people can send photos (and see their place in line) while the
         # model loads, which takes a minute or more.
         failures = await _start_all(adapters, started)

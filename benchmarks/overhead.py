@@ -55,6 +55,9 @@ class Sink:
     def warm_model(self) -> str | None:
         return None
 
+    def unreachable_since(self) -> float | None:
+        return None
+
     def describe(self) -> str:
         return "no GPU (a sink)"
 

@@ -243,14 +243,20 @@ class AdminCommands:
             paused=text("queue_paused", lang) if self.lifecycle.paused else "",
             top=", ".join(f"{w} ({u.jobs})" for w, u in zip(who, top, strict=True))
             or text("admin_stats_none", lang),
-            workers="; ".join(text("admin_worker", lang, name=w.name, gpu=w.gpu, done=w.jobs_done,
-                                   failed=w.jobs_failed, models=", ".join(w.models) or "?",
-                                   state=text("admin_worker_busy" if w.busy
-                                              else "admin_worker_idle", lang))
-                              for w in self.lifecycle.workers())
-            or text("admin_stats_none", lang),
+            workers=self._workers(lang),
             stars=stars, moderation=await self._moderation_today(lang),
             now=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+
+    def _workers(self, lang: str) -> str:
+        since = self.lifecycle.unreachable_since()
+        if since is not None:  # the list Redis gave last is not what runs now
+            return text("admin_workers_unreachable", lang,
+                        since=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(since)))
+        return "; ".join(text("admin_worker", lang, name=w.name, gpu=w.gpu, done=w.jobs_done,
+                              failed=w.jobs_failed, models=", ".join(w.models) or "?",
+                              state=text("admin_worker_busy" if w.busy
+                                         else "admin_worker_idle", lang))
+                         for w in self.lifecycle.workers()) or text("admin_stats_none", lang)
 
     async def _moderation_today(self, lang: str) -> str:
         if not self.moderation.policy.photos:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 TELEGRAM_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}\b")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# `extra=` of a record for the log file only: the terminal has had its one line already.
+FILE_ONLY = {"file_only": True}
 
 
 class RedactSecrets(logging.Formatter):
@@ -33,24 +35,44 @@ class RedactSecrets(logging.Formatter):
         return self.scrub(super().format(record))
 
 
+class OneLine(RedactSecrets):
+    """The terminal's formatter: the message without its traceback (that is in the file)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        kept = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = kept
+
+
+def _for_the_terminal(record: logging.LogRecord) -> bool:
+    return not getattr(record, "file_only", False)
+
+
 def setup_logging(data_dir: Path, level: str, secrets: Iterable[str],
                   console: bool = True) -> Path:
     """Everything at `level` to a new file under data/logs/; warnings and errors also to
-    the terminal (what the operator must see; the story behind them is in the file)."""
+    the terminal, one line each (what the operator must see; the story behind them, with
+    its traceback, is in the file)."""
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     path = logs / time.strftime("i2vbot_%Y%m%d_%H%M%S.log")
-    formatter = RedactSecrets(secrets)
-    handlers: list[logging.Handler] = [logging.FileHandler(path, encoding="utf-8")]
+    secrets = list(secrets)
+    file = logging.FileHandler(path, encoding="utf-8")
+    file.setFormatter(RedactSecrets(secrets))
+    handlers: list[logging.Handler] = [file]
     if console:
         terminal = logging.StreamHandler()
         terminal.setLevel(logging.WARNING)
+        terminal.setFormatter(OneLine(secrets))
+        terminal.addFilter(_for_the_terminal)
         handlers.append(terminal)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     for handler in handlers:
-        handler.setFormatter(formatter)
         root.addHandler(handler)
     root.setLevel(level.upper())
     # httpx logs every request at INFO (with the token in Telegram's URLs): too chatty.

@@ -193,6 +193,7 @@ class JobEvent:
     position: int | None = None  # 1 = next to run
     eta_seconds: float | None = None
     paused: bool = False  # QUEUED: the queue is paused by an admin
+    unreachable: bool = False  # QUEUED: the GPU workers cannot be reached (Redis is away)
     step: int = 0
     total_steps: int = 0
     # PROGRESS: a JPEG of one frame of what the model predicts the video will be (the

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
@@ -343,9 +344,15 @@ class Settings(BaseSettings):
         return self.data_dir / "i2vbot.sqlite3"
 
     def secrets(self) -> list[str]:
-        """Values that must never reach a log line or a message."""
-        values = (getattr(self, name) for name in type(self).model_fields)
-        return [v.get_secret_value() for v in values if isinstance(v, SecretStr) and v]
+        """Values that must never reach a log line or a message. Of the Redis URL only its
+        password: where Redis is belongs in a message that says it cannot be reached."""
+        found = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr) and value:
+                secret = value.get_secret_value()
+                found.append(urlsplit(secret).password if name == "redis_url" else secret)
+        return [secret for secret in found if secret]
 
 
 def variables() -> set[str]:

@@ -51,7 +51,10 @@ def status_line(event: JobEvent) -> str:
         key = "queued" if event.eta_seconds is not None else "queued_no_eta"
         line = text(key, lang, position=event.position, eta=duration(event.eta_seconds),
                     job=job.id, cost=cost(job.cost, lang))
-        return line + ("\n" + text("paused", lang) if event.paused else "")
+        notes = [text(key, lang) for key, shown in (("paused", event.paused),
+                                                    ("workers_unreachable", event.unreachable))
+                 if shown]
+        return "\n".join([line, *notes])
     if kind is EventKind.STARTED:
         return text("started", lang, job=job.id)
     if kind is EventKind.PROGRESS:

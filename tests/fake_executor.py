@@ -53,6 +53,8 @@ class FakeExecutor:
         self.warm: str | None = None  # the model it says is loaded
         self.started = False
         self.fail_start: Exception | None = None
+        self.fail_submit: Exception | None = None  # raised by the next submit, once
+        self.away_since: float | None = None  # the workers cannot be reached since then
         self.submitted: list[list[str]] = []  # job ids of each batch, in order
         self.specs: dict[str, RenderSpec] = {}  # each job's spec as the core sent it
         self.scripts: list[Script] = []
@@ -75,6 +77,15 @@ class FakeExecutor:
         """The models its workers offer from now on (as when a worker joins or leaves)."""
         self.models = models
         self._events.put_nowait(None)  # the core looks at the queue again
+
+    def go_away(self, since: float) -> None:
+        """The workers cannot be reached from now on (as when Redis stops answering)."""
+        self.away_since = since
+        self._events.put_nowait(None)
+
+    def come_back(self) -> None:
+        self.away_since = None
+        self._events.put_nowait(None)
 
     def hold(self, job_id: str, step: int = 1) -> None:
         """Stop `job_id` after `step` until `release(job_id)`."""
@@ -99,7 +110,12 @@ class FakeExecutor:
     # The executor port
 
     def free_slots(self) -> int:
+        if self.away_since is not None:
+            return 0
         return self.slots - sum(1 for b in self._batches if b.task and not b.task.done())
+
+    def unreachable_since(self) -> float | None:
+        return self.away_since
 
     def can_run(self, model: str) -> bool:
         return self.free_slots() > 0 and model in self.models
@@ -117,6 +133,9 @@ class FakeExecutor:
 
     async def submit(self, specs: Sequence[RenderSpec]) -> None:
         assert self.free_slots() > 0, "submitted to a busy executor"
+        if self.fail_submit is not None:
+            failure, self.fail_submit = self.fail_submit, None
+            raise failure
         batch = _Batch(list(specs))
         self.submitted.append([s.job_id for s in specs])
         self.specs.update((s.job_id, s) for s in specs)

@@ -74,6 +74,11 @@ class Executor(Protocol):
         """Whether a free worker offers this model (a card's name)."""
         ...
 
+    def unreachable_since(self) -> float | None:
+        """Since when (a Unix time) the workers cannot be reached, their jobs waiting in
+        line meanwhile; None while they can (always, for workers in this process)."""
+        ...
+
     def warm_model(self) -> str | None:
         """The model already in a free worker's GPU memory, worth preferring (None: none)."""
         ...

@@ -43,6 +43,9 @@ class LocalExecutor:
     def warm_model(self) -> str | None:
         return self._renderer.loaded_model if self._renderer else None
 
+    def unreachable_since(self) -> float | None:
+        return None  # the worker is this process
+
     def describe(self) -> str:
         return self._renderer.describe() if self._renderer else "the local GPU (not started)"
 

@@ -11,7 +11,8 @@ which step it shows, so the bot fetches only the newest.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+import secrets
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,13 +61,22 @@ def extends_key(job_id: str) -> str:
     return f"i2v:extends:{job_id}"
 
 
-def batch_key(job_ids: list[str]) -> str:
-    """The SAQ job key of a batch: its jobs' ids, in the order they were claimed."""
-    return "+".join(job_ids)
+def index_key(job_id: str) -> str:
+    """Which queue and dispatch a job went to (`queue|key`): a restarted bot finds it."""
+    return f"i2v:batch-of:{job_id}"
+
+
+def dispatch_key(job_ids: Sequence[str]) -> str:
+    """The SAQ job key of one dispatch of a batch: its jobs' ids in the order they were
+    claimed, then a nonce of its own. A batch sent again (Redis or its worker lost it) goes
+    under a new key, so that nothing a worker still writes for the old one can touch it."""
+    return f"{'+'.join(job_ids)}@{secrets.token_hex(4)}"
 
 
 def job_ids(key: str) -> list[str]:
-    return key.split("+")
+    """The ids of the jobs of a dispatch (or of a batch key without a nonce, as the bot
+    wrote them before)."""
+    return key.partition("@")[0].split("+")
 
 
 # Bot -> worker

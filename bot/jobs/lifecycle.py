@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 2  # a job cut off by a crash or a lost worker is tried once more
 PAUSED_FLAG = "queue_paused"
+UNREACHABLE_FLAG = "workers_unreachable_since"  # for `i2vbot doctor`: a Unix time, or ""
 ANNOUNCE_PER_SECOND = 10.0  # re-announcing places after a restart leaves room for live traffic
 NO_PREVIEWS = PreviewPlan()
 
@@ -85,6 +86,7 @@ class Lifecycle:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._recovered: list[str] = []  # jobs waiting since before this start
+        self._unreachable_since: float | None = None  # as last stored
         self._watchers: list[Watcher] = []
 
     # Start and stop
@@ -107,6 +109,7 @@ class Lifecycle:
         """Start serving the queue (the executor is ready), and re-announce places in the
         background: work resumes first."""
         await self._reattach()
+        await self.store.set_flag(UNREACHABLE_FLAG, "")  # the executor has just started
         self._wake.set()
         self._tasks = [asyncio.create_task(self._dispatch(), name="dispatch"),
                        asyncio.create_task(self._consume(), name="work-events"),
@@ -158,7 +161,8 @@ class Lifecycle:
         if position is None:
             return None
         return JobEvent(EventKind.QUEUED, job, language=language(job.language),
-                        position=position, paused=self.paused, eta_seconds=self.eta(position))
+                        position=position, paused=self.paused, eta_seconds=self.eta(position),
+                        unreachable=self._executor.unreachable_since() is not None)
 
     def eta(self, position: int) -> float | None:
         """Seconds until the job at `position` starts, from recent run times per credit."""
@@ -195,6 +199,10 @@ class Lifecycle:
     def workers(self) -> list[WorkerInfo]:
         """The GPU workers serving the queue now."""
         return self._executor.workers()
+
+    def unreachable_since(self) -> float | None:
+        """Since when the workers cannot be reached (Redis away); None while they can."""
+        return self._executor.unreachable_since()
 
     def describe_workers(self) -> str:
         return self._executor.describe()
@@ -280,8 +288,18 @@ class Lifecycle:
                     watcher.started(item.job)
                 log.info("job %s user %s: started (attempt %d, batch of %d)", item.job.id,
                          item.job.user_id, item.job.attempts, len(claimed))
-            await self._executor.submit([await self._spec(job, owner.role)
-                                         for job, owner in started])
+            try:
+                await self._executor.submit([await self._spec(job, owner.role)
+                                             for job, owner in started])
+            except Exception:  # e.g. Redis went away: back in line, their turn and retry kept
+                for item in claimed:
+                    del self._running[item.job.id]
+                    if item.job.id in self._cancelling:
+                        self._cancelling.discard(item.job.id)
+                        await self._end(item.job, JobStatus.CANCELLED)
+                    else:
+                        await self._requeue(item, count_attempt=False, wake=False)
+                raise
         finally:
             self._claiming = set()
         for item in claimed:  # cancelled while it was being claimed
@@ -308,8 +326,12 @@ class Lifecycle:
     async def _consume(self) -> None:
         while True:
             event = await self._executor.next_event()
-            if event is None:  # a slot is free
+            if event is None:  # a slot is free, or the workers came or went
                 self._wake.set()
+                try:
+                    await self._note_reachability()
+                except Exception:  # the database is busy: noted at the next word
+                    log.exception("noting whether the workers can be reached failed")
                 continue
             try:
                 await self._on(event)
@@ -363,11 +385,11 @@ class Lifecycle:
         elif job.attempts < MAX_ATTEMPTS:  # LOST: the worker died under it
             log.warning("job %s user %s: its worker was lost (%s); trying again", job.id,
                         job.user_id, event.detail)
-            await self._requeue(running, count_attempt=True)
+            await self._requeue(running, count_attempt=True, note=Note("worker_lost"))
         else:
             log.error("job %s user %s: its worker was lost twice; giving up", job.id,
                       job.user_id)
-            await self._end(job, JobStatus.FAILED, Note("interrupted"))
+            await self._end(job, JobStatus.FAILED, Note("worker_lost_twice"))
 
     async def _done(self, job: Job, event: WorkEvent) -> None:
         video = event.video
@@ -395,22 +417,25 @@ class Lifecycle:
                  job.run_seconds or 0, video.path)
         self._emit(EventKind.DONE, job, result=result)
 
-    async def _requeue(self, running: _Running, count_attempt: bool) -> None:
+    async def _requeue(self, running: _Running, count_attempt: bool, note: Note | None = None,
+                       wake: bool = True) -> None:
         """Back in line: a job stopped unfinished keeps its owner's turn (their last-served
-        time goes back to what it was) and, unless its worker was lost, its retry."""
+        time goes back to what it was) and, unless its worker was lost, its retry. Without
+        `wake`, it waits for the executor's next word (a job it could not take now)."""
         job = running.job
         async with self.store.transaction():
             job = await self.store.update_job(
                 job.id, status=JobStatus.QUEUED, started_at=None,
                 attempts=job.attempts if count_attempt else job.attempts - 1,
-                note=Note("restarted") if count_attempt else job.note)
+                note=note or job.note)
             await self.store.update_user(job.user_id, last_served_at=running.served_before)
         self._scheduler.add(job_entry(job), privileged=running.privileged,
                            served=running.served_before)
         log.info("job %s: back in the queue", job.id)
         if not self._stopping:
             self.announce(job)
-            self._wake.set()
+            if wake:
+                self._wake.set()
 
     async def _end(self, job: Job, status: JobStatus, reason: Note | None = None, *,
                    announce: bool = True) -> Job:
@@ -428,6 +453,14 @@ class Lifecycle:
             self._emit(kind, job, reason=reason)
         self._wake.set()
         return job
+
+    async def _note_reachability(self) -> None:
+        """Keep in the store since when the workers cannot be reached, for `i2vbot doctor`
+        (another process) to say."""
+        since = self._executor.unreachable_since()
+        if since != self._unreachable_since:
+            self._unreachable_since = since
+            await self.store.set_flag(UNREACHABLE_FLAG, "" if since is None else f"{since:.0f}")
 
     # After a restart
 

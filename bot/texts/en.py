@@ -45,6 +45,8 @@ EN: dict[str, str] = {
     "queued": "⏳ Queued: #{position} in line, about {eta} to wait. Job {job}, cost {cost}.",
     "queued_no_eta": "⏳ Queued: #{position} in line. Job {job}, cost {cost}.",
     "paused": "The queue is paused by an admin; your video will start when it resumes.",
+    "workers_unreachable": "The GPU workers cannot be reached right now; your video will "
+                           "start when they are back.",
     "started": "🎬 Starting job {job}…",
     "progress": "🎬 Animating job {job}\n{bar} step {step}/{total}",
     "encoding": "🎞 Encoding the video for job {job}…",
@@ -77,6 +79,8 @@ EN: dict[str, str] = {
     # Notes and failure reasons of a job.
     "restarted": "The bot restarted while making this video; it was tried once more.",
     "interrupted": "The bot restarted twice while making it.",
+    "worker_lost": "The GPU worker making this video was lost; it was tried once more.",
+    "worker_lost_twice": "The GPU worker making it was lost twice.",
     "ran_lower": "Made at {ran}: the GPU ran out of memory at {asked}.",
     "video_lost": "The finished video was lost before it could be sent.",
     "internal_error": "Something went wrong on our side; it has been logged.",
@@ -349,6 +353,7 @@ EN: dict[str, str] = {
     "admin_worker_busy": "busy",
     "admin_worker_idle": "idle",
     "admin_stats_none": "none",
+    "admin_workers_unreachable": "unreachable since {since} (Redis does not answer)",
     # The web page.
     "web_title": "i2v-bot: photo to video",
     "web_intro": "Upload a photo, describe the motion, and get a short video made by "

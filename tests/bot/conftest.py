@@ -49,6 +49,16 @@ class Recorder:
         assert event is not None
         return event
 
+    async def wait_for_nth(self, job_id: str, kind: EventKind, n: int,
+                           timeout: float = 60) -> JobEvent:
+        """The n-th event of `kind` of a job (1 = the first)."""
+        def found() -> list[JobEvent]:
+            return [e for e in self.events if e.job.id == job_id and e.kind is kind]
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(found()) >= n), timeout)
+        return found()[n - 1]
+
     def started_order(self) -> list[str]:
         return [e.job.id for e in self.events if e.kind is EventKind.STARTED]
 

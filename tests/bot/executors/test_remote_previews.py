@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.executors.remote import RemoteExecutor
 from bot.executors.saq_worker import worker
+from bot.executors.scratch import Scratch
 from bot.executors.wire import PREVIEW_TTL_S, preview_key, spec_from_wire, spec_to_wire
 from engine.effects import finish
 from engine.spec.params import GenParams
@@ -70,7 +71,9 @@ async def until(check: Callable[[], Awaitable[bool]], timeout: float = 30) -> No
 async def test_previews_travel_through_redis_and_nothing_stays(tmp_path: Path) -> None:
     url = redis_url()
     renderer = Scripted()
-    saq = worker(url, lambda: renderer, renderer.models, heartbeat_s=5)
+    scratch = Scratch(tmp_path / "scratch")
+    scratch.open()
+    saq = worker(url, lambda: renderer, renderer.models, heartbeat_s=5, scratch=scratch)
     serving = asyncio.create_task(saq.start())
     bot = RemoteExecutor(url, heartbeat_s=5, timeout_s=120)
     try:
@@ -113,6 +116,7 @@ async def test_previews_travel_through_redis_and_nothing_stays(tmp_path: Path) -
         await bot.stop()
         saq.event.set()
         await serving
+        scratch.close()
 
 
 def test_a_spec_from_a_bot_without_previews_runs_without_them(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@ delivery. (Runs on the real tiny engine are at the end.)"""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import io
 import os
 import signal
@@ -16,7 +18,10 @@ from PIL import Image
 
 from adapters.app import App
 from bot.errors import UserError
-from bot.models import EventKind, JobStatus
+from bot.jobs.lifecycle import UNREACHABLE_FLAG
+from bot.models import EventKind, JobStatus, Person
+from bot.texts import text
+from bot.views import result_caption, status_line
 from tests.bot.conftest import END, FAST, Recorder, make_settings, request, tiny_executor
 from tests.fake_executor import FakeExecutor, preview_jpeg
 from tests.images import make_photo
@@ -177,11 +182,70 @@ async def test_a_lost_worker_retries_once_then_fails_with_a_refund(app, gpu, rec
     flaky = await app.core.submit(request("u1", caption=f"flaky {FAST}"))
     done = await recorder.wait_for(flaky.id, END)
     assert done.kind is EventKind.DONE and done.job.attempts == 2
-    assert done.job.note.key == "restarted"
+    assert "GPU worker making this video was lost" in result_caption(done.job, done.result)
     cursed = await app.core.submit(request("u2", caption=f"cursed {FAST}"))
     failed = await recorder.wait_for(cursed.id, END)
-    assert failed.kind is EventKind.FAILED and failed.reason.key == "interrupted"
+    assert failed.kind is EventKind.FAILED
+    assert status_line(failed) == (f"❌ Job {cursed.id} failed: The GPU worker making it was "
+                                   "lost twice. Your credits were returned.")  # not a restart
     assert await app.store.job_ledger_sum(cursed.id) == 0
+
+
+async def test_a_batch_the_executor_cannot_take_goes_back_in_line_and_runs_later(app, gpu,
+                                                                                recorder):
+    gpu.fail_submit = ConnectionError("Redis went away")  # as the remote executor's submit
+    job = await app.core.submit(request(caption=f"waves {FAST}"))
+    await recorder.wait_for_nth(job.id, EventKind.QUEUED, 2)  # back in line, told its place
+    stored = await app.store.get_job(job.id)
+    assert stored.status is JobStatus.QUEUED and stored.attempts == 0  # its retry is kept
+    assert app.lifecycle.running_jobs() == []
+    gpu.come_back()  # the executor's next word: it may take jobs again
+    assert (await recorder.wait_for(job.id, END)).kind is EventKind.DONE
+    assert await app.store.job_ledger_sum(job.id) == -job.cost  # charged once
+
+
+async def test_while_the_workers_cannot_be_reached_a_photo_is_queued_and_the_person_told(
+        tmp_path, gpu, recorder):
+    app = await App.build(make_settings(tmp_path / "data", I2V_ADMINS="cli:boss"),
+                          executor=gpu)
+    app.events.register("cli", recorder)
+    await app.start()
+    try:
+        await _while_away(app, gpu, recorder)
+    finally:
+        await app.close()
+
+
+async def _while_away(app: App, gpu: FakeExecutor, recorder: Recorder) -> None:
+    away = time.time() - 60
+    gpu.go_away(away)
+    zh = request("mei", caption=f"waves {FAST}")
+    zh = dataclasses.replace(zh, chat=dataclasses.replace(zh.chat, language="zh-CN"))
+    jobs = [await app.core.submit(request(caption=f"waves {FAST}")), await app.core.submit(zh)]
+    queued = [await recorder.wait_for(job.id, [EventKind.QUEUED]) for job in jobs]
+    assert status_line(queued[0]).endswith("\nThe GPU workers cannot be reached right now; "
+                                           "your video will start when they are back.")
+    assert status_line(queued[1]).endswith("\n" + text("workers_unreachable", "zh"))
+    boss = Person("cli", "boss")
+    stats = await app.admin.run(boss, "stats", [])
+    since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(away))
+    assert f"Workers: unreachable since {since}" in stats
+    assert await _flag_soon(app, UNREACHABLE_FLAG, f"{away:.0f}")  # what `doctor` reads
+    assert EventKind.STARTED not in recorder.kinds(jobs[0].id)
+    gpu.come_back()
+    for job in jobs:
+        assert (await recorder.wait_for(job.id, END)).kind is EventKind.DONE
+    assert await _flag_soon(app, UNREACHABLE_FLAG, "")
+    assert "Workers: fake (no GPU" in await app.admin.run(boss, "stats", [])
+
+
+async def _flag_soon(app: App, name: str, value: str) -> bool:
+    """The lifecycle notes the executor's word in the store just after it hears it."""
+    for _ in range(200):
+        if await app.store.get_flag(name) == value:
+            return True
+        await asyncio.sleep(0.01)
+    return False
 
 
 async def test_compatible_jobs_share_a_batch_and_a_cancel_stops_only_its_own(tmp_path,
