@@ -69,7 +69,9 @@ class Lifecycle:
         self._scheduler = FairQueue()
         self.paused = False
         self._running: dict[str, _Running] = {}
-        self._claiming: set[str] = set()  # taken from the line, not yet with the executor
+        # Taken from the line, not yet marked running: job id -> owner. They still count
+        # against their owner's cap (a burst of submits must not slip in meanwhile).
+        self._claiming: dict[str, int] = {}
         self._cancelling: set[str] = set()
         self._seconds_per_cost: float | None = None
         self._wake = asyncio.Event()
@@ -161,10 +163,12 @@ class Lifecycle:
 
     def active(self, user_id: int | None = None) -> int:
         """Jobs waiting or running, of one user or of everyone."""
+        claiming = [owner for job_id, owner in self._claiming.items()
+                    if job_id not in self._running]
         if user_id is None:
-            return len(self._scheduler) + len(self._running)
+            return len(self._scheduler) + len(self._running) + len(claiming)
         running = sum(1 for r in self._running.values() if r.job.user_id == user_id)
-        return self._scheduler.waiting(user_id) + running
+        return self._scheduler.waiting(user_id) + running + claiming.count(user_id)
 
     def running_jobs(self) -> list[Job]:
         return [r.job for r in self._running.values()]
@@ -260,7 +264,7 @@ class Lifecycle:
                                            prefer=self._executor.warm_model())
         if not entries:
             return False
-        self._claiming = {entry.job_id for entry in entries}
+        self._claiming = {entry.job_id: entry.user_id for entry in entries}
         try:
             started = await self.store.start_jobs([e.job_id for e in entries], now)
             claimed = [_Running(job, owner.role.privileged, owner.last_served_at)
@@ -273,7 +277,7 @@ class Lifecycle:
                          item.job.user_id, item.job.attempts, len(claimed))
             await self._executor.submit([await self._spec(item.job) for item in claimed])
         finally:
-            self._claiming = set()
+            self._claiming = {}
         for item in claimed:  # cancelled while it was being claimed
             if item.job.id in self._cancelling:
                 await self._executor.cancel(item.job.id)
