@@ -88,7 +88,9 @@ def policy(settings: Settings) -> Policy:
                   max_jobs_per_user=settings.max_jobs_per_user, max_queue=settings.max_queue,
                   allowlist_mode=settings.allowlist_mode,
                   blocked_words=tuple(settings.blocked_words), loop_mode=settings.loop_mode,
-                  max_extensions=settings.max_extensions)
+                  max_extensions=settings.max_extensions,
+                  submits_per_minute=settings.submits_per_minute,
+                  stored_photo_bytes=settings.stored_photos_mib * 2**20)
 
 
 @dataclass
@@ -151,6 +153,7 @@ class App:
         await self.lifecycle.run()
         self._tasks.append(asyncio.create_task(self._prune_every(PRUNE_EVERY_S),
                                                name="retention"))
+        self.core.accept_jobs()  # `serve` held them while the model loaded
 
     async def _prune_every(self, seconds: float) -> None:
         while True:

@@ -391,6 +391,9 @@ class Lifecycle:
             job = await self.store.update_job(job.id, status=status, finished_at=self.clock(),
                                               error=reason.key if reason else None)
             await self.quotas.refund(job, status.value)
+        # Nobody will re-roll a video that was never made: its photo goes now, not at the
+        # retention (a submit-and-cancel loop would fill the disk for free).
+        self.outputs.discard_input(job.id)
         log.info("job %s user %s: %s%s", job.id, job.user_id, status,
                  f" ({reason.key})" if reason else "")
         for watcher in self._watchers:

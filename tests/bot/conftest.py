@@ -54,8 +54,10 @@ class Recorder:
 
 
 def make_settings(data_dir, **values) -> Settings:
+    # Tests submit in bursts: the per-person rate limit has tests of its own.
     base = {"I2V_DATA_DIR": data_dir, "I2V_MODEL": "tiny", "I2V_MAX_JOBS_PER_USER": 10,
-            "I2V_DAILY_CREDITS": 100}
+            "I2V_DAILY_CREDITS": 100, "I2V_SUBMITS_PER_MINUTE": 1000,
+            "I2V_WEB_NEW_SESSIONS_PER_DAY": 1000, "I2V_WEB_SUBMITS_PER_MINUTE": 1000}
     base.update(values)
     return Settings(_env_file=None, **base)
 
