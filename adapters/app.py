@@ -169,11 +169,13 @@ class App:
             log.warning("some job events were not shown within %.0f s of shutdown",
                         DRAIN_EVENTS_S)
 
-    async def close(self) -> None:
+    async def close(self, stop_work_s: float = STOP_WORK_S) -> None:
+        """Stop everything; `stop_work_s` 0: without waiting for this process's GPU thread
+        (its jobs were abandoned: the process is ending)."""
         for task in self._tasks:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.lifecycle.stop(STOP_WORK_S)
+        await self.lifecycle.stop(stop_work_s)
         await self.events.close(DRAIN_EVENTS_S)
         await self.store.close()

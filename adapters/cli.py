@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import getpass
 import logging
+import os
 import shutil
 import sys
 from collections.abc import Awaitable, Callable
@@ -20,11 +21,12 @@ from typing import NoReturn
 
 from tqdm import tqdm
 
-from adapters.app import App, ModelLoadError, engine_config
+from adapters.app import STOP_WORK_S, App, ModelLoadError, engine_config
 from adapters.bench_cli import add_bench_parser, bench
-from adapters.serve import serve
+from adapters.serve import serve, stop_on_signals, until_stopped
 from bot.captions import parse_caption
 from bot.errors import UserError
+from bot.executors.local import busy_gpu_threads
 from bot.logs import RedactSecrets, quiet_libraries, setup_logging
 from bot.models import ChatRef, EventKind, Job, JobEvent, JobRequest, Person
 from bot.settings import Settings, SettingsError, load_settings
@@ -108,11 +110,18 @@ async def extend(settings: Settings, job_id: str, caption: str | None, out: Path
 
 async def make(settings: Settings, start: Start, out: Path | None) -> int:
     """One video through the chat path: the job is checked and queued before the model
-    loads (a typo is answered at once), then made, then copied where it was asked for."""
+    loads (a typo is answered at once), then made, then copied where it was asked for.
+
+    Ctrl-C (or SIGTERM) at any moment, while the model loads, while the job waits in line,
+    while it is denoised or encoded, cancels the job and returns its credits at once, in one
+    line, without waiting for the GPU thread; a second Ctrl-C ends the process outright."""
     app = await App.build(settings)
     notifier = TerminalNotifier(app)
     app.events.register(PLATFORM, notifier)
+    stop = asyncio.Event()
+    stop_on_signals(stop)
     job: Job | None = None
+    abandoned = False
     try:
         await app.load()
         user = getpass.getuser()
@@ -125,8 +134,10 @@ async def make(settings: Settings, start: Start, out: Path | None) -> int:
         notifier.job_id = job.id
         print(f"Loading the model {job.params.model} "
               f"({settings.weights(job.params.model)})…", file=sys.stderr)
-        await app.start()
-        event = await notifier.finished
+        event = await until_stopped(_made(app, notifier), stop)
+        if event is None:
+            abandoned = True
+            return await _interrupted(app, notifier, job)
         if event.kind is not EventKind.DONE or event.result is None:
             return 1
         video = event.result.path
@@ -138,16 +149,32 @@ async def make(settings: Settings, start: Start, out: Path | None) -> int:
         print(f"Video: {video} (job {job.id}, made in {duration(event.job.run_seconds)})\n"
               f"Parameters: {event.result.params_path}")
         return 0
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        print(f"Interrupted: job {job.id if job else '-'} cancelled, its credits returned.",
-              file=sys.stderr)
-        return INTERRUPTED
+    except (KeyboardInterrupt, asyncio.CancelledError):  # where no signal handler could be set
+        abandoned = True
+        return await _interrupted(app, notifier, job)
     finally:
         if job is not None and not notifier.finished.done():
-            # Interrupted, or the model would not load: nobody waits for this job any more.
+            # The model would not load: nobody waits for this job any more.
             notifier.quiet = True
             await _cancel_quietly(app, job)
-        await app.close()
+        await app.close(stop_work_s=0 if abandoned else STOP_WORK_S)
+
+
+async def _made(app: App, notifier: TerminalNotifier) -> JobEvent:
+    await app.start()
+    return await notifier.finished
+
+
+async def _interrupted(app: App, notifier: TerminalNotifier, job: Job | None) -> int:
+    """Cancel the terminal's job now, wherever it is, and say so in one line."""
+    notifier.quiet = True
+    if job is not None:
+        await app.lifecycle.abandon(job)
+        if not notifier.finished.done():
+            notifier.finished.cancel()
+    print(f"Interrupted: job {job.id if job else '-'} cancelled, its credits returned.",
+          file=sys.stderr)
+    return INTERRUPTED
 
 
 async def _cancel_quietly(app: App, job: Job) -> None:
@@ -282,11 +309,11 @@ def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
     try:
         if args.command == "animate":
-            return asyncio.run(animate(settings, args.photo, args.caption, args.output))
+            return leave(asyncio.run(animate(settings, args.photo, args.caption, args.output)))
         if args.command == "extend":
-            return asyncio.run(extend(settings, args.job, args.caption, args.output))
+            return leave(asyncio.run(extend(settings, args.job, args.caption, args.output)))
         if args.command == "serve":
-            return asyncio.run(serve(settings))
+            return leave(asyncio.run(serve(settings)))
         if args.command == "doctor":
             return asyncio.run(doctor(settings))
         if args.command == "worker":
@@ -302,10 +329,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command not in ("animate", "extend"):
             print("Interrupted.", file=sys.stderr)
         return INTERRUPTED
-    except (ModelLoadError, StoreError) as exc:
-        log.error("%s stopped: %s", args.command, exc, exc_info=exc)
+    except (ModelLoadError, StoreError) as exc:  # one line here, the story in the log file
+        log.info("%s stopped: %s", args.command, exc, exc_info=exc)
         print(RedactSecrets(settings.secrets()).scrub(str(exc)), file=sys.stderr)
-        return 1
+        return leave(1)
     except Exception as exc:  # a bug: one line here, the whole story in the log file
         log.critical("%s stopped", args.command, exc_info=exc)
         line = RedactSecrets(settings.secrets()).scrub(f"{type(exc).__name__}: {exc}")
@@ -313,6 +340,19 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     return 2
+
+
+def leave(code: int) -> int:
+    """The exit code; but where a model load or a GPU batch is still running in its thread
+    (Ctrl-C or SIGTERM cut it off, or the load failed elsewhere), end the process now rather
+    than wait for it: what had to be saved is saved, and the interpreter's shutdown would
+    otherwise run beside torch's threads."""
+    if busy_gpu_threads():
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

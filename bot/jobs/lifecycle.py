@@ -73,6 +73,7 @@ class Lifecycle:
         # against their owner's cap (a burst of submits must not slip in meanwhile).
         self._claiming: dict[str, int] = {}
         self._cancelling: set[str] = set()
+        self._abandoned: set[str] = set()  # ended by `abandon`: their last events are ignored
         self._seconds_per_cost: float | None = None
         self._wake = asyncio.Event()
         self._stopping = False
@@ -111,7 +112,8 @@ class Lifecycle:
         self._stopping = True
         self._wake.set()
         try:
-            await asyncio.wait_for(self._stop_work(), timeout)
+            if timeout > 0:  # 0: the process ends now, and its GPU work with it
+                await asyncio.wait_for(self._stop_work(), timeout)
         except TimeoutError:  # its jobs are still 'running' and are retried at the next start
             log.warning("the GPU work did not stop within %.0f s", timeout)
         for task in self._tasks:
@@ -214,6 +216,23 @@ class Lifecycle:
         assert current is not None
         raise UserError("not_cancellable", job=job.id, status=current.status.value)
 
+    async def abandon(self, job: Job) -> Job:
+        """The process ends now with `job` unfinished (Ctrl-C in the terminal), and the
+        GPU work of this process ends with it: the job is cancelled at once, its credits
+        returned, whether it waits, is being claimed or runs. Whatever its worker still
+        reports about it is ignored."""
+        while job.id in self._claiming:  # a store transaction away from running
+            await asyncio.sleep(0.01)
+        if self._scheduler.remove(job.id) is None:
+            current = await self.store.get_job(job.id)
+            if current is None or not current.status.active:
+                return current or job
+            if job.id in self._running:
+                await self._executor.cancel(job.id)
+            self._running.pop(job.id, None)
+            self._abandoned.add(job.id)
+        return await self._end(job, JobStatus.CANCELLED)
+
     async def set_paused(self, paused: bool) -> None:
         await self.store.set_flag(PAUSED_FLAG, "1" if paused else "0")
         self.paused = paused
@@ -306,6 +325,8 @@ class Lifecycle:
 
     async def _on(self, event: WorkEvent) -> None:
         running = self._running.get(event.job_id)
+        if running is None and event.job_id in self._abandoned:
+            return
         if running is None:
             log.warning("job %s: %s event for a job not running here", event.job_id,
                         event.kind)
