@@ -77,6 +77,13 @@ class TerminalNotifier:
             return
         print(status_line(event), file=sys.stderr)
 
+    def clear_bar(self) -> None:
+        """Take the progress bar off the terminal (the next line says what happened)."""
+        if self._bar is not None:
+            self._bar.leave = False
+            self._bar.close()
+            self._bar = None
+
 
 Start = Callable[[App, Person, ChatRef], Awaitable[Job]]
 
@@ -168,6 +175,8 @@ async def _made(app: App, notifier: TerminalNotifier) -> JobEvent:
 async def _interrupted(app: App, notifier: TerminalNotifier, job: Job | None) -> int:
     """Cancel the terminal's job now, wherever it is, and say so in one line."""
     notifier.quiet = True
+    notifier.clear_bar()
+    log.info("interrupted: cancelling job %s", job.id if job else "-")
     if job is not None:
         await app.lifecycle.abandon(job)
         if not notifier.finished.done():
@@ -343,11 +352,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def leave(code: int) -> int:
-    """The exit code; but where a model load or a GPU batch is still running in its thread
-    (Ctrl-C or SIGTERM cut it off, or the load failed elsewhere), end the process now rather
-    than wait for it: what had to be saved is saved, and the interpreter's shutdown would
-    otherwise run beside torch's threads."""
-    if busy_gpu_threads():
+    """The exit code; but after Ctrl-C, or where a model load or a GPU batch still runs in
+    its thread, end the process now: what had to be saved is saved, and the interpreter's
+    own shutdown would wait for that thread, or take seconds to unload torch."""
+    if code == INTERRUPTED or busy_gpu_threads():
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()

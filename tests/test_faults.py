@@ -5,6 +5,7 @@ folder. The bot is run as a real process (`python -m adapters.cli`) where it mat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -150,6 +151,130 @@ async def test_sigterm_at_work_stops_the_bot_and_keeps_every_job(tmp_path, tiny_
 
 # The terminal
 
+def paused_data(data: Path) -> None:
+    """A data folder whose queue an admin paused: a job waits in line for as long as needed."""
+    from bot.store.migrations import MIGRATIONS
+
+    data.mkdir(parents=True)
+    with sqlite3.connect(data / "i2vbot.sqlite3") as db:
+        for number, script in enumerate(MIGRATIONS, 1):
+            db.executescript(script)
+            db.execute(f"PRAGMA user_version = {number}")
+        db.execute("INSERT INTO flags VALUES ('queue_paused', '1')")
+
+
+def wait_for_line(proc: subprocess.Popen[str], text: str, timeout: float = 240) -> list[str]:
+    """Read the process's stderr until a line contains `text` (tqdm redraws with \\r)."""
+    deadline = time.monotonic() + timeout
+    seen, line = [], ""
+    while time.monotonic() < deadline:
+        char = proc.stderr.read(1)
+        if not char:
+            raise AssertionError(f"the process ended before saying {text!r}: {''.join(seen)}")
+        line += char
+        if char in "\r\n":
+            seen.append(line)
+            if text in line:
+                return seen
+            line = ""
+    raise AssertionError(f"timed out waiting for {text!r}")
+
+
+def wait_for_log(data: Path, text: str, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while not any(text in path.read_text() for path in (data / "logs").glob("*.log")):
+        assert time.monotonic() < deadline, f"timed out waiting for {text!r} in the log"
+        time.sleep(0.05)
+
+
+def slow_ffmpeg(tmp_path: Path) -> tuple[Path, Path]:
+    """An encoder that starts and never finishes (a huge video on a slow disk): it says it
+    started by creating a file, then takes no more frames."""
+    started = tmp_path / "encoding-started"
+    exe = tmp_path / "ffmpeg"
+    exe.write_text(f"#!/bin/sh\ntouch {started}\nexec sleep 600\n")
+    exe.chmod(0o755)
+    return exe, started
+
+
+def interrupted_within(proc: subprocess.Popen[str], seconds: float) -> str:
+    proc.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    code = proc.wait(30)
+    took = time.monotonic() - sent
+    assert code == 130 and took < seconds, (code, took)
+    return proc.stderr.read()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stage", ["waiting", "denoising", "encoding"])  # loading: below
+def test_ctrl_c_at_any_stage_ends_animate_within_2_s_cancelled_and_refunded(
+        tmp_path, tiny_model_dir, stage):
+    data = tmp_path / "data"
+    env = bot_env(data, tiny_model_dir)
+    if stage == "waiting":
+        paused_data(data)
+    if stage == "encoding":
+        exe, started = slow_ffmpeg(tmp_path)
+        env["IMAGEIO_FFMPEG_EXE"] = str(exe)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(make_photo(192, 128))
+    steps = "--steps 100" if stage == "denoising" else "--steps 10"
+    proc = spawn(["animate", str(photo), f"a boat sailing --size 128x128 --frames 8 {steps}"],
+                 env, tmp_path)
+    try:
+        wait_for_line(proc, "Loading the model")  # queued; the model loads from here
+        if stage == "waiting":
+            wait_for_log(data, "engine ready")
+        elif stage == "denoising":
+            wait_for_line(proc, "denoising:")
+        elif stage == "encoding":
+            deadline = time.monotonic() + 240
+            while not started.exists():
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.05)
+        err = interrupted_within(proc, 2.0)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # the encoder stand-in
+    [(job_id, status)] = rows(data / "i2vbot.sqlite3", "SELECT id, status FROM jobs")
+    assert status == "cancelled"
+    assert err.strip().splitlines()[-1] == \
+        f"Interrupted: job {job_id} cancelled, its credits returned."
+    assert "Traceback" not in err
+    assert rows(data / "i2vbot.sqlite3", "SELECT sum(delta) FROM ledger") == [(0,)]
+    assert not list((data / "inputs").iterdir())
+
+
+@pytest.mark.slow
+def test_a_second_ctrl_c_ends_animate_even_when_the_first_is_stuck(tmp_path,
+                                                                  tiny_model_dir):
+    data = tmp_path / "data"
+    paused_data(data)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(make_photo(192, 128))
+    proc = spawn(["animate", str(photo), f"a boat sailing {FAST}"],
+                 bot_env(data, tiny_model_dir), tmp_path)
+    holder = None
+    try:
+        wait_for_log(data, "engine ready")
+        holder = sqlite3.connect(data / "i2vbot.sqlite3", timeout=0)  # another program
+        holder.execute("BEGIN EXCLUSIVE")  # the first Ctrl-C cannot record the cancel
+        proc.send_signal(signal.SIGINT)
+        wait_for_log(data, "interrupted: cancelling job")
+        proc.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        assert proc.wait(30) == -signal.SIGINT and time.monotonic() - sent < 2.0
+    finally:
+        if holder is not None:
+            holder.close()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
 def test_ctrl_c_cancels_the_terminals_own_job_and_the_next_run_gets_its_own_video(tmp_path,
                                                                                  tiny_model_dir):
     data = tmp_path / "data"
@@ -157,22 +282,10 @@ def test_ctrl_c_cancels_the_terminals_own_job_and_the_next_run_gets_its_own_vide
     first, second = tmp_path / "first.jpg", tmp_path / "second.png"
     first.write_bytes(make_photo(192, 128))
     second.write_bytes(make_photo(128, 192, "PNG"))
-    from bot.store.migrations import MIGRATIONS
-
-    data.mkdir(parents=True)
-    with sqlite3.connect(data / "i2vbot.sqlite3") as db:
-        for number, script in enumerate(MIGRATIONS, 1):  # an admin paused the queue
-            db.executescript(script)
-            db.execute(f"PRAGMA user_version = {number}")
-        db.execute("INSERT INTO flags VALUES ('queue_paused', '1')")
+    paused_data(data)  # an admin paused the queue
     proc = spawn(["animate", str(first), f"a boat sailing {FAST}"], env, tmp_path)
-    deadline = time.monotonic() + 120
-    while not rows(data / "i2vbot.sqlite3", "SELECT id FROM jobs"):
-        assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(60) == 130
-    err = proc.stderr.read()
+    wait_for_line(proc, "Loading the model")
+    err = interrupted_within(proc, 2.0)
     [(job_id, status)] = rows(data / "i2vbot.sqlite3", "SELECT id, status FROM jobs")
     assert status == "cancelled"
     assert err.strip().splitlines()[-1] == \
