@@ -8,7 +8,8 @@ implementations; mypy checks that they keep to these shapes where the root passe
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from bot.models import ChatRef, Job, JobRequest, Person, User
 from bot.quotas import Balance
@@ -27,12 +28,19 @@ class CorePort(Protocol):
     @property
     def default_preset(self) -> str: ...
 
+    @property
+    def starting(self) -> bool:
+        """True while the bot cannot take jobs yet (its model loads): submissions are
+        refused, saying so."""
+        ...
+
     async def user(self, person: Person) -> User:
         """The person as the bot knows them (created on first contact)."""
         ...
 
-    def check_caption(self, caption: str | None) -> None:
-        """Refuse a caption before anything is downloaded."""
+    def check_caption(self, caption: str | None, *, preset: str | None = None,
+                      overrides: Mapping[str, Any] | None = None) -> None:
+        """Refuse a caption, its flags and typed options before anything is downloaded."""
         ...
 
     async def submit(self, request: JobRequest) -> Job: ...

@@ -318,5 +318,6 @@ EN: dict[str, str] = {
     "web_field_too_long": "The field “{name}” is longer than {limit} bytes.",
     "web_form_unreadable": "The form could not be read. Reload the page and send it again.",
     "web_upload_stalled": "The upload stalled for {seconds} s and was stopped. Send it again.",
+    "web_body_too_large": "This request is larger than {limit_kib} KiB.",
     "web_sign_out": "Sign out",
 }

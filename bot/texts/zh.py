@@ -262,5 +262,6 @@ ZH: dict[str, str] = {
     "web_field_too_long": "字段“{name}”超过 {limit} 字节。",
     "web_form_unreadable": "无法读取表单。请刷新页面后重新发送。",
     "web_upload_stalled": "上传停顿了 {seconds} 秒，已被中止。请重新发送。",
+    "web_body_too_large": "此请求超过 {limit_kib} KiB。",
     "web_sign_out": "退出",
 }
