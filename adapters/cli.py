@@ -23,10 +23,9 @@ from tqdm import tqdm
 
 from adapters.app import STOP_WORK_S, App, ModelLoadError, engine_config
 from adapters.bench_cli import add_bench_parser, bench
-from adapters.serve import serve, stop_on_signals, until_stopped
+from adapters.serve import serve, signalled, stop_on_signals, until_stopped
 from bot.captions import parse_caption
 from bot.errors import UserError
-from bot.executors.local import busy_gpu_threads
 from bot.logs import RedactSecrets, quiet_libraries, setup_logging
 from bot.models import ChatRef, EventKind, Job, JobEvent, JobRequest, Person
 from bot.settings import Settings, SettingsError, load_settings
@@ -352,10 +351,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def leave(code: int) -> int:
-    """The exit code; but after Ctrl-C, or where a model load or a GPU batch still runs in
-    its thread, end the process now: what had to be saved is saved, and the interpreter's
-    own shutdown would wait for that thread, or take seconds to unload torch."""
-    if code == INTERRUPTED or busy_gpu_threads():
+    """The exit code; but after Ctrl-C or SIGTERM, end the process now: what had to be
+    saved is saved, and the interpreter's own shutdown would take seconds to unload torch,
+    or run beside a model load or a GPU step that nobody waits for any more."""
+    if signalled():
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()

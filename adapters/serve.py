@@ -14,6 +14,7 @@ import contextlib
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
@@ -52,6 +53,11 @@ def configured(settings: Settings, app: App) -> list[Adapter]:
 
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_signalled = threading.Event()  # a signal stopped this process (not a test's own `stop`)
+
+
+def signalled() -> bool:
+    return _signalled.is_set()
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:
@@ -60,6 +66,7 @@ def stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
 
     def first() -> None:
+        _signalled.set()
         stop.set()
         for sig in SIGNALS:
             loop.remove_signal_handler(sig)

@@ -26,7 +26,7 @@ from engine.spec.work import RenderSpec, WorkEvent, WorkKind
 
 log = logging.getLogger(__name__)
 
-GPU_THREAD = "i2v-gpu"  # the name of the threads below, for `busy_gpu_threads`
+GPU_THREAD = "i2v-gpu"  # the name of the threads below
 T = TypeVar("T")
 
 
@@ -54,12 +54,6 @@ def _settle(done: asyncio.Future[T], error: BaseException | None, *result: T) ->
         done.set_exception(error)
     else:
         done.set_result(result[0])
-
-
-def busy_gpu_threads() -> int:
-    """Model loads and batches still running in this process."""
-    return sum(1 for thread in threading.enumerate()
-               if thread.name == GPU_THREAD and thread.is_alive())
 
 
 class LocalExecutor:
