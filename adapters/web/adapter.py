@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 SHUTDOWN_S = 5.0  # open pages' streams end at once; an upload in flight gets this long
 MAX_LINE = 8190  # bytes of the request line and of one header (aiohttp's default, said here)
 MAX_HEADERS = 64  # a browser sends about 15
+LINGER_S = 2.0  # after refusing a body, the rest of it is read and dropped this long at most
 
 
 class WebAdapter:
@@ -75,7 +76,7 @@ class WebAdapter:
                                keepalive_timeout=self.config.idle_timeout_s,
                                max_line_size=MAX_LINE, max_field_size=MAX_LINE,
                                max_headers=MAX_HEADERS,
-                               lingering_time=self.config.body_timeout_s)
+                               lingering_time=LINGER_S)
         await runner.setup()
         cap = AddressCap(self.config.max_connections_per_address, self.guards.trusted,
                          self.guards.refusals)

@@ -9,6 +9,8 @@ from aiohttp import web
 
 from bot.texts import text
 
+UNREAD_BODY = (408, 413, 415)  # refusals made before the body was read to its end
+
 
 class Refused(Exception):
     def __init__(self, status: int, key: str, *, headers: dict[str, str] | None = None,
@@ -18,8 +20,11 @@ class Refused(Exception):
         self.headers = headers or {}
 
     def response(self, lang: str) -> web.Response:
-        return web.json_response({"error": text(self.key, lang, **self.params)},
-                                 status=self.status, headers=self.headers)
+        response = web.json_response({"error": text(self.key, lang, **self.params)},
+                                     status=self.status, headers=self.headers)
+        if self.status in UNREAD_BODY:  # the rest of the body is not waited for, nor read
+            response.force_close()
+        return response
 
 
 def too_many(key: str, seconds: float, **params: Any) -> Refused:

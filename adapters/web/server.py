@@ -73,7 +73,7 @@ def refusals(guards: Guards) -> Middleware:
         try:
             return await handler(request)
         except Refused as exc:
-            guards.refusals.note(exc.key, request.get(CLIENT, ""))
+            guards.refusals.note(f"refusals ({exc.key})", request.get(CLIENT, ""))
             return exc.response(lang)
         except web.HTTPRequestEntityTooLarge:  # a small form over its limit
             guards.refusals.note("bodies over the limit", request.get(CLIENT, ""))
