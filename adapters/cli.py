@@ -26,7 +26,7 @@ from adapters.bench_cli import add_bench_parser, bench
 from adapters.serve import serve, signalled, stop_on_signals, until_stopped
 from bot.captions import parse_caption
 from bot.errors import UserError
-from bot.logs import RedactSecrets, quiet_libraries, setup_logging
+from bot.logs import FILE_ONLY, RedactSecrets, quiet_libraries, setup_logging
 from bot.models import ChatRef, EventKind, Job, JobEvent, JobRequest, Person
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store import StoreError
@@ -338,11 +338,11 @@ def main(argv: list[str] | None = None) -> int:
             print("Interrupted.", file=sys.stderr)
         return INTERRUPTED
     except (ModelLoadError, StoreError) as exc:  # one line here, the story in the log file
-        log.info("%s stopped: %s", args.command, exc, exc_info=exc)
+        log.error("%s stopped: %s", args.command, exc, exc_info=exc, extra=FILE_ONLY)
         print(RedactSecrets(settings.secrets()).scrub(str(exc)), file=sys.stderr)
         return leave(1)
     except Exception as exc:  # a bug: one line here, the whole story in the log file
-        log.critical("%s stopped", args.command, exc_info=exc)
+        log.critical("%s stopped", args.command, exc_info=exc, extra=FILE_ONLY)
         line = RedactSecrets(settings.secrets()).scrub(f"{type(exc).__name__}: {exc}")
         print(f"i2vbot {args.command} stopped: {line} (details in {log_file})",
               file=sys.stderr)

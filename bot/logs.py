@@ -24,6 +24,7 @@ from pathlib import Path
 TELEGRAM_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}\b")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 MIN_SECRET = 8  # characters; the settings refuse a shorter web password
+FILE_ONLY = {"terminal": False}  # `extra=` of a record the terminal says in its own words
 CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 ESCAPES = {"\n": "\\n", "\r": "\\r"}
 
@@ -71,6 +72,7 @@ def setup_logging(data_dir: Path, level: str, secrets: Iterable[str],
         terminal = logging.StreamHandler()
         terminal.setLevel(logging.WARNING)
         terminal.setFormatter(RedactSecrets(secrets, tracebacks=False))
+        terminal.addFilter(lambda record: getattr(record, "terminal", True))
         handlers.append(terminal)
     root = logging.getLogger()
     for old in list(root.handlers):

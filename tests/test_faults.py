@@ -323,6 +323,45 @@ def test_a_bad_caption_is_refused_before_any_model_loads(tmp_path, monkeypatch, 
 
 # Starting: one clear line and a non-zero exit
 
+@pytest.mark.slow
+def test_serve_with_a_model_that_cannot_load_stops_in_one_line_having_taken_no_photo(
+        tmp_path):
+    data = tmp_path / "data"
+    done = subprocess.run([sys.executable, "-m", "adapters.cli", "serve"],
+                          env=bot_env(data, tmp_path / "no-such-model", I2V_WEB_PORT="0"),
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert lines[0].startswith("The web page is at ") and len(lines) == 2, lines
+    assert lines[1].startswith("Could not load the model i2vgen-xl")
+    assert "Traceback" in "".join(p.read_text() for p in (data / "logs").glob("*.log"))
+    assert rows(data / "i2vbot.sqlite3", "SELECT count(*) FROM jobs") == [(0,)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stops_within_2_s_while_its_model_loads_and_says_starting_till_then(
+        tmp_path, tiny_model_dir, sig):
+    import urllib.request
+
+    data = tmp_path / "data"
+    proc = spawn(["serve"], bot_env(data, tiny_model_dir, I2V_WEB_PORT="0"), tmp_path)
+    try:
+        line = wait_for_line(proc, "The web page is at ")[-1]
+        url = line.split("The web page is at ")[1].split()[0]
+        with urllib.request.urlopen(url, timeout=30) as page:  # the model is still loading
+            assert "The bot is starting: its model is loading." in page.read().decode()
+        proc.send_signal(sig)
+        sent = time.monotonic()
+        assert proc.wait(30) == 0 and time.monotonic() - sent < 2.0
+        err = proc.stderr.read()
+        assert "is serving" not in err and "Traceback" not in err, err
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+
 def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
