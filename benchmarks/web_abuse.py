@@ -1,8 +1,9 @@
 """Another visitor's `GET /` while the web page is attacked, before and after the page's
 limits, side by side in one run: the page on the fake GPU in a process of its own (the
-common 1,024 open-files limit, soft and hard, so that neither version can raise it), each
-attack from its own loopback address, and a probe from another one asking for the page ten
-times a second on a new connection each time (3 s at most per answer).
+common 1,024 open-files limit, soft and hard, so that neither version can raise it), a
+fresh one for each attack, each attack from its own loopback address, and a probe from
+another one asking for the page ten times a second on a new connection each time (3 s at
+most per answer).
 
     python -m benchmarks.web_abuse --before /tmp/before [--seconds 8] [--out FILE.md]
 
@@ -70,9 +71,12 @@ def connect(url: str, source: str) -> socket.socket:
 
 
 async def idle(url: str, stop: asyncio.Event) -> None:
-    """1,100 connections that start a request and never finish it."""
-    sockets = [connect(url, "127.0.0.2") for _ in range(1100)]
-    await asyncio.sleep(0.2)
+    """1,100 connections that start a request and never finish it (opened 50 at a time,
+    so that the listen backlog never drops them)."""
+    sockets = []
+    for _ in range(22):
+        sockets += [connect(url, "127.0.0.2") for _ in range(50)]
+        await asyncio.sleep(0.05)
     for sock in sockets:
         with contextlib.suppress(OSError):
             sock.send(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
@@ -155,9 +159,9 @@ ATTACKS: dict[str, Attack | None] = {
     "a 600 MiB unknown part": huge_part, "cookie-less visits, 4 at once": new_sessions}
 
 
-async def probe(url: str, seconds: float) -> tuple[list[float], int]:
-    """GET / ten times a second, each on a new connection from 127.0.1.1, as a visitor."""
-    cookie = await _cookie(url, "127.0.1.1")
+async def probe(url: str, seconds: float, cookie: str) -> tuple[list[float], int]:
+    """GET / ten times a second, each on a new connection from 127.0.1.1, as a visitor
+    (the same one: a browser keeps its cookie)."""
     times, failed = [], 0
     end = time.monotonic() + seconds
     timeout = aiohttp.ClientTimeout(total=PROBE_TIMEOUT_S)
@@ -187,7 +191,12 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def measure(tree: Path, seconds: float) -> dict[str, dict[str, object]]:
-    results: dict[str, dict[str, object]] = {}
+    """Each attack against a fresh server of `tree` (an attack's after-effects, such as an
+    event loop still busy with a huge form, must not count against the next one)."""
+    return {name: await _one(tree, attack, seconds) for name, attack in ATTACKS.items()}
+
+
+async def _one(tree: Path, attack: Attack | None, seconds: float) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as folder:
         terminal = Path(folder) / "terminal.txt"  # what the operator's terminal would show
         server = subprocess.Popen([sys.executable, "-c", SERVER, folder], cwd=tree,
@@ -197,32 +206,30 @@ async def measure(tree: Path, seconds: float) -> dict[str, dict[str, object]]:
         try:
             url = (await asyncio.to_thread(server.stdout.readline)).strip()
             logs = Path(folder) / "logs"
-            for name, attack in ATTACKS.items():
-                lines_before = sum(len(p.read_bytes().splitlines()) for p in logs.glob("*"))
-                shown_before = len(terminal.read_bytes().splitlines())
-                stop = asyncio.Event()
-                task = asyncio.create_task(attack(url, stop)) if attack else None
-                await asyncio.sleep(1.0 if attack else 0)  # the attack under way
-                times, failed = await probe(url, seconds)
-                stop.set()
-                if task is not None:
-                    with contextlib.suppress(Exception):
-                        await asyncio.wait_for(task, 60)
-                lines = sum(len(p.read_bytes().splitlines()) for p in logs.glob("*"))
-                shown = len(terminal.read_bytes().splitlines())
-                results[name] = {"p50": percentile(times, 0.5) if times else None,
-                                 "p99": percentile(times, 0.99) if times else None,
-                                 "answered": len(times), "failed": failed,
-                                 "log lines": lines - lines_before,
-                                 "terminal lines": shown - shown_before}
-                await probe(url, 2.0)  # let it recover before the next attack
+            visitor = await _cookie(url, "127.0.1.1")
+            lines_before = sum(len(p.read_bytes().splitlines()) for p in logs.glob("*"))
+            shown_before = len(terminal.read_bytes().splitlines())
+            stop = asyncio.Event()
+            task = asyncio.create_task(attack(url, stop)) if attack else None
+            await asyncio.sleep(1.0 if attack else 0)  # the attack under way
+            times, failed = await probe(url, seconds, visitor)
+            stop.set()
+            if task is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(task, 60)
+            lines = sum(len(p.read_bytes().splitlines()) for p in logs.glob("*"))
+            shown = len(terminal.read_bytes().splitlines())
         finally:
             server.stdin.close()
             try:
-                server.wait(60)
+                server.wait(30)
             except subprocess.TimeoutExpired:
                 server.kill()
-    return results
+                server.wait()
+    return {"p50": percentile(times, 0.5) if times else None,
+            "p99": percentile(times, 0.99) if times else None,
+            "answered": len(times), "failed": failed, "log lines": lines - lines_before,
+            "terminal lines": shown - shown_before}
 
 
 def ms(value: object) -> str:
