@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -26,7 +27,7 @@ from tests.adapters.discord_bot.fake_discord import FakeDiscord
 from tests.adapters.discord_bot.helpers import check_video, followup, send
 from tests.adapters.telegram_bot.conftest import Person as TelegramPerson
 from tests.adapters.telegram_bot.fake_bot_api import TOKEN, FakeBotApi
-from tests.bot.conftest import FAST, make_settings
+from tests.bot.conftest import FAST, make_settings, serving
 from tests.fake_executor import FakeExecutor
 from tests.images import make_photo
 
@@ -78,6 +79,7 @@ async def test_a_video_whose_upload_was_cut_off_arrives_once_after_the_restart(
     first = spawn(["serve"], env, tmp_path)
     try:
         ann = TelegramPerson(api, 10)
+        await asyncio.to_thread(wait_for_log, data, "serving telegram")  # its model is ready
         await ann.photo(f"a cat turning its head {FAST}")
         await api.wait_for(lambda: api.held, timeout=240)  # the upload has begun...
         os.killpg(first.pid, signal.SIGKILL)  # ...and the process dies under it
@@ -402,9 +404,11 @@ async def test_a_refused_discord_token_is_one_line(tmp_path, capfd):
                    "→ your application → Bot → Reset Token)."]
 
 
-async def test_a_failing_command_sync_is_retried_while_the_bot_serves(tmp_path, tiny_engine):
+async def test_a_failing_command_sync_is_retried_while_the_bot_serves(tmp_path, tiny_engine,
+                                                                       caplog):
     fake = FakeDiscord()
     await fake.start()
+    caplog.set_level(logging.INFO)
     fake.fail_next("PUT", "/commands$", status=500, body={"message": "oops", "code": 0},
                    via=False)
     settings = make_settings(tmp_path / "data", DISCORD_BOT_TOKEN="fake-token")
@@ -419,6 +423,7 @@ async def test_a_failing_command_sync_is_retried_while_the_bot_serves(tmp_path, 
     server = asyncio.create_task(serve(settings, stop, adapters))
     try:
         await fake.wait_for(lambda r: r.method == "PUT" and "[refused]" in r.path)
+        await serving(caplog)
         image = fake.add_attachment("cat.jpg", make_photo(160, 128), "image/jpeg")
         payload = interaction(2, animate_data(image, f"a cat {FAST}"))
         assert (await send(fake, payload)).json["type"] == 5

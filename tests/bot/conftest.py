@@ -4,6 +4,7 @@ scripted fake executor; `engine_app` runs the tiny diffusers model instead."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterable
 
 import pytest
@@ -51,6 +52,15 @@ class Recorder:
 
     def started_order(self) -> list[str]:
         return [e.job.id for e in self.events if e.kind is EventKind.STARTED]
+
+
+async def serving(caplog, timeout: float = 240) -> None:
+    """Wait until an in-process `serve` takes jobs (its model is ready): it logs so (set
+    caplog to INFO before `serve` starts)."""
+    deadline = time.monotonic() + timeout
+    while not any(r.getMessage().startswith("serving ") for r in caplog.records):
+        assert time.monotonic() < deadline, "serve never got ready"
+        await asyncio.sleep(0.05)
 
 
 def make_settings(data_dir, **values) -> Settings:

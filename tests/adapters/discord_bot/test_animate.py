@@ -14,7 +14,6 @@ from tests.adapters.discord_bot.conftest import (
 )
 from tests.adapters.discord_bot.fake_discord import APP_ID, DM_CHANNEL
 from tests.adapters.discord_bot.helpers import (
-    EPHEMERAL,
     check_video,
     custom_ids,
     edits,
