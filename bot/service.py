@@ -78,8 +78,7 @@ class Core:
         self.outputs = outputs
         self.policy = policy
         self._submits = RateLimit(policy.submits_per_minute or 1, 60, "submits")
-        self._accepting = asyncio.Event()
-        self._accepting.set()
+        self._accepting = True
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -93,17 +92,14 @@ class Core:
 
     def hold_jobs(self) -> None:
         """Refuse new jobs, saying the bot is starting, until `accept_jobs`."""
-        self._accepting.clear()
+        self._accepting = False
 
     def accept_jobs(self) -> None:
-        self._accepting.set()
+        self._accepting = True
 
     @property
     def starting(self) -> bool:
-        return not self._accepting.is_set()
-
-    async def wait_started(self) -> None:
-        await self._accepting.wait()
+        return not self._accepting
 
     # People
 
