@@ -194,7 +194,8 @@ def slow_ffmpeg(tmp_path: Path) -> tuple[Path, Path]:
     started by creating a file, then takes no more frames."""
     started = tmp_path / "encoding-started"
     exe = tmp_path / "ffmpeg"
-    exe.write_text(f"#!/bin/sh\ntouch {started}\nexec sleep 600\n")
+    # Its output is not the bot's: it must not hold the pipe the test reads to the end.
+    exe.write_text(f"#!/bin/sh\ntouch {started}\nexec sleep 600 >/dev/null 2>&1\n")
     exe.chmod(0o755)
     return exe, started
 
