@@ -27,7 +27,7 @@ from adapters.serve import serve, signalled, stop_on_signals, until_stopped
 from bot.captions import parse_caption
 from bot.errors import UserError
 from bot.logs import FILE_ONLY, RedactSecrets, quiet_libraries, setup_logging
-from bot.models import ChatRef, EventKind, Job, JobEvent, JobRequest, Person
+from bot.models import ChatRef, EventKind, Job, JobEvent, JobRequest, JobStatus, Person
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store import StoreError
 from bot.texts import error_text
@@ -176,12 +176,17 @@ async def _interrupted(app: App, notifier: TerminalNotifier, job: Job | None) ->
     notifier.quiet = True
     notifier.clear_bar()
     log.info("interrupted: cancelling job %s", job.id if job else "-")
+    ended = job
     if job is not None:
-        await app.lifecycle.abandon(job)
+        ended = await app.lifecycle.abandon(job)
         if not notifier.finished.done():
             notifier.finished.cancel()
-    print(f"Interrupted: job {job.id if job else '-'} cancelled, its credits returned.",
-          file=sys.stderr)
+    if ended is not None and ended.status is not JobStatus.CANCELLED:  # it ended just before
+        print(f"Interrupted: job {ended.id} had already ended ({ended.status}).",
+              file=sys.stderr)
+    else:
+        print(f"Interrupted: job {job.id if job else '-'} cancelled, its credits returned.",
+              file=sys.stderr)
     return INTERRUPTED
 
 
