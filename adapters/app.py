@@ -141,7 +141,9 @@ def policy(settings: Settings) -> Policy:
                   allowlist_mode=settings.allowlist_mode,
                   blocked_words=tuple(settings.blocked_words),
                   forced_negative=settings.forced_negative.strip(), loop_mode=settings.loop_mode,
-                  max_extensions=settings.max_extensions, focus_blur=settings.focus_blur)
+                  max_extensions=settings.max_extensions, focus_blur=settings.focus_blur,
+                  submits_per_minute=settings.submits_per_minute,
+                  stored_photo_bytes=settings.stored_photos_mib * 2**20)
 
 
 def marking(settings: Settings) -> Marking:
@@ -268,6 +270,7 @@ class App:
         await self.lifecycle.run()
         self._tasks.append(asyncio.create_task(self._prune_every(PRUNE_EVERY_S),
                                                name="retention"))
+        self.core.accept_jobs()  # `serve` held them while the model loaded
 
     async def _prune_every(self, seconds: float) -> None:
         while True:
@@ -283,12 +286,14 @@ class App:
             log.warning("some job events were not shown within %.0f s of shutdown",
                         DRAIN_EVENTS_S)
 
-    async def close(self) -> None:
+    async def close(self, stop_work_s: float = STOP_WORK_S) -> None:
+        """Stop everything; `stop_work_s` 0: without waiting for this process's GPU thread
+        (its jobs were abandoned: the process is ending)."""
         for task in self._tasks:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.lifecycle.stop(STOP_WORK_S)
+        await self.lifecycle.stop(stop_work_s)
         await self.events.close(DRAIN_EVENTS_S)
         self.moderation.close()
         await self.store.close()

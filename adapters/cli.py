@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import getpass
 import logging
+import os
 import shutil
 import sys
 import time
@@ -23,14 +24,21 @@ from typing import NoReturn
 
 from tqdm import tqdm
 
-from adapters.app import App, ModelLoadError, classifier_config, engine_config, translator_config
+from adapters.app import (
+    STOP_WORK_S,
+    App,
+    ModelLoadError,
+    classifier_config,
+    engine_config,
+    translator_config,
+)
 from adapters.bench_cli import add_bench_parser, bench
-from adapters.serve import serve
+from adapters.serve import serve, signalled, stop_on_signals, until_stopped
 from bot.captions import parse_caption
 from bot.errors import UserError
 from bot.jobs.lifecycle import UNREACHABLE_FLAG
 from bot.logs import FILE_ONLY, RedactSecrets, quiet_libraries, setup_logging
-from bot.models import ChatRef, EventKind, Job, JobEvent, JobRequest, Person
+from bot.models import ChatRef, EventKind, Job, JobEvent, JobRequest, JobStatus, Person
 from bot.outputs import write_atomic
 from bot.provenance.credentials import LOCAL_FOLDER, ProvenanceError, existing_credentials
 from bot.settings import Settings, SettingsError, load_settings
@@ -94,6 +102,13 @@ class TerminalNotifier:
         assert self._bar is not None
         self._bar.set_postfix_str(f"preview {path}")
 
+    def clear_bar(self) -> None:
+        """Take the progress bar off the terminal (the next line says what happened)."""
+        if self._bar is not None:
+            self._bar.leave = False
+            self._bar.close()
+            self._bar = None
+
 
 Start = Callable[[App, Person, ChatRef], Awaitable[Job]]
 
@@ -127,11 +142,18 @@ async def extend(settings: Settings, job_id: str, caption: str | None, out: Path
 
 async def make(settings: Settings, start: Start, out: Path | None) -> int:
     """One video through the chat path: the job is checked and queued before the model
-    loads (a typo is answered at once), then made, then copied where it was asked for."""
+    loads (a typo is answered at once), then made, then copied where it was asked for.
+
+    Ctrl-C (or SIGTERM) at any moment, while the model loads, while the job waits in line,
+    while it is denoised or encoded, cancels the job and returns its credits at once, in one
+    line, without waiting for the GPU thread; a second Ctrl-C ends the process outright."""
     app = await App.build(settings)
     notifier = TerminalNotifier(app)
     app.events.register(PLATFORM, notifier)
+    stop = asyncio.Event()
+    stop_on_signals(stop)
     job: Job | None = None
+    abandoned = False
     try:
         await app.load()
         await app.load_moderation()  # small, and the photo cannot be checked without it
@@ -149,8 +171,10 @@ async def make(settings: Settings, start: Start, out: Path | None) -> int:
             print(line, file=sys.stderr)
         print(f"Loading the model {job.params.model} "
               f"({settings.weights(job.params.model)})…", file=sys.stderr)
-        await app.start()
-        event = await notifier.finished
+        event = await until_stopped(_made(app, notifier), stop)
+        if event is None:
+            abandoned = True
+            return await _interrupted(app, notifier, job)
         if event.kind is not EventKind.DONE or event.result is None:
             return 1
         video = event.result.path
@@ -164,16 +188,39 @@ async def make(settings: Settings, start: Start, out: Path | None) -> int:
         for line in read_lines(event.job.params, "en"):  # what the model read, if not yours
             print(line)
         return 0
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        print(f"Interrupted: job {job.id if job else '-'} cancelled, its credits returned.",
-              file=sys.stderr)
-        return INTERRUPTED
+    except (KeyboardInterrupt, asyncio.CancelledError):  # where no signal handler could be set
+        abandoned = True
+        return await _interrupted(app, notifier, job)
     finally:
         if job is not None and not notifier.finished.done():
-            # Interrupted, or the model would not load: nobody waits for this job any more.
+            # The model would not load: nobody waits for this job any more.
             notifier.quiet = True
             await _cancel_quietly(app, job)
-        await app.close()
+        await app.close(stop_work_s=0 if abandoned else STOP_WORK_S)
+
+
+async def _made(app: App, notifier: TerminalNotifier) -> JobEvent:
+    await app.start()
+    return await notifier.finished
+
+
+async def _interrupted(app: App, notifier: TerminalNotifier, job: Job | None) -> int:
+    """Cancel the terminal's job now, wherever it is, and say so in one line."""
+    notifier.quiet = True
+    notifier.clear_bar()
+    log.info("interrupted: cancelling job %s", job.id if job else "-")
+    ended = job
+    if job is not None:
+        ended = await app.lifecycle.abandon(job)
+        if not notifier.finished.done():
+            notifier.finished.cancel()
+    if ended is not None and ended.status is not JobStatus.CANCELLED:  # it ended just before
+        print(f"Interrupted: job {ended.id} had already ended ({ended.status}).",
+              file=sys.stderr)
+    else:
+        print(f"Interrupted: job {job.id if job else '-'} cancelled, its credits returned.",
+              file=sys.stderr)
+    return INTERRUPTED
 
 
 async def _cancel_quietly(app: App, job: Job) -> None:
@@ -404,11 +451,11 @@ def main(argv: list[str] | None = None) -> int:
     quiet_libraries()
     try:
         if args.command == "animate":
-            return asyncio.run(animate(settings, args.photo, args.caption, args.output))
+            return leave(asyncio.run(animate(settings, args.photo, args.caption, args.output)))
         if args.command == "extend":
-            return asyncio.run(extend(settings, args.job, args.caption, args.output))
+            return leave(asyncio.run(extend(settings, args.job, args.caption, args.output)))
         if args.command == "serve":
-            return asyncio.run(serve(settings))
+            return leave(asyncio.run(serve(settings)))
         if args.command == "doctor":
             return asyncio.run(doctor(settings))
         if args.command == "worker":
@@ -428,10 +475,10 @@ def main(argv: list[str] | None = None) -> int:
         log.info("%s stopped: %s", args.command, exc)
         print(exc, file=sys.stderr)
         return 1
-    except (ModelLoadError, StoreError) as exc:
+    except (ModelLoadError, StoreError) as exc:  # one line here, the story in the log file
         log.error("%s stopped: %s", args.command, exc, exc_info=exc, extra=FILE_ONLY)
         print(RedactSecrets(settings.secrets()).scrub(str(exc)), file=sys.stderr)
-        return 1
+        return leave(1)
     except Exception as exc:  # a bug: one line here, the whole story in the log file
         log.critical("%s stopped", args.command, exc_info=exc, extra=FILE_ONLY)
         line = RedactSecrets(settings.secrets()).scrub(f"{type(exc).__name__}: {exc}")
@@ -439,6 +486,18 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     return 2
+
+
+def leave(code: int) -> int:
+    """The exit code; but after Ctrl-C or SIGTERM, end the process now: what had to be
+    saved is saved, and the interpreter's own shutdown would take seconds to unload torch,
+    or run beside a model load or a GPU step that nobody waits for any more."""
+    if signalled():
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Callable
-from typing import Protocol
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
 
 from adapters.app import App
 from adapters.startup import StartError
@@ -23,6 +24,7 @@ from bot.events import Notifier
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Adapter(Notifier, Protocol):
@@ -51,12 +53,47 @@ def configured(settings: Settings, app: App) -> list[Adapter]:
     return adapters
 
 
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_signalled = threading.Event()  # a signal stopped this process (not a test's own `stop`)
+
+
+def signalled() -> bool:
+    return _signalled.is_set()
+
+
 def stop_on_signals(stop: asyncio.Event) -> None:
+    """The first SIGINT or SIGTERM sets `stop`; the next one ends the process at once (the
+    signal's default action), whatever it is doing: a second Ctrl-C always works."""
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+
+    def first() -> None:
+        _signalled.set()
+        stop.set()
+        for sig in SIGNALS:
+            loop.remove_signal_handler(sig)
+            signal.signal(sig, signal.SIG_DFL)
+
+    for sig in SIGNALS:
         # Not on Windows, nor outside the main thread: Ctrl+C then just ends the loop.
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, first)
+
+
+async def until_stopped(work: Awaitable[T], stop: asyncio.Event) -> T | None:
+    """`work`'s result, or None as soon as `stop` is set (`work` is then cancelled: a model
+    load in its thread is abandoned, not waited for)."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
+    return None
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None,
@@ -79,14 +116,18 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None,
         await app.load()
         if app.workers_elsewhere:  # a bot that cannot reach its workers greets nobody
             await app.start_executor()
-        # Chats first: people can send photos (and see their place in line) while the
-        # model loads, which takes a minute or more.
+        # Chats and the page first, so that people are answered while the model loads (a
+        # minute or more), but no job is taken before it can be served: a model that
+        # cannot load ends `serve` with nobody's photo accepted.
+        app.core.hold_jobs()
         failures = await _start_all(adapters, started)
         if failures:
             for line in failures:
                 print(line, file=sys.stderr)
             return 1
-        await app.start()
+        if await until_stopped(_started(app), stop) is None or stop.is_set():
+            log.info("stopped while the model loaded")
+            return 0
         log.info("serving %s", ", ".join(a.platform for a in started))
         if app.marking.notice:  # after the start: a failure to start stays one line
             print(app.marking.notice, file=sys.stderr)
@@ -105,6 +146,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None,
                 log.exception("%s did not stop cleanly", adapter.platform)
         await app.close()
     return 0
+
+
+async def _started(app: App) -> bool:
+    await app.start()
+    return True
 
 
 async def _start_all(adapters: list[Adapter], started: list[Adapter]) -> list[str]:

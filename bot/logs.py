@@ -1,8 +1,14 @@
 """Logging to the console and a timestamped file under data/logs/, tokens scrubbed.
 
 The platform libraries log request URLs and put tokens in exception messages (a Telegram
-URL contains the bot token), so every handler's formatter replaces each configured secret,
-and anything shaped like a Telegram token, in the whole formatted line, traceback included.
+URL contains the bot token), so every handler's formatter replaces each configured secret
+as a whole value (never shorter than `MIN_SECRET`: a short one would scrub every word that
+contains it), and anything shaped like a Telegram token, in the whole formatted line,
+traceback included.
+
+A log line is one line: control characters in a message (a newline in a URL or a file name
+someone sent) are written escaped, so user text cannot forge a line of its own. The terminal
+gets the message only; tracebacks go to the log file.
 """
 
 from __future__ import annotations
@@ -17,14 +23,26 @@ from pathlib import Path
 
 TELEGRAM_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}\b")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# `extra=` of a record for the log file only: the terminal has had its one line already.
-FILE_ONLY = {"file_only": True}
+MIN_SECRET = 8  # characters; the settings refuse a shorter web password
+FILE_ONLY = {"terminal": False}  # `extra=` of a record the terminal says in its own words
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+ESCAPES = {"\n": "\\n", "\r": "\\r"}
+
+
+def escape_controls(text: str) -> str:
+    """Text on one line: control characters as escapes (`\\n`, `\\x1b`), tabs kept."""
+    return CONTROL.sub(lambda m: ESCAPES.get(m.group(), m.group().encode(
+        "unicode_escape").decode()), text)
 
 
 class RedactSecrets(logging.Formatter):
-    def __init__(self, secrets: Iterable[str], fmt: str = FORMAT) -> None:
+    def __init__(self, secrets: Iterable[str], fmt: str = FORMAT, *,
+                 tracebacks: bool = True) -> None:
         super().__init__(fmt)
-        self.secrets = [s for s in secrets if s]
+        # The longest first: a secret that contains another is scrubbed whole.
+        self.secrets = sorted((s for s in secrets if len(s) >= MIN_SECRET), key=len,
+                              reverse=True)
+        self.tracebacks = tracebacks
 
     def scrub(self, text: str) -> str:
         for secret in self.secrets:
@@ -32,23 +50,11 @@ class RedactSecrets(logging.Formatter):
         return TELEGRAM_TOKEN.sub("[redacted]", text)
 
     def format(self, record: logging.LogRecord) -> str:
-        return self.scrub(super().format(record))
-
-
-class OneLine(RedactSecrets):
-    """The terminal's formatter: the message without its traceback (that is in the file)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        kept = record.exc_info, record.exc_text, record.stack_info
-        record.exc_info, record.exc_text, record.stack_info = None, None, None
-        try:
-            return super().format(record)
-        finally:
-            record.exc_info, record.exc_text, record.stack_info = kept
-
-
-def _for_the_terminal(record: logging.LogRecord) -> bool:
-    return not getattr(record, "file_only", False)
+        line = logging.makeLogRecord(record.__dict__)  # the other handlers keep the original
+        line.msg, line.args = escape_controls(record.getMessage()), None
+        if not self.tracebacks:
+            line.exc_info = line.exc_text = line.stack_info = None
+        return self.scrub(super().format(line))
 
 
 def setup_logging(data_dir: Path, level: str, secrets: Iterable[str],
@@ -66,8 +72,8 @@ def setup_logging(data_dir: Path, level: str, secrets: Iterable[str],
     if console:
         terminal = logging.StreamHandler()
         terminal.setLevel(logging.WARNING)
-        terminal.setFormatter(OneLine(secrets))
-        terminal.addFilter(_for_the_terminal)
+        terminal.setFormatter(RedactSecrets(secrets, tracebacks=False))
+        terminal.addFilter(lambda record: getattr(record, "terminal", True))
         handlers.append(terminal)
     root = logging.getLogger()
     for old in list(root.handlers):

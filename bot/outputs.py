@@ -47,6 +47,28 @@ class Outputs:
         write_atomic(path, data)
         return path
 
+    def discard_input(self, job_id: str) -> None:
+        """Remove the photo of a job that will not run (cancelled, refused, failed): only a
+        finished video's photo is kept, for its re-roll buttons."""
+        self.input_path(job_id).unlink(missing_ok=True)
+
+    @staticmethod
+    def trim_inputs(photos: list[tuple[Path, bool]], budget: int) -> int:
+        """Keep the newest photos within `budget` bytes: `photos` are (path, still needed)
+        from the newest; a needed one is never removed. Returns how many went."""
+        kept = removed = 0
+        for path, needed in photos:
+            try:
+                size = path.stat().st_size
+            except OSError:  # gone already, or an extension (its worker makes its photo)
+                continue
+            kept += size
+            if kept > budget and not needed:
+                path.unlink(missing_ok=True)
+                kept -= size
+                removed += 1
+        return removed
+
     def video_path(self, job: Job) -> Path:
         stamp = datetime.fromtimestamp(job.started_at or time.time()).strftime("%Y%m%d_%H%M%S")
         return self.videos / f"video_{stamp}_{job.id}.mp4"

@@ -12,7 +12,8 @@ notifier with the event bus.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from bot.models import ChatRef, Job, JobRequest, Person, User
 from bot.payments import Charge, Pack, Purchase, Refunder
@@ -32,12 +33,19 @@ class CorePort(Protocol):
     @property
     def default_preset(self) -> str: ...
 
+    @property
+    def starting(self) -> bool:
+        """True while the bot cannot take jobs yet (its model loads): submissions are
+        refused, saying so."""
+        ...
+
     async def user(self, person: Person) -> User:
         """The person as the bot knows them (created on first contact)."""
         ...
 
-    def check_caption(self, caption: str | None) -> None:
-        """Refuse a caption before anything is downloaded."""
+    def check_caption(self, caption: str | None, *, preset: str | None = None,
+                      overrides: Mapping[str, Any] | None = None) -> None:
+        """Refuse a caption, its flags and typed options before anything is downloaded."""
         ...
 
     async def submit(self, request: JobRequest) -> Job: ...

@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from bot.captions import ParsedCaption, parse_caption
 from bot.errors import UserError
@@ -26,6 +28,7 @@ from bot.moderation import Moderation
 from bot.outputs import Outputs
 from bot.payments import Charge, Pack, Payments, Purchase
 from bot.quotas import Balance, Quotas, job_cost
+from bot.rates import RateLimit
 from bot.store import Store, new_job_id
 from engine.spec.cards import card, preset_names
 from engine.spec.errors import Rejected
@@ -51,6 +54,8 @@ class Policy:
     loop_mode: str = "pingpong"
     max_extensions: int = 4
     focus_blur: float = 1.5  # what --focus blurs: radius in % of the photo's short side
+    submits_per_minute: int = 10  # per person (admins: no limit); 0: no limit
+    stored_photo_bytes: int = 200 * 2**20  # a person's kept photos beyond their live jobs'
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,8 @@ class Core:
         self.policy = policy
         self.payments = payments
         self.moderation = moderation
+        self._submits = RateLimit(policy.submits_per_minute or 1, 60, "submits")
+        self._accepting = True
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -87,6 +94,19 @@ class Core:
     @property
     def default_preset(self) -> str:
         return self.policy.default_preset
+
+    # Starting: `serve` takes no job before its model (or its workers) can serve it
+
+    def hold_jobs(self) -> None:
+        """Refuse new jobs, saying the bot is starting, until `accept_jobs`."""
+        self._accepting = False
+
+    def accept_jobs(self) -> None:
+        self._accepting = True
+
+    @property
+    def starting(self) -> bool:
+        return not self._accepting
 
     # People
 
@@ -115,26 +135,34 @@ class Core:
 
     # Jobs
 
-    def check_caption(self, caption: str | None) -> None:
-        """Refuse a caption before anything is downloaded (`submit` checks again)."""
+    def check_caption(self, caption: str | None, *, preset: str | None = None,
+                      overrides: Mapping[str, Any] | None = None) -> None:
+        """Refuse a caption, its flags and an adapter's typed options before anything is
+        downloaded (`submit` checks again, with the person's own default preset)."""
         parsed = parse_caption(caption)
-        if not parsed.prompt.strip() and parsed.recipe is None:  # a recipe has its prompt
-            raise UserError("need_caption")
+        if parsed.extend:  # an extension is checked against the video it continues
+            return
+        with refusals():
+            self._params(parsed, preset, dict(overrides or {}), None, None)
 
     async def submit(self, request: JobRequest) -> Job:
+        if self.starting:
+            raise UserError("starting")
         parsed = parse_caption(request.caption)
         if parsed.extend and request.extends is None:  # "--extend JOB": no photo needed
             return await self.extend(request.person, parsed.extend, request.caption,
                                      request.chat)
         user = await self.user(request.person)
         await self.check_access(user, request.chat.chat_id)
+        self._check_rate(user)
         await self.moderation.check_paused(user)
         extension = 0
         if request.extends is not None:
             previous = await self.store.get_job(request.extends)
             extension = previous.extension + 1 if previous else 1
         with refusals():
-            params = self._params(request, parsed, user)
+            params = self._params(parsed, request.preset, dict(request.overrides),
+                                  request.seed, user)
             # The nominal pixel budget sets the cost, not the photo's shape.
             cost = job_cost(params)
             if request.image is not None:
@@ -152,7 +180,31 @@ class Core:
                  user.key, params.width, params.height, params.frames, params.steps,
                  params.seed, cost)
         self.lifecycle.publish(queued)
+        if request.image is not None:
+            await self._keep_photos_within_budget(user)
         return job
+
+    def _check_rate(self, user: User) -> None:
+        if user.role is Role.ADMIN or not self.policy.submits_per_minute:
+            return
+        wait = self._submits.hit(user.key)
+        if wait is not None:
+            log.info("user %s: too many submissions, %d a minute at most", user.key,
+                     self.policy.submits_per_minute)
+            raise UserError("too_many_submits", limit=self.policy.submits_per_minute,
+                            seconds=math.ceil(wait))
+
+    async def _keep_photos_within_budget(self, user: User) -> None:
+        """The photos a person keeps for re-rolls are bounded: past the budget the oldest
+        finished jobs' photos go (a re-roll of those asks for the photo again). The photos
+        of waiting and running jobs always stay."""
+        jobs = await self.store.user_jobs(user.id, 500)  # the newest first
+        removed = await asyncio.to_thread(self.outputs.trim_inputs,
+                                          [(job.input_path, job.status.active) for job in jobs],
+                                          self.policy.stored_photo_bytes)
+        if removed:
+            log.info("user %s: %d old photos removed to stay within %d MiB", user.key,
+                     removed, self.policy.stored_photo_bytes // 2**20)
 
     async def _store_and_enqueue(self, request: JobRequest, user: User, params: GenParams,
                                  cost: int, extension: int) -> JobEvent:
@@ -160,6 +212,7 @@ class Core:
         line last, inside it, so that the limits of the next submission count it."""
         chat = replace(request.chat, language=request.chat.language or request.person.language)
         queued: JobEvent | None = None
+        job_id: str | None = None
         try:
             async with self.store.transaction():
                 self._check_limits(user)
@@ -179,14 +232,19 @@ class Core:
         except BaseException:
             if queued is not None:  # the commit failed: the line must not keep the job
                 self.lifecycle.withdraw(queued.job.id)
+            if job_id is not None:  # nor the disk its photo
+                self.outputs.discard_input(job_id)
             raise
         assert queued is not None
         return queued
 
-    def _params(self, request: JobRequest, parsed: ParsedCaption, user: User) -> GenParams:
-        preset = (request.preset or parsed.preset or user.default_preset
+    def _params(self, parsed: ParsedCaption, preset: str | None, typed: dict[str, Any],
+                seed: int | None, user: User | None) -> GenParams:
+        """The job's parameters from its caption and the adapter's typed options; `user`
+        None: checked ahead of the download, with the bot's default preset."""
+        preset = (preset or parsed.preset or (user.default_preset if user else None)
                   or self.policy.default_preset)
-        overrides = {**parsed.overrides, **request.overrides}
+        overrides = {**parsed.overrides, **typed}
         # A model from the platform (the Discord option, an extension's) wins over the caption.
         model = overrides.pop("model", None) or parsed.model or self.policy.models[0]
         if model not in self.policy.models:
@@ -201,10 +259,10 @@ class Core:
         if not prompt and recipe is None:
             raise UserError("need_caption")
         if blocked(prompt, self.policy.blocked_words):
-            log.info("user %s: prompt refused by the block-list", user.key)
+            log.info("user %s: prompt refused by the block-list", user.key if user else "?")
             raise UserError("blocked_prompt")
-        if request.seed is not None:
-            overrides["seed"] = request.seed
+        if seed is not None:
+            overrides["seed"] = seed
         if parsed.loop:
             overrides["loop"] = self.policy.loop_mode
         if parsed.fast:

@@ -6,12 +6,13 @@ values it needs passed in. Every field is documented in `.env.example`.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -28,6 +29,7 @@ from engine.spec.moderation import Thresholds
 from engine.spec.params import DEFAULT_PRESET
 
 CommaList = Annotated[list[str], NoDecode]
+MIN_PASSWORD = 8  # characters of a secret: I2V_WEB_PASSWORD, the Redis URL's, the webhook's
 # Who may be an admin: Telegram and Discord users by their numeric id; the web page's and
 # the terminal's users by their name there.
 ADMIN_ID = {"telegram": r"\d+", "discord": r"\d+", "web": r"[\w.-]+", "cli": r"[\w.-]+"}
@@ -49,6 +51,8 @@ EXPECTED = {
     "DISCORD_SYNC_COMMANDS": "use one of auto, always, never",
     "I2V_WEB": "use one of auto (the page runs when no chat token is set), on, off",
     "I2V_WEB_PORT": "use a port number from 1 to 65535 (0: any free port)",
+    "I2V_WEB_TRUSTED_PROXIES": "use IP addresses or networks, comma separated (e.g. "
+                               "127.0.0.1,10.0.0.0/8)",
     "I2V_RESET_HOUR_UTC": "use a whole hour from 0 to 23",
     "I2V_MAX_BATCH": "use a whole number from 1 to 8",
     "TELEGRAM_MAX_ALBUM": "use a whole number from 1 to 10",
@@ -172,8 +176,17 @@ class Settings(BaseSettings):
     web: Literal["auto", "on", "off"] = Field("auto", alias="I2V_WEB")
     web_host: str = Field("127.0.0.1", alias="I2V_WEB_HOST")
     web_port: int = Field(7860, ge=0, le=65535, alias="I2V_WEB_PORT")  # 0: any free port
-    # Required to bind anywhere but the loopback interface.
+    # Required to bind anywhere but the loopback interface; at least 8 characters.
     web_password: SecretStr | None = Field(None, alias="I2V_WEB_PASSWORD")
+    # Reverse proxies whose X-Forwarded-For / -Proto are believed (addresses or networks).
+    web_trusted_proxies: CommaList = Field(default_factory=list, alias="I2V_WEB_TRUSTED_PROXIES")
+    web_max_connections_per_address: int = Field(
+        32, ge=1, alias="I2V_WEB_MAX_CONNECTIONS_PER_ADDRESS")
+    web_idle_timeout_s: float = Field(15.0, gt=0, alias="I2V_WEB_IDLE_TIMEOUT_S")
+    web_body_timeout_s: float = Field(30.0, gt=0, alias="I2V_WEB_BODY_TIMEOUT_S")
+    web_new_sessions_per_day: int = Field(6, ge=1, alias="I2V_WEB_NEW_SESSIONS_PER_DAY")
+    web_submits_per_minute: int = Field(20, ge=1, alias="I2V_WEB_SUBMITS_PER_MINUTE")
+    web_login_attempts: int = Field(5, ge=1, alias="I2V_WEB_LOGIN_ATTEMPTS")
 
     # People, quotas and fairness
     admins: CommaList = Field(default_factory=list, alias="I2V_ADMINS")
@@ -183,6 +196,8 @@ class Settings(BaseSettings):
     max_jobs_per_user: int = Field(3, ge=1, alias="I2V_MAX_JOBS_PER_USER")
     max_queue: int = Field(50, ge=1, alias="I2V_MAX_QUEUE")
     max_batch: int = Field(1, ge=1, le=8, alias="I2V_MAX_BATCH")
+    submits_per_minute: int = Field(10, ge=0, alias="I2V_SUBMITS_PER_MINUTE")
+    stored_photos_mib: int = Field(200, ge=0, alias="I2V_STORED_PHOTOS_MIB")
     allowlist_mode: bool = Field(False, alias="I2V_ALLOWLIST_MODE")
     blocked_words: CommaList = Field(default_factory=list, alias="I2V_BLOCKED_WORDS")
     # Added to every job's negative prompt (e.g. "nsfw, nude"), whatever the person wrote.
@@ -226,7 +241,8 @@ class Settings(BaseSettings):
     # A visible label drawn in a corner of every frame ("AI"); empty: none.
     watermark: str = Field("", max_length=40, alias="I2V_WATERMARK")
 
-    @field_validator("admins", "blocked_words", "models", "credit_packs", mode="before")
+    @field_validator("admins", "blocked_words", "models", "credit_packs", "web_trusted_proxies",
+                     mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
@@ -264,6 +280,42 @@ class Settings(BaseSettings):
         """The credit packs on sale: (credits, Stars), in the order given."""
         pairs = (entry.split(":") for entry in self.credit_packs)
         return [(float(amount), int(stars)) for amount, stars in pairs]
+
+    @field_validator("web_password")
+    @classmethod
+    def _check_password(cls, value: SecretStr | None) -> SecretStr | None:
+        # Shorter ones are guessed, and cannot be scrubbed from the logs without wrecking them.
+        if value is not None and len(value.get_secret_value().strip()) < MIN_PASSWORD:
+            raise ValueError(f"use at least {MIN_PASSWORD} characters (not only spaces)")
+        return value
+
+    @field_validator("redis_url", "telegram_webhook_secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """A secret the logs must never show is scrubbed as a whole value, which a short one
+        cannot be without wrecking every line (bot/logs.py): refused here instead."""
+        if value is None:
+            return value
+        secret = value.get_secret_value()
+        if info.field_name == "redis_url":
+            secret = urlsplit(secret).password or ""
+            if secret and len(secret) < MIN_PASSWORD:
+                raise ValueError(f"use a Redis password of at least {MIN_PASSWORD} characters "
+                                 "(redis://:PASSWORD@host:6379/0)")
+        elif len(secret) < MIN_PASSWORD:
+            raise ValueError(f"use at least {MIN_PASSWORD} characters")
+        return value
+
+    @field_validator("web_trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an address: "
+                                 f"{EXPECTED['I2V_WEB_TRUSTED_PROXIES']}") from None
+        return value
 
     @field_validator("models")
     @classmethod

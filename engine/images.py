@@ -1,33 +1,44 @@
 """Turn the bytes someone sent into a clean RGB photo, and frame it for the model. The
-header rules are engine/spec/photos.py's, checked again here before decoding."""
+header rules are engine/spec/photos.py's, checked again here before decoding.
+
+Decoding has a memory bound: a JPEG is decoded at a reduced scale where the video it feeds
+is smaller (the DCT does it for free: 1/2, 1/4 or 1/8 of the size, never below what the
+video needs), and wide samples (16-bit and float greys) become 8-bit a band of rows at a
+time, so the peak stays within about twice the 8-bit RGB frame the photo becomes (a 77 KB,
+40-megapixel 16-bit grey PNG once took a GB)."""
 
 from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
 from PIL import Image, ImageOps
 
 from engine.spec.errors import Rejected
-from engine.spec.photos import SEND_INSTEAD, open_photo, too_large
+from engine.spec.photos import SEND_INSTEAD, SIDEWAYS, open_photo, too_large
 
 logger = logging.getLogger(__name__)
 
 FACE_DETECT_SIDE = 480  # faces are found on a copy this big: fast, and faces stay visible
+BAND_ROWS = 256  # rows of a wide grey photo made 8-bit at a time
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom
 
 
-def load_photo(data: bytes, at_least: tuple[int, int] | None = None) -> Image.Image:
+def load_photo(data: bytes, fit: tuple[int, int] | None = None) -> Image.Image:
     """Decode, check and normalise a photo: upright, 8-bit RGB, alpha flattened on white.
-    Every problem a person can fix is `Rejected` with a code saying what to send instead.
-    `at_least`: a size the caller needs no more than; a JPEG is then decoded scaled down
-    towards it (libjpeg's DCT scaling), many times faster for a phone's photo."""
+    `fit`: the (width, height) it will be framed to; a JPEG is then decoded no larger than
+    it needs to be to cover it. Every problem a person can fix is `Rejected` with a code
+    saying what to send instead."""
     image = open_photo(data)
-    if at_least is not None:
-        image.draft("RGB", at_least)  # a no-op for formats that cannot decode smaller
+    if fit is not None and image.format in ("JPEG", "MPO"):
+        width, height = fit
+        if image.getexif().get(0x0112) in SIDEWAYS:  # turned upright after decoding
+            width, height = height, width
+        image.draft(None, (width, height))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
@@ -51,12 +62,11 @@ def to_rgb(image: Image.Image) -> Image.Image:
     than clipped, transparency is laid on white (what a chat shows behind it)."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         # 16-bit PNGs decode as I;16 or I: scale 0..65535 to 0..255 instead of clipping.
-        grey = np.asarray(image, dtype=np.float64) / 257.0
-        image = Image.fromarray(np.clip(grey + 0.5, 0, 255).astype(np.uint8), "L")
+        image = _grey_to_l(image, lambda band: band.astype(np.float32) / 257.0)
     elif image.mode == "F":
-        grey = np.asarray(image, dtype=np.float64)
-        scale = 255.0 if grey.max(initial=0.0) <= 1.0 else 1.0
-        image = Image.fromarray(np.clip(grey * scale + 0.5, 0, 255).astype(np.uint8), "L")
+        top = image.getextrema()[1]
+        scale = 255.0 if isinstance(top, float | int) and top <= 1.0 else 1.0
+        image = _grey_to_l(image, lambda band: band * scale)
     has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
         image.mode == "P" and "transparency" in image.info)
     if has_alpha:
@@ -64,6 +74,17 @@ def to_rgb(image: Image.Image) -> Image.Image:
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, rgba).convert("RGB")
     return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _grey_to_l(image: Image.Image, scale: Callable[[np.ndarray], np.ndarray]) -> Image.Image:
+    """A wide grey image as 8-bit, `BAND_ROWS` rows at a time: the float copy of a whole
+    40-megapixel photo alone would be 160 MB."""
+    samples = np.asarray(image)
+    grey = np.empty(samples.shape, dtype=np.uint8)
+    for top in range(0, samples.shape[0], BAND_ROWS):
+        band = scale(samples[top:top + BAND_ROWS])
+        grey[top:top + BAND_ROWS] = np.clip(band + 0.5, 0, 255).astype(np.uint8)
+    return Image.fromarray(grey, "L")
 
 
 def crop_box(image_size: tuple[int, int], target_aspect: float,

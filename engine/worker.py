@@ -157,7 +157,7 @@ class BatchRenderer:
                     if spec.extends is None:
                         raise Rejected("input_missing", "a job with neither photo nor video")
                     return Image.fromarray(last_frame(spec.extends))
-                return load_photo(spec.photo.read_bytes())
+                return load_photo(spec.photo.read_bytes(), _frame_of(spec))
             except FileNotFoundError as exc:
                 raise Rejected("input_missing", f"{exc.filename} is gone") from None
         except Rejected as exc:
@@ -210,3 +210,9 @@ def _failed(spec: RenderSpec, exc: Exception) -> WorkEvent:
                          reason_params=dict(exc.params), detail=str(exc))
     return WorkEvent(WorkKind.FAILED, spec.job_id, reason="internal_error",
                      detail=f"{type(exc).__name__}: {exc}")
+
+
+def _frame_of(spec: RenderSpec) -> tuple[int, int] | None:
+    """The size the photo is framed to (a JPEG is decoded no larger than it needs)."""
+    width, height = spec.params.width, spec.params.height
+    return (width, height) if width and height else None

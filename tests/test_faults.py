@@ -5,6 +5,8 @@ folder. The bot is run as a real process (`python -m adapters.cli`) where it mat
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 import signal
 import socket
@@ -25,7 +27,7 @@ from tests.adapters.discord_bot.fake_discord import FakeDiscord
 from tests.adapters.discord_bot.helpers import check_video, followup, send
 from tests.adapters.telegram_bot.conftest import Person as TelegramPerson
 from tests.adapters.telegram_bot.fake_bot_api import TOKEN, FakeBotApi
-from tests.bot.conftest import FAST, make_settings
+from tests.bot.conftest import FAST, make_settings, serving
 from tests.fake_executor import FakeExecutor
 from tests.images import make_photo
 
@@ -78,6 +80,7 @@ async def test_a_video_whose_upload_was_cut_off_arrives_once_after_the_restart(
     first = spawn(["serve"], env, tmp_path)
     try:
         ann = TelegramPerson(api, 10)
+        await asyncio.to_thread(wait_for_log, data, "serving telegram")  # its model is ready
         await ann.photo(f"a cat turning its head {FAST}")
         await api.wait_for(lambda: api.held, timeout=240)  # the upload has begun...
         os.killpg(first.pid, signal.SIGKILL)  # ...and the process dies under it
@@ -217,6 +220,131 @@ async def test_a_payment_cut_off_by_kill_9_is_credited_once_after_the_restarts(
 
 # The terminal
 
+def paused_data(data: Path) -> None:
+    """A data folder whose queue an admin paused: a job waits in line for as long as needed."""
+    from bot.store.migrations import MIGRATIONS
+
+    data.mkdir(parents=True)
+    with sqlite3.connect(data / "i2vbot.sqlite3") as db:
+        for number, script in enumerate(MIGRATIONS, 1):
+            db.executescript(script)
+            db.execute(f"PRAGMA user_version = {number}")
+        db.execute("INSERT INTO flags VALUES ('queue_paused', '1')")
+
+
+def wait_for_line(proc: subprocess.Popen[str], text: str, timeout: float = 240) -> list[str]:
+    """Read the process's stderr until a line contains `text` (tqdm redraws with \\r)."""
+    deadline = time.monotonic() + timeout
+    seen, line = [], ""
+    while time.monotonic() < deadline:
+        char = proc.stderr.read(1)
+        if not char:
+            raise AssertionError(f"the process ended before saying {text!r}: {''.join(seen)}")
+        line += char
+        if char in "\r\n":
+            seen.append(line)
+            if text in line:
+                return seen
+            line = ""
+    raise AssertionError(f"timed out waiting for {text!r}")
+
+
+def wait_for_log(data: Path, text: str, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while not any(text in path.read_text() for path in (data / "logs").glob("*.log")):
+        assert time.monotonic() < deadline, f"timed out waiting for {text!r} in the log"
+        time.sleep(0.05)
+
+
+def slow_ffmpeg(tmp_path: Path) -> tuple[Path, Path]:
+    """An encoder that starts and never finishes (a huge video on a slow disk): it says it
+    started by creating a file, then takes no more frames."""
+    started = tmp_path / "encoding-started"
+    exe = tmp_path / "ffmpeg"
+    # Its output is not the bot's: it must not hold the pipe the test reads to the end.
+    exe.write_text(f"#!/bin/sh\ntouch {started}\nexec sleep 600 >/dev/null 2>&1\n")
+    exe.chmod(0o755)
+    return exe, started
+
+
+def interrupted_within(proc: subprocess.Popen[str], seconds: float) -> str:
+    proc.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    code = proc.wait(30)
+    took = time.monotonic() - sent
+    assert code == 130 and took < seconds, (code, took)
+    return proc.stderr.read()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stage", ["waiting", "denoising", "encoding"])  # loading: below
+def test_ctrl_c_at_any_stage_ends_animate_within_2_s_cancelled_and_refunded(
+        tmp_path, tiny_model_dir, stage):
+    data = tmp_path / "data"
+    env = bot_env(data, tiny_model_dir)
+    if stage == "waiting":
+        paused_data(data)
+    if stage == "encoding":
+        exe, started = slow_ffmpeg(tmp_path)
+        env["IMAGEIO_FFMPEG_EXE"] = str(exe)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(make_photo(192, 128))
+    steps = "--steps 100" if stage == "denoising" else "--steps 10"
+    proc = spawn(["animate", str(photo), f"a boat sailing --size 128x128 --frames 8 {steps}"],
+                 env, tmp_path)
+    try:
+        wait_for_line(proc, "Loading the model")  # queued; the model loads from here
+        if stage == "waiting":
+            wait_for_log(data, "engine ready")
+        elif stage == "denoising":
+            wait_for_line(proc, "denoising:")
+        elif stage == "encoding":
+            deadline = time.monotonic() + 240
+            while not started.exists():
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.05)
+        err = interrupted_within(proc, 2.0)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # the encoder stand-in
+    [(job_id, status)] = rows(data / "i2vbot.sqlite3", "SELECT id, status FROM jobs")
+    assert status == "cancelled"
+    assert err.strip().splitlines()[-1] == \
+        f"Interrupted: job {job_id} cancelled, its credits returned."
+    assert "Traceback" not in err
+    assert rows(data / "i2vbot.sqlite3", "SELECT sum(delta) FROM ledger") == [(0,)]
+    assert not list((data / "inputs").iterdir())
+
+
+@pytest.mark.slow
+def test_a_second_ctrl_c_ends_animate_even_when_the_first_is_stuck(tmp_path,
+                                                                  tiny_model_dir):
+    data = tmp_path / "data"
+    paused_data(data)
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(make_photo(192, 128))
+    proc = spawn(["animate", str(photo), f"a boat sailing {FAST}"],
+                 bot_env(data, tiny_model_dir), tmp_path)
+    holder = None
+    try:
+        wait_for_log(data, "engine ready")
+        holder = sqlite3.connect(data / "i2vbot.sqlite3", timeout=0)  # another program
+        holder.execute("BEGIN EXCLUSIVE")  # the first Ctrl-C cannot record the cancel
+        proc.send_signal(signal.SIGINT)
+        wait_for_log(data, "interrupted: cancelling job")
+        proc.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        assert proc.wait(30) == -signal.SIGINT and time.monotonic() - sent < 2.0
+    finally:
+        if holder is not None:
+            holder.close()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
 def test_ctrl_c_cancels_the_terminals_own_job_and_the_next_run_gets_its_own_video(tmp_path,
                                                                                  tiny_model_dir):
     data = tmp_path / "data"
@@ -224,22 +352,10 @@ def test_ctrl_c_cancels_the_terminals_own_job_and_the_next_run_gets_its_own_vide
     first, second = tmp_path / "first.jpg", tmp_path / "second.png"
     first.write_bytes(make_photo(192, 128))
     second.write_bytes(make_photo(128, 192, "PNG"))
-    from bot.store.migrations import MIGRATIONS
-
-    data.mkdir(parents=True)
-    with sqlite3.connect(data / "i2vbot.sqlite3") as db:
-        for number, script in enumerate(MIGRATIONS, 1):  # an admin paused the queue
-            db.executescript(script)
-            db.execute(f"PRAGMA user_version = {number}")
-        db.execute("INSERT INTO flags VALUES ('queue_paused', '1')")
+    paused_data(data)  # an admin paused the queue
     proc = spawn(["animate", str(first), f"a boat sailing {FAST}"], env, tmp_path)
-    deadline = time.monotonic() + 120
-    while not rows(data / "i2vbot.sqlite3", "SELECT id FROM jobs"):
-        assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(60) == 130
-    err = proc.stderr.read()
+    wait_for_line(proc, "Loading the model")
+    err = interrupted_within(proc, 2.0)
     [(job_id, status)] = rows(data / "i2vbot.sqlite3", "SELECT id, status FROM jobs")
     assert status == "cancelled"
     assert err.strip().splitlines()[-1] == \
@@ -276,6 +392,45 @@ def test_a_bad_caption_is_refused_before_any_model_loads(tmp_path, monkeypatch, 
 
 
 # Starting: one clear line and a non-zero exit
+
+@pytest.mark.slow
+def test_serve_with_a_model_that_cannot_load_stops_in_one_line_having_taken_no_photo(
+        tmp_path):
+    data = tmp_path / "data"
+    done = subprocess.run([sys.executable, "-m", "adapters.cli", "serve"],
+                          env=bot_env(data, tmp_path / "no-such-model", I2V_WEB_PORT="0"),
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert lines[0].startswith("The web page is at ") and len(lines) == 2, lines
+    assert lines[1].startswith("Could not load the model i2vgen-xl")
+    assert "Traceback" in "".join(p.read_text() for p in (data / "logs").glob("*.log"))
+    assert rows(data / "i2vbot.sqlite3", "SELECT count(*) FROM jobs") == [(0,)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stops_within_2_s_while_its_model_loads_and_says_starting_till_then(
+        tmp_path, tiny_model_dir, sig):
+    import urllib.request
+
+    data = tmp_path / "data"
+    proc = spawn(["serve"], bot_env(data, tiny_model_dir, I2V_WEB_PORT="0"), tmp_path)
+    try:
+        line = wait_for_line(proc, "The web page is at ")[-1]
+        url = line.split("The web page is at ")[1].split()[0]
+        with urllib.request.urlopen(url, timeout=30) as page:  # the model is still loading
+            assert "The bot is starting: its model is loading." in page.read().decode()
+        proc.send_signal(sig)
+        sent = time.monotonic()
+        assert proc.wait(30) == 0 and time.monotonic() - sent < 2.0
+        err = proc.stderr.read()
+        assert "is serving" not in err and "Traceback" not in err, err
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
 
 def closed_port() -> int:
     with socket.socket() as s:
@@ -317,9 +472,11 @@ async def test_a_refused_discord_token_is_one_line(tmp_path, capfd):
                    "→ your application → Bot → Reset Token)."]
 
 
-async def test_a_failing_command_sync_is_retried_while_the_bot_serves(tmp_path, tiny_engine):
+async def test_a_failing_command_sync_is_retried_while_the_bot_serves(tmp_path, tiny_engine,
+                                                                       caplog):
     fake = FakeDiscord()
     await fake.start()
+    caplog.set_level(logging.INFO)
     fake.fail_next("PUT", "/commands$", status=500, body={"message": "oops", "code": 0},
                    via=False)
     settings = make_settings(tmp_path / "data", DISCORD_BOT_TOKEN="fake-token")
@@ -334,6 +491,7 @@ async def test_a_failing_command_sync_is_retried_while_the_bot_serves(tmp_path, 
     server = asyncio.create_task(serve(settings, stop, adapters))
     try:
         await fake.wait_for(lambda r: r.method == "PUT" and "[refused]" in r.path)
+        await serving(caplog)
         image = fake.add_attachment("cat.jpg", make_photo(160, 128), "image/jpeg")
         payload = interaction(2, animate_data(image, f"a cat {FAST}"))
         assert (await send(fake, payload)).json["type"] == 5

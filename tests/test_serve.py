@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 
 from adapters.discord_bot import DiscordAdapter, DiscordConfig
@@ -13,12 +14,13 @@ from tests.adapters.discord_bot.fake_discord import FakeDiscord
 from tests.adapters.discord_bot.helpers import check_video, followup, send
 from tests.adapters.telegram_bot.conftest import Person
 from tests.adapters.telegram_bot.fake_bot_api import TOKEN, FakeBotApi
-from tests.bot.conftest import FAST, make_settings
+from tests.bot.conftest import FAST, make_settings, serving
 from tests.images import make_photo
 
 
 async def test_serve_runs_both_platforms_and_both_models_on_one_queue(tmp_path, tiny_model_dir,
-                                                                      tiny_wan_dir):
+                                                                      tiny_wan_dir, caplog):
+    caplog.set_level(logging.INFO)
     telegram, discord = FakeBotApi(), FakeDiscord()
     await telegram.start()
     await discord.start()
@@ -36,6 +38,7 @@ async def test_serve_runs_both_platforms_and_both_models_on_one_queue(tmp_path, 
     stop = asyncio.Event()
     server = asyncio.create_task(serve(settings, stop, adapters))
     try:
+        await serving(caplog)  # no job is taken before the model is ready
         ann = Person(telegram, 10)
         await ann.photo("a cat turning its head --model wan --size 160x128 --frames 17 "
                         "--steps 10")

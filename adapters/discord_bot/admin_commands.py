@@ -27,7 +27,11 @@ def _describe(verb: str) -> str:
 
 
 @app_commands.default_permissions(manage_guild=True)
+@app_commands.allowed_contexts(guilds=True, dms=False, private_channels=False)
 class AdminCog(commands.GroupCog, group_name="admin", group_description="Bot admin commands"):
+    """Servers only: Manage Server hides the group from members there, while in a direct
+    message nothing would (each verb still checks I2V_ADMINS)."""
+
     def __init__(self, admin: AdminPort) -> None:
         self.admin = admin
         super().__init__()

@@ -30,10 +30,10 @@ def first_image(message: discord.Message) -> discord.Attachment | None:
 async def animate(core: CorePort, interaction: discord.Interaction,
                   attachment: discord.Attachment, caption: str, *, preset: str | None = None,
                   seed: int | None = None, overrides: Mapping[str, Any] | None = None) -> None:
-    try:
+    try:  # every refusal that needs no download is said at once, privately
         check_upload(attachment.filename, attachment.content_type, attachment.size,
                      MAX_IMAGE_BYTES)
-        core.check_caption(caption)
+        core.check_caption(caption, preset=preset, overrides=overrides)
     except UserError as exc:
         await refuse(interaction, exc)
         return

@@ -2,6 +2,11 @@
 the prompt read with the same caption rules, the preset, the recipe, focus and the
 advanced parameters as typed overrides.
 
+The form is read within limits before any of it is believed: multipart/form-data only, a
+declared size over the whole form's limit refused before a byte is read, at most
+`MAX_PARTS` parts each read to its own limit (a part of an unknown name too, and dropped),
+and an upload that sends nothing for the body timeout stopped.
+
 An advanced field equal to the chosen preset's value (or the recipe's, when one is chosen)
 is not an override, so a flag typed into the prompt (`--frames 8`) still counts; a field the
 person changed wins over it.
@@ -9,12 +14,14 @@ person changed wins over it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import asyncio
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from aiohttp import BodyPartReader, web
 from aiohttp.hdrs import CONTENT_TYPE
 
+from adapters.web.refusals import Refused
 from bot.errors import UserError
 from bot.models import ChatRef, JobRequest, Person
 from bot.photos import check_upload
@@ -25,28 +32,47 @@ from engine.spec.params import SEED
 UPLOAD_LIMIT = 20 * 2**20  # bytes of one photo, as Telegram's bots get
 FIELD_LIMIT = 16 * 1024  # bytes of one text field: a long caption fits several times
 CHUNK = 64 * 1024
+MAX_PARTS = 24  # the page sends 11
+FORM_LIMIT = UPLOAD_LIMIT + MAX_PARTS * FIELD_LIMIT  # the whole body, part headers aside
+T = TypeVar("T")
 TEXT_FIELDS = ("prompt", "negative", "preset", "resolution", "frames", "fps", "steps",
                "guidance", "seed", "model", "recipe", "focus", "eta")
 NUMBERS: dict[str, type] = {"frames": int, "fps": int, "steps": int, "guidance": float}
 
 
 async def read_job_request(request: web.Request, person: Person, chat: ChatRef,
-                           default_preset: str,
-                           models: Sequence[str] = ("i2vgen-xl",)) -> JobRequest:
+                           default_preset: str, models: Sequence[str] = ("i2vgen-xl",),
+                           body_timeout: float = 30.0) -> JobRequest:
     """The form as a job of the model it names, one of the offered `models` (the first
     when it names none)."""
+    if request.content_type != "multipart/form-data":
+        raise Refused(415, "web_not_a_form")
+    declared = request.content_length
+    if declared is not None and declared > FORM_LIMIT:
+        raise Refused(413, "web_form_too_large", limit_mib=mib(FORM_LIMIT),
+                      photo_mib=mib(UPLOAD_LIMIT))
     fields: dict[str, str] = {}
     image: bytes | None = None
-    reader = await request.multipart()
-    async for part in reader:
-        if not isinstance(part, BodyPartReader):
-            continue
-        if part.name == "photo" and part.filename:  # an empty file input sends no name
-            check_upload(part.filename, part.headers.get(CONTENT_TYPE), None, UPLOAD_LIMIT)
-            image = await _read(part, UPLOAD_LIMIT, request.content_length)
-        elif part.name in TEXT_FIELDS:
-            raw = await _read(part, FIELD_LIMIT, None)
-            fields[part.name] = raw.decode("utf-8", errors="replace").strip()
+    try:
+        reader = await request.multipart()
+        for _ in range(MAX_PARTS):
+            part = await within(reader.next(), body_timeout)
+            if part is None:
+                break
+            if not isinstance(part, BodyPartReader):  # a form inside the form
+                raise Refused(400, "web_form_unreadable")
+            if part.name == "photo" and part.filename:  # an empty file input sends no name
+                check_upload(part.filename, part.headers.get(CONTENT_TYPE), None, UPLOAD_LIMIT)
+                image = await _read(part, UPLOAD_LIMIT, declared, body_timeout)
+            else:  # an unknown part is read within the same limit, and dropped
+                raw = await _read(part, FIELD_LIMIT, None, body_timeout)
+                if part.name in TEXT_FIELDS:
+                    fields[part.name] = raw.decode("utf-8", errors="replace").strip()
+        else:
+            if await within(reader.next(), body_timeout) is not None:
+                raise Refused(400, "web_too_many_fields", limit=MAX_PARTS)
+    except ValueError as exc:  # not multipart after all: no boundary, a broken part
+        raise Refused(400, "web_form_unreadable") from exc
     if image is None:
         raise UserError("web_need_photo")
     prompt = fields.get("prompt", "")
@@ -123,13 +149,24 @@ def _seed(raw: str) -> int | None:
                         value=raw) from None
 
 
-async def _read(part: BodyPartReader, limit: int, declared: int | None) -> bytes:
+async def within(step: Awaitable[T], seconds: float) -> T:
+    """One read of the body, stopped when the client sends nothing for `seconds`."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await step
+    except TimeoutError:
+        raise Refused(408, "web_upload_stalled", seconds=round(seconds)) from None
+
+
+async def _read(part: BodyPartReader, limit: int, declared: int | None,
+                timeout: float) -> bytes:
     data = bytearray()
-    while chunk := await part.read_chunk(CHUNK):
+    while chunk := await within(part.read_chunk(CHUNK), timeout):
         data += chunk
         if len(data) > limit:
-            size = max(len(data), declared or 0)
-            if part.name == "photo":
-                raise UserError("photo_too_big", size_mib=mib(size), limit_mib=mib(limit))
-            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
+            if part.name != "photo":
+                raise Refused(413, "web_field_too_long", name=part.name or "?", limit=limit)
+            if declared:  # the size the browser said, which is the photo's and a bit more
+                raise UserError("photo_too_big", size_mib=mib(declared), limit_mib=mib(limit))
+            raise UserError("photo_over_limit", limit_mib=mib(limit))  # sent in chunks
     return bytes(data)

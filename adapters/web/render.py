@@ -79,9 +79,12 @@ def _json(value: object) -> str:
 
 def page(lang: str, session: str, admin: bool, default_preset: str, history_html: str,
          upload_limit_mib: str, model_name: str = "i2vgen-xl",
-         models: Sequence[str] = ("i2vgen-xl",)) -> str:
+         models: Sequence[str] = ("i2vgen-xl",), *, starting: bool = False,
+         sign_out: bool = False) -> str:
     """The page for `model_name`, one of the offered `models` (a choice when there are
-    several: choosing another reloads the page with its presets and ranges)."""
+    several: choosing another reloads the page with its presets and ranges). `starting`:
+    it says the bot is starting (its script takes that away when it is ready); `sign_out`:
+    a button to sign out (where a password let this browser in)."""
     model = card(model_name)
     values: dict[str, str] = {
         **_texts(PAGE_TEXTS, lang),
@@ -97,6 +100,11 @@ def page(lang: str, session: str, admin: bool, default_preset: str, history_html
         "tips": "".join(f"<li>{html.escape(line)}</li>"
                         for line in text("web_tips", lang).splitlines()),
         "history": history_html,
+        "starting": f'<p id="starting" class="warning">{html.escape(text("starting", lang))}'
+                    "</p>" if starting else "",
+        "sign_out": '<form method="post" action="/logout" class="sign-out"><button '
+                    f'type="submit">{html.escape(text("web_sign_out", lang))}</button></form>'
+                    if sign_out else "",
         "you_are": html.escape(text("web_you_are", lang, user=f"web:{session}",
                                     admin=text("web_admin_mark", lang) if admin else "")),
         "labels": _json({**{name: text(key, lang) for name, key in SCRIPT_TEXTS.items()},

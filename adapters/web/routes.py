@@ -19,15 +19,21 @@ from aiohttp.abc import AbstractStreamWriter
 
 from adapters.web import render
 from adapters.web.access import (
+    CLIENT,
+    COOKIE,
     LANG_COOKIE,
     PLATFORM,
     SESSION,
     Sessions,
+    limit_key,
+    over_https,
     password_matches,
     set_session_cookie,
 )
-from adapters.web.form import UPLOAD_LIMIT, read_job_request
+from adapters.web.form import UPLOAD_LIMIT, read_job_request, within
+from adapters.web.guards import Guards
 from adapters.web.live import LiveEvents
+from adapters.web.refusals import too_many
 from bot.errors import UserError
 from bot.models import ChatRef, JobStatus, Person, Role
 from bot.ports import CorePort
@@ -37,6 +43,7 @@ from bot.views import advice, mib, quota_reply
 log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 15.0  # a comment line this often tells a dead connection from a quiet one
+STARTING_POLL_S = 1.0  # how soon an open page hears that the bot is ready
 HISTORY_LENGTH = 10
 FINISHED = (JobStatus.DONE, JobStatus.DELIVERED)
 
@@ -72,11 +79,12 @@ class VideoFile(web.FileResponse):
 
 class Routes:
     def __init__(self, core: CorePort, live: LiveEvents, sessions: Sessions,
-                 password: str | None) -> None:
+                 password: str | None, guards: Guards) -> None:
         self.core = core
         self.live = live
         self.sessions = sessions
         self.password = password
+        self.guards = guards
 
     def register(self, app: web.Application) -> None:
         app.router.add_get("/", self.page)
@@ -90,6 +98,7 @@ class Routes:
         if self.password is not None:
             app.router.add_get("/login", self.login_page)
             app.router.add_post("/login", self.login)
+            app.router.add_post("/logout", self.logout)
 
     @staticmethod
     def who(request: web.Request) -> tuple[Person, ChatRef, str]:
@@ -107,7 +116,9 @@ class Routes:
         body = render.page(lang, person.platform_id, user.role is Role.ADMIN,
                            user.default_preset or self.core.default_preset,
                            await self._history(person, lang), mib(UPLOAD_LIMIT),
-                           model if model in models else models[0], models)
+                           model if model in models else models[0], models,
+                           starting=self.core.starting,
+                           sign_out=self.password is not None)
         response = web.Response(text=body, content_type="text/html")
         if request.query.get("lang") in LANGUAGES:
             response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax")
@@ -128,9 +139,13 @@ class Routes:
 
     async def submit(self, request: web.Request) -> web.Response:
         person, chat, lang = self.who(request)
+        wait = self.guards.submits.hit(limit_key(request[CLIENT]))  # before reading a byte
+        if wait is not None:
+            raise too_many("web_too_many_submits", wait)
         try:
             job_request = await read_job_request(request, person, chat, self.core.default_preset,
-                                                 self.core.models)
+                                                 self.core.models,
+                                                 self.guards.config.body_timeout_s)
             job = await self.core.submit(job_request)
         except UserError as exc:
             log.info("user web:%s: refused: %s", person.platform_id, exc)
@@ -151,7 +166,8 @@ class Routes:
 
     async def again(self, request: web.Request) -> web.Response:
         person, chat, lang = self.who(request)
-        better = (await request.post()).get("better") == "1"
+        form = await within(request.post(), self.guards.config.body_timeout_s)
+        better = form.get("better") == "1"
         try:
             job = await self.core.again(person, request.match_info["job"], better=better,
                                         chat=chat)
@@ -166,12 +182,18 @@ class Routes:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
                                                "Cache-Control": "no-cache"})
         await response.prepare(request)
+        starting = self.core.starting  # the page says so until the model is ready
         with contextlib.suppress(ConnectionError), self.live.subscribe(session) as queue:
             while True:
+                if starting and not self.core.starting:
+                    starting = False
+                    await response.write(b"event: ready\ndata: {}\n\n")
                 try:
-                    event = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
+                    event = await asyncio.wait_for(
+                        queue.get(), STARTING_POLL_S if starting else HEARTBEAT_S)
                 except TimeoutError:
-                    await response.write(b": still here\n\n")
+                    if not starting:
+                        await response.write(b": still here\n\n")
                     continue
                 if event is None:  # the server is stopping
                     break
@@ -215,15 +237,42 @@ class Routes:
         return web.Response(text=render.login(language_of(request)), content_type="text/html")
 
     async def login(self, request: web.Request) -> web.Response:
-        """Checked in constant time; neither the password nor a guess is ever logged."""
+        """Checked in constant time; neither the password nor a guess is ever logged. Wrong
+        guesses are counted per client address: past `login_attempts` in 15 minutes the
+        address is refused (429, Retry-After) without its guesses being checked, and the
+        log gets one summary line a minute rather than a line per guess."""
         lang = language_of(request)
-        given = str((await request.post()).get("password", ""))
+        address = limit_key(request[CLIENT])
+        if not self.guards.guesses.allowed(address):
+            self.guards.refusals.note("password guesses refused", address)
+            wait = self.guards.guesses.retry_after(address)
+            seconds = max(1, round(wait))
+            return web.Response(
+                text=render.login(lang, text("web_too_many_guesses", lang, seconds=seconds)),
+                content_type="text/html", status=429, headers={"Retry-After": str(seconds)})
+        form = await within(request.post(), self.guards.config.body_timeout_s)
+        given = str(form.get("password", ""))
         if self.password is None or not password_matches(given, self.password):
-            log.warning("web: a wrong password from %s", request.remote)
+            self.guards.guesses.hit(address)
+            self.guards.refusals.note("wrong passwords", address)
             return web.Response(text=render.login(lang, text("web_wrong_password", lang)),
                                 content_type="text/html", status=401)
+        refused = self.guards.new_sessions.hit(address)
+        if refused is not None:  # one password, many people: still a few a day per address
+            return web.Response(
+                text=render.login(lang, text("web_too_many_sessions", lang,
+                                             minutes=max(1, round(refused / 60)))),
+                content_type="text/html", status=429,
+                headers={"Retry-After": str(round(refused))})
         session, cookie = self.sessions.new()
-        log.info("user web:%s: signed in from %s", session, request.remote)
+        log.info("user web:%s: signed in from %s", session, request[CLIENT])
         response = web.Response(status=303, headers={"Location": "/"})
-        set_session_cookie(response, cookie)
+        set_session_cookie(response, cookie, over_https(request, self.guards.trusted))
+        return response
+
+    async def logout(self, request: web.Request) -> web.Response:
+        """Sign this browser out: its cookie goes; the password is asked again."""
+        log.info("user web:%s: signed out", request[SESSION])
+        response = web.Response(status=303, headers={"Location": "/login"})
+        response.del_cookie(COOKIE, path="/")
         return response

@@ -3,20 +3,57 @@
 The engine blocks for a whole batch, so it runs in a worker thread (never the event loop);
 its events come back through `call_soon_threadsafe`, and a stop request goes in through a
 `threading.Event` that the engine checks between denoising steps.
+
+Loading the model and running a batch happen in daemon threads of their own, not in the
+event loop's default executor: a model load, a long step or an encoding cannot be stopped
+midway, and Ctrl-C must not wait for one (asyncio.run joins the default executor's threads
+at exit, and so does the interpreter for any non-daemon thread).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import socket
 import threading
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from bot.executors.base import Renderer, WorkerInfo
 from engine.spec.work import RenderSpec, WorkEvent, WorkKind
 
 log = logging.getLogger(__name__)
+
+GPU_THREAD = "i2v-gpu"  # the name of the threads below
+T = TypeVar("T")
+
+
+async def in_daemon_thread(work: Callable[[], T]) -> T:
+    """`work()` in a daemon thread of its own; its result (or error) on this loop."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def run() -> None:
+        try:
+            outcome = functools.partial(_settle, done, None, work())
+        except BaseException as exc:  # handed to the awaiting coroutine
+            outcome = functools.partial(_settle, done, exc)
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(outcome)
+
+    threading.Thread(target=run, name=GPU_THREAD, daemon=True).start()
+    return await done
+
+
+def _settle(done: asyncio.Future[T], error: BaseException | None, *result: T) -> None:
+    if done.cancelled():
+        return
+    if error is not None:
+        done.set_exception(error)
+    else:
+        done.set_result(result[0])
 
 
 class LocalExecutor:
@@ -55,7 +92,7 @@ class LocalExecutor:
             renderer.load()
             return renderer
 
-        self._renderer = await asyncio.to_thread(load)
+        self._renderer = await in_daemon_thread(load)
 
     async def submit(self, specs: Sequence[RenderSpec]) -> None:
         if not self.free_slots():
@@ -100,7 +137,8 @@ class LocalExecutor:
 
         assert self._renderer is not None, "start() first"
         try:
-            await asyncio.to_thread(self._renderer.run, specs, emit, stop.is_set)
+            renderer = self._renderer
+            await in_daemon_thread(lambda: renderer.run(specs, emit, stop.is_set))
         except Exception as exc:  # a bug in the worker: its jobs fail, the bot carries on
             log.exception("jobs %s: the worker thread failed", [s.job_id for s in specs])
             for spec in specs:

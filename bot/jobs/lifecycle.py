@@ -79,8 +79,11 @@ class Lifecycle:
         self._scheduler = FairQueue()
         self.paused = False
         self._running: dict[str, _Running] = {}
-        self._claiming: set[str] = set()  # taken from the line, not yet with the executor
+        # Taken from the line, not yet marked running: job id -> owner. They still count
+        # against their owner's cap (a burst of submits must not slip in meanwhile).
+        self._claiming: dict[str, int] = {}
         self._cancelling: set[str] = set()
+        self._abandoned: set[str] = set()  # ended by `abandon`: their last events are ignored
         self._seconds_per_cost: float | None = None
         self._wake = asyncio.Event()
         self._stopping = False
@@ -121,7 +124,8 @@ class Lifecycle:
         self._stopping = True
         self._wake.set()
         try:
-            await asyncio.wait_for(self._stop_work(), timeout)
+            if timeout > 0:  # 0: the process ends now, and its GPU work with it
+                await asyncio.wait_for(self._stop_work(), timeout)
         except TimeoutError:  # its jobs are still 'running' and are retried at the next start
             log.warning("the GPU work did not stop within %.0f s", timeout)
         for task in self._tasks:
@@ -174,10 +178,12 @@ class Lifecycle:
 
     def active(self, user_id: int | None = None) -> int:
         """Jobs waiting or running, of one user or of everyone."""
+        claiming = [owner for job_id, owner in self._claiming.items()
+                    if job_id not in self._running]
         if user_id is None:
-            return len(self._scheduler) + len(self._running)
+            return len(self._scheduler) + len(self._running) + len(claiming)
         running = sum(1 for r in self._running.values() if r.job.user_id == user_id)
-        return self._scheduler.waiting(user_id) + running
+        return self._scheduler.waiting(user_id) + running + claiming.count(user_id)
 
     def running_jobs(self) -> list[Job]:
         return [r.job for r in self._running.values()]
@@ -226,6 +232,23 @@ class Lifecycle:
         current = await self.store.get_job(job.id)
         assert current is not None
         raise UserError("not_cancellable", job=job.id, status=current.status.value)
+
+    async def abandon(self, job: Job) -> Job:
+        """The process ends now with `job` unfinished (Ctrl-C in the terminal), and the
+        GPU work of this process ends with it: the job is cancelled at once, its credits
+        returned, whether it waits, is being claimed or runs. Whatever its worker still
+        reports about it is ignored."""
+        while job.id in self._claiming:  # a store transaction away from running
+            await asyncio.sleep(0.01)
+        if self._scheduler.remove(job.id) is None:
+            current = await self.store.get_job(job.id)
+            if current is None or not current.status.active:
+                return current or job
+            if job.id in self._running:
+                await self._executor.cancel(job.id)
+            self._running.pop(job.id, None)
+            self._abandoned.add(job.id)
+        return await self._end(job, JobStatus.CANCELLED)
 
     async def set_paused(self, paused: bool) -> None:
         await self.store.set_flag(PAUSED_FLAG, "1" if paused else "0")
@@ -277,7 +300,7 @@ class Lifecycle:
                                            prefer=self._executor.warm_model())
         if not entries:
             return False
-        self._claiming = {entry.job_id for entry in entries}
+        self._claiming = {entry.job_id: entry.user_id for entry in entries}
         try:
             started = await self.store.start_jobs([e.job_id for e in entries], now)
             claimed = [_Running(job, owner.role.privileged, owner.last_served_at)
@@ -301,7 +324,7 @@ class Lifecycle:
                         await self._requeue(item, count_attempt=False, wake=False)
                 raise
         finally:
-            self._claiming = set()
+            self._claiming = {}
         for item in claimed:  # cancelled while it was being claimed
             if item.job.id in self._cancelling:
                 await self._executor.cancel(item.job.id)
@@ -340,6 +363,8 @@ class Lifecycle:
 
     async def _on(self, event: WorkEvent) -> None:
         running = self._running.get(event.job_id)
+        if running is None and event.job_id in self._abandoned:
+            return
         if running is None:
             log.warning("job %s: %s event for a job not running here", event.job_id,
                         event.kind)
@@ -444,6 +469,9 @@ class Lifecycle:
             job = await self.store.update_job(job.id, status=status, finished_at=self.clock(),
                                               error=reason.key if reason else None)
             await self.quotas.refund(job, status.value)
+        # Nobody will re-roll a video that was never made: its photo goes now, not at the
+        # retention (a submit-and-cancel loop would fill the disk for free).
+        self.outputs.discard_input(job.id)
         log.info("job %s user %s: %s%s", job.id, job.user_id, status,
                  f" ({reason.key})" if reason else "")
         for watcher in self._watchers:

@@ -116,6 +116,9 @@ EN: dict[str, str] = {
     "too_many_jobs": "You already have {count} videos waiting or running (the limit is "
                      "{limit}). Wait for one to finish, or /cancel one.",
     "queue_full": "The bot is busy ({count} videos in line). Please try again later.",
+    "too_many_submits": "You sent {limit} videos within a minute: wait {seconds} s, then send "
+                        "it again.",
+    "starting": "The bot is starting: its model is loading. Send it again in a minute.",
     "quota_exceeded": "This needs {cost} credits and you have {left} left today. Try the "
                       "preview preset, or wait about {hours} h for the reset.",
     "no_such_job": "No job {job} of yours was found. /history lists your jobs.",
@@ -167,6 +170,8 @@ EN: dict[str, str] = {
                        "megapixels. Send a smaller photo.",
     "photo_too_big": "This file is {size_mib} MiB; the limit is {limit_mib} MiB. Send a "
                      "smaller photo.",
+    "photo_over_limit": "This file is larger than the limit of {limit_mib} MiB. Send a smaller "
+                        "photo.",
     "not_an_image": "“{name}” is not an image. Attach a JPEG, PNG or WebP photo.",
     # Replies to commands.
     "downloading": "Got it, checking the photo…",
@@ -426,4 +431,23 @@ EN: dict[str, str] = {
     "web_password": "Password",
     "web_login": "Enter",
     "web_wrong_password": "Wrong password.",
+    "web_too_many_guesses": "Too many wrong passwords from your address: try again in "
+                            "{seconds} s.",
+    "web_too_many_sessions": "Too many new browser sessions from your address today: go on in "
+                             "the browser you used before, or try again in {minutes} min.",
+    "web_too_many_submits": "Too many videos sent from your address within a minute: wait "
+                            "{seconds} s, then send it again.",
+    "web_local_only": "This page has no password, so it serves only this machine, and this "
+                      "request came from elsewhere (another host name, or through a proxy). "
+                      "The operator can set I2V_WEB_PASSWORD to open it to others.",
+    "web_not_a_form": "Send the photo as the page's form does (multipart/form-data).",
+    "web_form_too_large": "The form is larger than {limit_mib} MiB. Send one photo of at most "
+                          "{photo_mib} MiB with the form's fields.",
+    "web_too_many_fields": "The form has more than {limit} fields. Send the page's form as it "
+                           "is.",
+    "web_field_too_long": "The field “{name}” is longer than {limit} bytes.",
+    "web_form_unreadable": "The form could not be read. Reload the page and send it again.",
+    "web_upload_stalled": "The upload stalled for {seconds} s and was stopped. Send it again.",
+    "web_body_too_large": "This request is larger than {limit_kib} KiB.",
+    "web_sign_out": "Sign out",
 }

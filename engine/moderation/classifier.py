@@ -80,7 +80,7 @@ class PictureClassifier:
     def check_photo(self, photo: bytes, thresholds: Thresholds) -> Verdict:
         """The verdict on a photo as a person sent it; a photo that cannot be decoded is
         `Rejected` with the same words the worker would use."""
-        image = load_photo(photo, at_least=DECODE_AT_LEAST)
+        image = load_photo(photo, fit=DECODE_AT_LEAST)
         return thresholds.judge("photo", self.scores([image]))
 
     def check_frames(self, frames: np.ndarray, thresholds: Thresholds) -> Verdict:

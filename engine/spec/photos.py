@@ -17,7 +17,7 @@ ACCEPTED_TYPES = ("image/jpeg", "image/png", "image/webp")
 MIN_SIDE = 128
 MAX_PIXELS = 40_000_000
 SEND_INSTEAD = "send a JPEG, PNG or WebP photo"
-_SIDEWAYS = {5, 6, 7, 8}  # EXIF orientations that swap width and height
+SIDEWAYS = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 
 
 def check_photo(data: bytes) -> tuple[int, int]:
@@ -25,7 +25,7 @@ def check_photo(data: bytes) -> tuple[int, int]:
     image = open_photo(data)
     orientation = image.getexif().get(0x0112)
     width, height = image.size
-    return (height, width) if orientation in _SIDEWAYS else (width, height)
+    return (height, width) if orientation in SIDEWAYS else (width, height)
 
 
 def open_photo(data: bytes) -> Image.Image:

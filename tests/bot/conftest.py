@@ -4,6 +4,7 @@ scripted fake executor; `engine_app` runs the tiny diffusers model instead."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterable
 
 import pytest
@@ -63,9 +64,20 @@ class Recorder:
         return [e.job.id for e in self.events if e.kind is EventKind.STARTED]
 
 
+async def serving(caplog, timeout: float = 240) -> None:
+    """Wait until an in-process `serve` takes jobs (its model is ready): it logs so (set
+    caplog to INFO before `serve` starts)."""
+    deadline = time.monotonic() + timeout
+    while not any(r.getMessage().startswith("serving ") for r in caplog.records):
+        assert time.monotonic() < deadline, "serve never got ready"
+        await asyncio.sleep(0.05)
+
+
 def make_settings(data_dir, **values) -> Settings:
+    # Tests submit in bursts: the per-person rate limit has tests of its own.
     base = {"I2V_DATA_DIR": data_dir, "I2V_MODEL": "tiny", "I2V_MAX_JOBS_PER_USER": 10,
-            "I2V_DAILY_CREDITS": 100}
+            "I2V_DAILY_CREDITS": 100, "I2V_SUBMITS_PER_MINUTE": 1000,
+            "I2V_WEB_NEW_SESSIONS_PER_DAY": 1000, "I2V_WEB_SUBMITS_PER_MINUTE": 1000}
     base.update(values)
     return Settings(_env_file=None, **base)
 

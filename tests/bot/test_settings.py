@@ -74,3 +74,18 @@ def test_a_label_the_font_cannot_draw_is_refused_by_name():
     for bad in ("AI 生成", "x" * 41):
         with pytest.raises(SettingsError, match="I2V_WATERMARK"):
             load_settings(_env_file=None, I2V_WATERMARK=bad)
+
+
+def test_a_secret_too_short_to_scrub_from_the_logs_is_refused_by_name():
+    from bot.settings import SettingsError, load_settings
+
+    ok = load_settings(_env_file=None, I2V_REDIS_URL="redis://:long-enough@127.0.0.1:6379/0",
+                       TELEGRAM_WEBHOOK_SECRET="s3cret-token")
+    assert sorted(ok.secrets()) == ["long-enough", "s3cret-token"]
+    assert load_settings(_env_file=None, I2V_REDIS_URL="redis://127.0.0.1:6379/0").secrets() \
+        == []  # no password: nothing to hide
+    for name, value in (("I2V_REDIS_URL", "redis://:pass@127.0.0.1:6379/0"),
+                        ("TELEGRAM_WEBHOOK_SECRET", "short")):
+        with pytest.raises(SettingsError, match=name) as refused:
+            load_settings(_env_file=None, **{name: value})
+        assert "pass@" not in str(refused.value) and "short" not in str(refused.value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -222,3 +223,46 @@ def test_face_off_centre_pulls_the_crop_toward_it() -> None:
     assert crop_box(photo.size, 1.0, face) == (300, 0, 900, 600)  # centred would be 150
     framed = prepare_image(photo, 256, 256)
     assert find_face(framed) is not None  # the face is still in the picture
+
+
+PEAK = """
+import resource, sys
+from engine.images import load_photo
+data = open(sys.argv[1], "rb").read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+image = load_photo(data, *([(640, 384)] if len(sys.argv) > 2 else []))
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(grown * 1024, image.width * image.height * 3)
+"""
+MAKE = """
+import sys
+import numpy as np
+from PIL import Image
+if sys.argv[2] == "grey16":  # 40 megapixels of 16-bit grey: 85 KB of PNG
+    samples = np.zeros((6300, 6300), dtype=np.uint16)
+    samples[::7, ::3] = 40000
+    Image.fromarray(samples).save(sys.argv[1])
+else:
+    Image.new("RGB", (6000, 4000), (10, 200, 30)).save(sys.argv[1], quality=95)
+"""
+
+
+@pytest.mark.parametrize("kind", ["grey16", "jpeg"])
+def test_decoding_a_photo_costs_a_small_multiple_of_its_rgb_frame(tmp_path, kind):
+    """Measured in a process of its own (the peak of its resident memory): a decompression-
+    heavy photo once grew the process by 921 MiB for its 114 MiB frame."""
+    import subprocess
+    import sys
+
+    photo = tmp_path / ("photo.png" if kind == "grey16" else "photo.jpg")
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    subprocess.run([sys.executable, "-c", MAKE, str(photo), kind], check=True, env=env)
+    done = subprocess.run([sys.executable, "-c", PEAK, str(photo)], check=True, env=env,
+                          capture_output=True, text=True)
+    grown, frame = map(int, done.stdout.split())
+    assert grown < 3 * frame, (grown / 2**20, frame / 2**20)
+    if kind == "jpeg":  # framed for a 640x384 video, it is decoded at an eighth of the size
+        reduced = subprocess.run([sys.executable, "-c", PEAK, str(photo), "fit"], check=True,
+                                 env=env, capture_output=True, text=True)
+        grown, frame = map(int, reduced.stdout.split())
+        assert frame == 750 * 500 * 3 and grown < 3 * frame

@@ -327,6 +327,8 @@ function show(event) {
 // Server-Sent Events: the browser reconnects by itself after a restart of the server.
 const stream = new EventSource("/api/events");
 stream.onmessage = (message) => show(JSON.parse(message.data));
+// The bot was starting when the page was made: it can take jobs now.
+stream.addEventListener("ready", () => document.getElementById("starting")?.remove());
 stream.onopen = () => { connection.hidden = true; };
 stream.onerror = () => {
   connection.textContent = labels.reconnecting;

@@ -14,7 +14,6 @@ from tests.adapters.discord_bot.conftest import (
 )
 from tests.adapters.discord_bot.fake_discord import APP_ID, DM_CHANNEL
 from tests.adapters.discord_bot.helpers import (
-    EPHEMERAL,
     check_video,
     custom_ids,
     edits,
@@ -62,6 +61,7 @@ async def test_the_synced_commands_have_the_attachment_the_presets_and_hidden_ad
     assert set(options) >= {"prompt", "seed", "negative", "fps", "steps"}
     admin = commands["admin"]
     assert str(admin["default_member_permissions"]) == "32"  # Manage Server
+    assert admin["contexts"] == [0]  # servers only: in a DM nothing would hide it
     assert {o["name"] for o in admin["options"]} == {
         "quota", "allowance", "grant", "reset", "ban", "unban", "role", "allow", "disallow",
         "pause", "resume", "cancel", "refund", "stats", "moderation"}
@@ -105,17 +105,15 @@ async def test_bad_requests_get_clear_private_answers_and_the_next_one_works(bot
     assert "40 MiB" in answer and "limit is 25 MiB" in answer
     assert not any(r.path.startswith("/attachments") for r in fake.requests)
 
-    payload = interaction(2, animate_data(photo(fake), "waves --frames 999"))
-    assert (await send(fake, payload)).json["type"] == 5
-    error = await followup(fake, payload, timeout=10)
-    assert error.flags & EPHEMERAL and "frames must be between 8 and 32" in error.content
-    assert fake.matching("DELETE", f"/webhooks/{APP_ID}/{payload['token']}/messages/@original")
-
-    payload = interaction(2, animate_data(photo(fake), "waves", model="wan"))
-    await send(fake, payload)
-    error = await followup(fake, payload, timeout=10)
-    assert error.flags & EPHEMERAL and error.content == \
-        "The model “wan” is not offered here. Choose one of: i2vgen-xl."
+    # A bad flag or option is answered at once and privately: no "thinking…" in public,
+    # no download of the attachment.
+    answer = ephemeral_text(await send(fake, interaction(2, animate_data(
+        photo(fake), "waves --frames 999"))))
+    assert "frames must be between 8 and 32" in answer
+    answer = ephemeral_text(await send(fake, interaction(2, animate_data(
+        photo(fake), "waves", model="wan"))))
+    assert answer == "The model “wan” is not offered here. Choose one of: i2vgen-xl."
+    assert not any(r.path.startswith("/attachments") for r in fake.requests)
 
     answer = ephemeral_text(await send(fake, interaction(2, slash("admin", [
         {"name": "stats", "type": 1, "options": []}]))))

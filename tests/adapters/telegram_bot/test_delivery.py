@@ -44,7 +44,7 @@ async def _webhook_harness(api, data) -> tuple[Harness, str]:
             return await start_harness(api, data, FakeExecutor(), TELEGRAM_WEBHOOK_URL=url,
                                        TELEGRAM_WEBHOOK_PORT=port,
                                        TELEGRAM_WEBHOOK_LISTEN="127.0.0.1",
-                                       TELEGRAM_WEBHOOK_SECRET="s3cret"), url
+                                       TELEGRAM_WEBHOOK_SECRET="s3cret-token"), url
         except StartError as exc:
             assert "TELEGRAM_WEBHOOK_PORT" in str(exc)
     raise AssertionError("no free port for the webhook in five tries")
@@ -54,14 +54,14 @@ async def test_webhook_mode_registers_the_url_and_answers_updates(api, tmp_path)
     harness, url = await _webhook_harness(api, tmp_path / "data")
     try:
         hook = await api.wait_call("setWebhook", 10)
-        assert hook.fields["url"] == url and hook.fields["secret_token"] == "s3cret"
+        assert hook.fields["url"] == url and hook.fields["secret_token"] == "s3cret-token"
         ann = Person(api, 71)
         message = ann._message(text="/start", entities=[
             {"type": "bot_command", "offset": 0, "length": 6}])
         async with aiohttp.ClientSession() as session:
             response = await session.post(
                 url, json={"update_id": 1, "message": message},
-                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"})
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"})
             assert response.status == 200
         await ann.wait_text("Send me a photo", 10)
         assert api.polls == 0

@@ -242,3 +242,27 @@ async def test_choosing_another_model_shows_its_presets_and_makes_its_job(browse
     finally:
         await context.close()
         await close(served)
+
+
+async def test_another_page_of_this_host_cannot_frame_the_page(page, served):
+    """A page on another port of the same host (same site for the cookie) puts the bot's
+    page in a frame, to trick a click on its invisible cancel button: the browser refuses
+    to show it there."""
+    from aiohttp import web
+
+    framing = web.Application()
+    framing.router.add_get("/", lambda request: web.Response(
+        text=f'<iframe id="bot" src="{served.url}/"></iframe>', content_type="text/html"))
+    runner = web.AppRunner(framing)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        await page.goto(served.url)  # the victim has a session with the bot
+        await page.goto(f"http://127.0.0.1:{site.port}/")
+        frame = await (await page.wait_for_selector("#bot")).content_frame()
+        await frame.wait_for_load_state()
+        assert await frame.locator("#animate").count() == 0  # no form in the frame
+        assert not frame.url.startswith(served.url)
+    finally:
+        await runner.cleanup()
