@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The speed benchmark as one command on a bare, short-lived GPU machine (benchmarks/README.md).
 #
-#   benchmarks/gpu_run.sh --out DIR [--plan standard|presets|models|compile] [--limit-s 540] [ARGS]
-#   benchmarks/gpu_run.sh --out DIR --dry-run      # the same path on a CPU, tiny model
+#   benchmarks/gpu_run.sh --out DIR [--plan standard|presets|models|turbo|compile] [--limit-s 540] [ARGS]
+#   benchmarks/gpu_run.sh --out DIR --dry-run [--plan turbo]  # the path on a CPU, tiny models
 #
 # It installs what the machine lacks from the wheels in .whl/ (no network needed), then runs
 # `python -m benchmarks.run` with a time budget that ends the whole command within --limit-s
@@ -13,19 +13,23 @@ set -uo pipefail
 started=$SECONDS
 cd "$(dirname "$0")/.." || exit 2
 
-out="" plan="standard" limit=540 dry=0 extra=()
+out="" plan="" limit=540 dry=0 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --out) out="$2"; shift 2 ;;
         --plan) plan="$2"; shift 2 ;;
         --limit-s) limit="$2"; shift 2 ;;
-        --dry-run) dry=1; plan="dry-run"; shift ;;
+        --dry-run) dry=1; shift ;;
         *) extra+=("$1"); shift ;;
     esac
 done
 if [ -z "$out" ]; then
-    echo "usage: $0 --out DIR [--plan standard|presets|models|compile] [--limit-s N] [--dry-run]" >&2
+    echo "usage: $0 --out DIR [--plan standard|presets|models|turbo|compile] [--limit-s N] [--dry-run]" >&2
     exit 2
+fi
+# A dry run without a plan is the standard plan's stand-in ("dry-run"); with one, that plan.
+if [ -z "$plan" ]; then
+    if [ "$dry" = 1 ]; then plan="dry-run"; else plan="standard"; fi
 fi
 mkdir -p "$out"
 setup="$out/setup.log"
@@ -58,6 +62,7 @@ if [ "$dry" = 1 ]; then
     # One thread: a dry run checks paths, not speed, and two threads fight on a small CPU.
     export OMP_NUM_THREADS=1
     args+=(--device cpu --model tiny --models-dir "${TMPDIR:-/tmp}/i2v-bench-models")
+    [ "$plan" != "dry-run" ] && args+=(--dry)
 fi
 # What is left of the limit, less a margin for the last row's report and the exit.
 budget=$((limit - (SECONDS - started) - 30))

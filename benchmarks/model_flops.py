@@ -4,33 +4,36 @@ Counted with torch's FlopCounterMode on the released architectures with no weigh
 device: shapes only, seconds on a laptop), at each preset's real shape (square, at its pixel
 budget). I2VGen-XL goes through benchmarks/flops.py; Wan 2.2 TI2V-5B's parts are counted
 here the way its pipeline calls them: UMT5 on both 512-token prompts, the VAE encode of the
-photo, the transformer twice per step (prompt and negative prompt, as separate calls), the
-VAE decode of the whole clip. The last column is what each card's `cost_factor` is
-set from: each model's FLOPs per unit of pixels x frames x steps, over I2VGen-XL's.
+photo, the transformer twice per step (prompt and negative prompt, as separate calls; with
+`--fast` through diffusers' cache hooks, the negative prompt on the first half only), the
+VAE decode of the whole clip. FastWan ("turbo") is Wan's architecture run three times
+without guidance. The last column is what each card's `cost_factor` is set from: each
+model's FLOPs per unit of pixels x frames x steps, over I2VGen-XL's; Wan's `fast_share` is
+its speed mode's FLOPs over stock's. The CPU wall clock beside them is benchmarks/wan_cpu.py.
 
-    python -m benchmarks.model_flops --out benchmarks/MODELS.md
+    python -m benchmarks.model_flops --out benchmarks/MODELS.md [--no-timing]
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import platform
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from benchmarks.flops import counted, video_flops
+from benchmarks.flops import video_flops
 from benchmarks.shapes import Shape
+from benchmarks.wan_flops import wan_parts, wan_video_flops
 from engine.models.i2vgen_xl.fast import STOCK
 from engine.models.i2vgen_xl.tiny import synthetic_components
-from engine.models.wan.engine import MAX_TOKENS
-from engine.models.wan.tiny import wan_components
+from engine.models.wan.fast import FAST as WAN_FAST
 from engine.spec.cards import ModelCard, cards
 from engine.spec.params import size_for
-
-META = torch.device("meta")
 
 
 def shape_of(model: ModelCard, preset: str) -> Shape:
@@ -39,72 +42,41 @@ def shape_of(model: ModelCard, preset: str) -> Shape:
     return Shape(preset, width, height, p.frames, p.fps, p.steps, p.guidance)
 
 
-def _latent(shape: Shape) -> tuple[int, int, int]:
-    """Latent frames, height and width of a Wan TI2V video (4x in time, 16x in space)."""
-    return (shape.frames - 1) // 4 + 1, shape.height // 16, shape.width // 16
+@dataclass(frozen=True)
+class Count:
+    """FLOPs of one video of one model, mode and preset."""
+
+    model: str
+    mode: str  # "stock", or "fast" (Wan's speed mode)
+    preset: str
+    shape: Shape
+    encoders: int
+    denoiser: int
+    decode: int
+
+    @property
+    def total(self) -> int:
+        return self.encoders + self.denoiser + self.decode
 
 
-def wan_denoiser_flops(transformer: Any, shape: Shape) -> int:
-    """The transformer's FLOPs per video of `shape`: each step calls it for the prompt and
-    for the negative prompt. `transformer` may live on the meta device."""
-    frames, h, w = _latent(shape)
-    tokens = frames * (h // 2) * (w // 2)
-    device = next(transformer.parameters()).device
-    like = dict(device=device, dtype=transformer.dtype)
-    with counted(device) as counter:
-        transformer(hidden_states=torch.zeros(1, 48, frames, h, w, **like),
-                    timestep=torch.zeros(1, tokens, device=device),
-                    encoder_hidden_states=torch.zeros(1, MAX_TOKENS,
-                                                      transformer.config.text_dim, **like),
-                    return_dict=False)
-    calls = shape.steps * (2 if shape.guidance > 1 else 1)
-    return int(counter.get_total_flops()) * calls
-
-
-def wan_video_flops(parts: dict[str, Any], shape: Shape) -> tuple[int, int, int]:
-    """(encoders, transformer, decode) FLOPs of one Wan TI2V video of `shape`."""
-    vae = parts["vae"]
-    frames, h, w = _latent(shape)
-    with counted(META) as counter:
-        vae.encode(torch.zeros(1, 3, 1, shape.height, shape.width, device=META))
-    # The prompt and the negative prompt through UMT5, counted once (see umt5_flops).
-    encoders = int(counter.get_total_flops()) + 2 * parts["text_flops"]
-    with counted(META) as counter:
-        vae.decode(torch.zeros(1, 48, frames, h, w, device=META))
-    return (encoders, wan_denoiser_flops(parts["transformer"], shape),
-            int(counter.get_total_flops()))
-
-
-def umt5_flops() -> int:
-    """One 512-token prompt through UMT5-XXL. Its attention bias calls .item(), which the
-    meta device cannot do: one full-width layer is counted on the CPU (with a small
-    vocabulary: the embedding is a lookup, no FLOPs) and multiplied by the 24 layers."""
-    from transformers import UMT5Config, UMT5EncoderModel
-
-    config = UMT5Config(vocab_size=512, d_model=4096, d_kv=64, d_ff=10240, num_layers=1,
-                        num_heads=64, relative_attention_num_buckets=32,
-                        relative_attention_max_distance=128, feed_forward_proj="gated-gelu")
-    layer = UMT5EncoderModel(config).eval()
-    ids = torch.zeros(1, MAX_TOKENS, dtype=torch.long)
-    with counted(torch.device("cpu")) as counter:
-        layer(ids, torch.ones_like(ids))
-    return 24 * int(counter.get_total_flops())
-
-
-def rows() -> list[tuple[str, str, Shape, int, int, int]]:
-    """(model, preset, shape, encoders, denoiser, decode) for every preset of every model."""
+def rows(wan: dict[str, Any] | None = None) -> list[Count]:
+    """Every preset of every model as it runs, and Wan's presets with `--fast`."""
     out = []
     i2v = synthetic_components("meta")
-    wan = {**wan_components("synthetic", META, torch.bfloat16), "text_flops": umt5_flops()}
+    wan = wan or wan_parts()
     for model in cards().values():
         for preset in model.presets:
             shape = shape_of(model, preset)
             if model.name == "i2vgen-xl":
                 f = video_flops(i2v, {"stock": STOCK}, shape)["stock"]
-                parts = (f.encoders, f.unet, f.decode)
-            else:
-                parts = wan_video_flops(wan, shape)
-            out.append((model.name, preset, shape, *parts))
+                out.append(Count(model.name, "stock", preset, shape, f.encoders, f.unet,
+                                 f.decode))
+                continue
+            out.append(Count(model.name, "stock", preset, shape,
+                             *wan_video_flops(wan, shape)))
+            if model.fast:
+                out.append(Count(model.name, "fast", preset, shape,
+                                 *wan_video_flops(wan, shape, WAN_FAST)))
     return out
 
 
@@ -112,37 +84,108 @@ def work(shape: Shape) -> int:
     return shape.width * shape.height * shape.frames * shape.steps
 
 
-def table(found: list[tuple[str, str, Shape, int, int, int]]) -> list[str]:
-    per_work = {}
-    for model, _, shape, enc, den, dec in found:
-        per_work.setdefault(model, []).append((enc + den + dec) / work(shape))
+def cost_factors(found: list[Count]) -> dict[str, float]:
+    """Each model's stock FLOPs per pixel-frame-step over I2VGen-XL's, mean of its presets."""
+    per_work: dict[str, list[float]] = {}
+    for c in found:
+        if c.mode == "stock":
+            per_work.setdefault(c.model, []).append(c.total / work(c.shape))
     base = sum(per_work["i2vgen-xl"]) / len(per_work["i2vgen-xl"])
-    lines = ["| model | preset | shape | encoders TFLOP | denoiser TFLOP | VAE decode TFLOP "
-             "| total TFLOP | FLOPs per pixel-frame-step vs I2VGen-XL |",
-             "|---|---|---|---:|---:|---:|---:|---:|"]
-    for model, preset, shape, enc, den, dec in found:
-        total = enc + den + dec
-        lines.append(f"| {model} | {preset} | {shape.label()} | {enc / 1e12:.1f} | "
-                     f"{den / 1e12:.1f} | {dec / 1e12:.1f} | {total / 1e12:.1f} | "
-                     f"{total / work(shape) / base:.2f} |")
-    factors = {m: sum(v) / len(v) / base for m, v in per_work.items()}
-    lines += ["", "Mean over the presets, the cost factor: " + ", ".join(
-        f"{m} {f:.2f}" for m, f in factors.items()) + "."]
+    return {m: sum(v) / len(v) / base for m, v in per_work.items()}
+
+
+def fast_shares(found: list[Count]) -> dict[str, float]:
+    """(model, preset) -> the speed mode's FLOPs per video over stock's."""
+    stock = {(c.model, c.preset): c.total for c in found if c.mode == "stock"}
+    return {f"{c.model} {c.preset}": c.total / stock[c.model, c.preset]
+            for c in found if c.mode == "fast"}
+
+
+def table(found: list[Count]) -> list[str]:
+    factors = cost_factors(found)
+    base = {c.preset: c.total / work(c.shape) for c in found
+            if c.model == "i2vgen-xl" and c.mode == "stock"}
+    mean = sum(base.values()) / len(base)
+    lines = ["| model | mode | preset | shape | encoders TFLOP | denoiser TFLOP | "
+             "VAE decode TFLOP | total TFLOP | FLOPs per pixel-frame-step vs I2VGen-XL |",
+             "|---|---|---|---|---:|---:|---:|---:|---:|"]
+    for c in found:
+        lines.append(f"| {c.model} | {c.mode} | {c.preset} | {c.shape.label()} | "
+                     f"{c.encoders / 1e12:.1f} | {c.denoiser / 1e12:.1f} | "
+                     f"{c.decode / 1e12:.1f} | {c.total / 1e12:.1f} | "
+                     f"{c.total / work(c.shape) / mean:.2f} |")
+    shares = fast_shares(found)
+    wan_shares = [v for k, v in shares.items() if k.startswith("wan ")]
+    lines += ["", "Mean over the presets of each model's stock rows, the cost factor: "
+              + ", ".join(f"{m} {f:.2f}" for m, f in factors.items()) + "."]
+    if wan_shares:
+        lines += ["", "Wan `--fast` per video, over stock Wan at the same preset: "
+                  + ", ".join(f"{k.split()[1]} {v:.3f}" for k, v in shares.items()
+                              if k.startswith("wan ")) + f"; mean {mean_of(wan_shares):.3f} "
+                  "(the card's fast_share, rounded up). Goal: at most 0.5 at every preset: "
+                  + ("met." if max(wan_shares) <= 0.5 else "not met.")]
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/MODELS.md"))
-    args = parser.parse_args(argv)
+def mean_of(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def turbo_table(wan: dict[str, Any], found: list[Count]) -> list[str]:
+    """FastWan's presets against stock Wan at the same shape with Wan's own 720p setting (50
+    steps, guidance 5: the model card's, and what FastVideo's 157 s denoising figure ran)."""
+    lines = ["| turbo preset | shape | turbo denoiser TFLOP | VAE decode TFLOP | turbo total "
+             "| stock Wan, 50 steps: denoiser | stock Wan total | turbo / stock Wan | "
+             "decode share of turbo |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for c in found:
+        if c.model != "turbo":
+            continue
+        stock = replace(c.shape, steps=50, guidance=5.0)
+        enc, den, dec = wan_video_flops(wan, stock)
+        lines.append(f"| {c.preset} | {c.shape.width}x{c.shape.height}, {c.shape.frames} "
+                     f"frames | {c.denoiser / 1e12:.0f} | {c.decode / 1e12:.0f} | "
+                     f"{c.total / 1e12:.0f} | {den / 1e12:.0f} | {(enc + den + dec) / 1e12:.0f} "
+                     f"| {c.total / (enc + den + dec):.3f} | {c.decode / c.total:.0%} |")
+    return lines
+
+
+def report(found: list[Count], turbo: list[str], timing: list[str]) -> str:
     lines = ["# FLOPs per video, by model and preset", "",
              f"- Counted on {platform.machine()} with torch {torch.__version__}, "
              f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, by `python -m benchmarks.model_flops`",
              "- Meta device (shapes only): the released architectures, square videos at each "
              "preset's pixel budget; matrix products, convolutions and attention, 2 FLOPs per "
-             "multiply-add", "", *table(rows())]
-    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print("\n".join(lines))
+             "multiply-add. Wan `--fast` runs diffusers' TaylorSeer hooks on the meta "
+             "transformer, call by call as the pipeline makes them (engine/models/wan/fast.py)"
+             "; turbo is FastWan 2.2 (Wan's architecture, three steps, one call each).", "",
+             *table(found), "", "## FastWan (turbo) against stock Wan", "",
+             "Denoising falls to three unguided calls; the VAE decode, the same as Wan's, "
+             "becomes the largest part of a video. A tiny decoder loadable through diffusers "
+             "(none is today for Wan 2.2's VAE; TAEHV's taew2_2 is a separate .pth) would save "
+             "at most the decode share below, less its own cost.", "", *turbo, ""]
+    return "\n".join([*lines, *timing]) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/MODELS.md"))
+    parser.add_argument("--no-timing", action="store_true",
+                        help="the FLOP tables only (minutes), not the CPU wall clock (an hour)")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    for noisy in ("diffusers", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    wan = wan_parts()
+    found = rows(wan)
+    turbo = turbo_table(wan, found)
+    args.out.write_text(report(found, turbo, []), encoding="utf-8")  # FLOPs stand alone
+    if not args.no_timing:
+        from benchmarks.wan_cpu import timing_table, wan_cpu_timings
+
+        timing = timing_table(wan_cpu_timings(args.threads), args.threads, wan)
+        args.out.write_text(report(found, turbo, timing), encoding="utf-8")
+    print(args.out.read_text(encoding="utf-8"))
     return 0
 
 

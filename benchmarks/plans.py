@@ -48,6 +48,13 @@ PLANS: dict[str, tuple[Item, ...]] = {
     # full-size Wan 2.2 TI2V-5B with random weights).
     "models": _plan([("stock", "standard"), ("engine", "standard"), ("wan", "wan-preview"),
                      ("wan", "wan-standard"), ("wan", "wan-high")]),
+    # FastWan against Wan on one GPU, each photo to MP4 with its peak memory: FastWan at 480p
+    # and 720p first (the goals: 5 s and 12 s), Wan --fast and stock Wan at 480p, stock Wan at
+    # 720p last (about 2 minutes a video on an H200: the row a short run gives up first).
+    # FastWan at 480p again closes it: the drift.
+    "turbo": (Item("turbo", "turbo-standard"), Item("turbo", "turbo-max"),
+              Item("wan-fast", "wan-standard"), Item("wan", "wan-standard"),
+              Item("wan", "wan-high"), Item("turbo", "turbo-standard", again=True)),
     # torch.compile, warmed up only on the shapes this run uses. (The speed mode runs the
     # uncompiled UNet: engine/models/i2vgen_xl/step_cuts.py eager_unet.)
     "compile": _plan([("stock", "standard"), ("engine", "standard"), ("compile", "standard"),
@@ -58,9 +65,14 @@ PLANS: dict[str, tuple[Item, ...]] = {
     "dry-run": _plan([("stock", "standard"), *((v, "standard") for v in STANDARD
                                                if v not in ("bf16", "fast-bf16",
                                                             "channels-last")),
-                      ("wan", "wan-standard")],
+                      ("wan", "wan-standard"), ("wan-fast", "wan-standard"),
+                      ("turbo", "turbo-standard")],
                      batches={"engine": (2,)}),
 }
+
+# Timed runs a row gets when --runs is not given: the turbo plan's stock Wan at 720p takes
+# minutes a video, so one warm-up and one timed run each fit the 9 minutes.
+PLAN_RUNS = {"turbo": 1, "dry-run": 1}
 
 
 def custom_plan(variants: list[str], presets: list[str],

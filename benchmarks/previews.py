@@ -26,8 +26,9 @@ from typing import Any
 import torch
 
 from benchmarks.flops import counted, video_flops
-from benchmarks.model_flops import META, shape_of, umt5_flops, wan_video_flops
+from benchmarks.model_flops import shape_of
 from benchmarks.shapes import Shape
+from benchmarks.wan_flops import META, umt5_flops, wan_video_flops
 from engine.models.i2vgen_xl.decode import decode_stills
 from engine.models.i2vgen_xl.fast import FAST, STOCK
 from engine.models.i2vgen_xl.tiny import synthetic_components

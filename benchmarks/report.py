@@ -82,7 +82,47 @@ def _psnr(result: Result, row: Row) -> str:
     return text if verdict in ("", "identical") else f"{text} ({verdict})"
 
 
+# FastWan photo to MP4 on one H200 (issue: faster than FastVideo's own 16 s at 720p).
+TURBO_GOALS = {"turbo-max": 12.0, "turbo-standard": 5.0}  # 720p and 480p, 121 frames
+WAN_FAST_GOAL = 0.5  # Wan --fast's FLOPs over stock Wan's
+
+
+def turbo_verdict(result: Result) -> list[str]:
+    """The turbo plan's goals, for the rows it measured."""
+    if not any(r.variant.startswith(("turbo", "wan")) for r in result.rows):
+        return []
+    if not result.cuda:
+        return [f"No GPU: the FastWan goals ({', '.join(f'{s:g} s' for s in TURBO_GOALS.values())}"
+                ") are judged only on a GPU run."]
+    lines = []
+    for preset, goal in TURBO_GOALS.items():
+        row = result.row("turbo", preset)
+        if row is not None and row.seconds:
+            lines.append(f"{goal:g} s goal (FastWan {preset.removeprefix('turbo-')}, photo to "
+                         f"MP4): {'met' if row.seconds <= goal else 'not met'}, "
+                         f"{row.seconds:.2f} s.")
+    stock, fast = result.row("wan", "wan-standard"), result.row("wan-fast", "wan-standard")
+    if stock and fast and stock.unet_flops and fast.unet_flops and stock.seconds and \
+            fast.seconds:
+        lines.append(f"Wan --fast: {fast.unet_flops / stock.unet_flops:.3f} of stock Wan's "
+                     f"transformer FLOPs (goal at most {WAN_FAST_GOAL:g} per video, whole "
+                     f"videos in MODELS.md), {stock.seconds / fast.seconds:.2f}x its speed.")
+    wan_720p, turbo_720p = result.row("wan", "wan-high"), result.row("turbo", "turbo-max")
+    if wan_720p and turbo_720p and wan_720p.seconds and turbo_720p.seconds:
+        lines.append(f"FastWan at 720p, 121 frames: {wan_720p.seconds / turbo_720p.seconds:.1f}x "
+                     "stock Wan's high preset (40 steps, guided) at the same shape.")
+    return lines
+
+
 def verdict(result: Result) -> list[str]:
+    """I2VGen-XL's goals where the run has its standard preset, FastWan's where it has those."""
+    turbo = turbo_verdict(result)
+    if turbo and not any(r.preset == "standard" for r in result.rows):
+        return turbo
+    return [*i2v_verdict(result), *turbo]
+
+
+def i2v_verdict(result: Result) -> list[str]:
     if not result.cuda:
         return [f"No GPU: {NOT_GPU}. The {GOAL_SECONDS:g} s and {GOAL_SPEEDUP:g}x goals are "
                 "judged only on a GPU run."]

@@ -35,7 +35,7 @@ from benchmarks.budget import Budget, Estimate, plan_weight
 from benchmarks.flops import unet_flops
 from benchmarks.machine import machine
 from benchmarks.peak import gpu_peak
-from benchmarks.plans import PLANS, Item, custom_plan
+from benchmarks.plans import PLAN_RUNS, PLANS, Item, custom_plan
 from benchmarks.quality import psnr
 from benchmarks.report import Result, Row, write_results
 from benchmarks.runners import EngineRunner, Runner, Timing, WanRunner
@@ -262,7 +262,8 @@ def _count_flops(runner: Runner, shape: Shape, context: Context) -> int | None:
 def _shortcuts(variant: Variant, base: EngineConfig) -> Shortcuts:
     if not variant.fast or variant.engine is None:
         return STOCK
-    return replace(base, **variant.engine).fast
+    fast = replace(base, **variant.engine).fast
+    return fast if isinstance(fast, Shortcuts) else STOCK  # Wan's: estimated as stock
 
 
 def _estimate(variant: Variant, base: EngineConfig, shape: Shape, context: Context,
@@ -351,13 +352,14 @@ def options_from(args: argparse.Namespace, argv: list[str],
         raise ValueError(f"unknown preset(s) {sorted(set(unknown))}: use "
                          f"{', '.join(CPU_SHAPES)}")
     cuda = pick_device(args.device).type == "cuda"
-    dry = args.plan == "dry-run"
+    dry = args.plan == "dry-run" or args.dry
     model = args.model or ("synthetic" if cuda and not dry else "tiny")
     base = EngineConfig(model=model, device=args.device, dtype=args.dtype,
                         models_dir=args.models_dir)
     out = args.out if args.out.suffix == ".md" else args.out / f"{args.plan or 'bench'}.md"
+    runs = args.runs or (1 if dry else PLAN_RUNS.get(args.plan or "", 3))
     return RunOptions(
-        plan=plan, out=out, base=base, runs=args.runs or (1 if dry else 3),
+        plan=plan, out=out, base=base, runs=runs,
         warmups=args.warmups, seed=args.seed, budget_seconds=args.budget_s,
         shapes=DRY_SHAPES if dry else None, command=f"{command} {shlex.join(argv)}")
 

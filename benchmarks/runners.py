@@ -274,11 +274,12 @@ class EngineRunner:
 
 
 class WanRunner(EngineRunner):
-    """Wan 2.2 TI2V-5B through this project's engine (engine/models/wan/engine.py): its
-    transformer runs twice per step, for the prompt and for the negative prompt."""
+    """Wan 2.2 TI2V-5B through this project's engine (engine/models/wan/): its transformer
+    runs for the prompt and, while guided, for the negative prompt, as two calls a step;
+    `fast`: the jobs ask for its speed mode (diffusers' TaylorSeer cache, fewer guided
+    steps)."""
 
     model = "wan"
-    calls_per_step = 2
 
     @staticmethod
     def _engine(config: EngineConfig) -> Engine:
@@ -290,16 +291,43 @@ class WanRunner(EngineRunner):
     def unet(self) -> torch.nn.Module:
         return self.engine.pipeline.transformer
 
+    def shortcuts(self) -> Any:
+        from engine.models.wan.fast import STOCK
+
+        return self.engine.fast if self.fast else STOCK
+
+    def steps(self, shape: Shape) -> int:
+        """Transformer calls per video: one a step, one more while guided (a call the cache
+        skips still runs the transformer's forward: its hooks answer for the blocks)."""
+        guided = self.shortcuts().guided_steps(shape.steps) if shape.guidance > 1 else 0
+        return shape.steps + guided
+
+    def describe(self) -> str:
+        text = self.engine.describe()
+        return f"{text}, speed mode: {self.shortcuts().describe()}" if self.fast else text
+
     def count_flops(self, shape: Shape) -> int:
         """The transformer's FLOPs per video, counted on a shapes-only copy (the meta
-        device: no arithmetic, whatever the model's size)."""
+        device: no arithmetic, whatever the model's size), through the same cache hooks."""
         from diffusers import WanTransformer3DModel
 
-        from benchmarks.model_flops import wan_denoiser_flops
+        from benchmarks.wan_flops import wan_denoiser_flops
 
         with torch.device("meta"):
             copy = WanTransformer3DModel.from_config(self.unet.config)
-        return wan_denoiser_flops(copy, shape)
+        return wan_denoiser_flops(copy, shape, self.shortcuts())
+
+
+class TurboRunner(WanRunner):
+    """FastWan 2.2 TI2V-5B (engine/models/turbo/): Wan's pipeline, three unguided steps."""
+
+    model = "turbo"
+
+    @staticmethod
+    def _engine(config: EngineConfig) -> Engine:
+        from engine.models.turbo.engine import TurboEngine
+
+        return TurboEngine(config)
 
 
 Runner = StockRunner | EngineRunner

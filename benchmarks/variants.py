@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from benchmarks.runners import EngineRunner, Runner, StockRunner, WanRunner
+from benchmarks.runners import EngineRunner, Runner, StockRunner, TurboRunner, WanRunner
 from engine.config import EngineConfig
 from engine.models.i2vgen_xl.fast import CUTS, FAST
 
@@ -24,7 +24,7 @@ class Variant:
         if self.engine is None:
             return StockRunner(self.name, base.model, base.device, self.stock_dtype)
         config = replace(base, **self.engine)
-        runner = WanRunner if config.family == "wan" else EngineRunner
+        runner = {"wan": WanRunner, "turbo": TurboRunner}.get(config.family, EngineRunner)
         return runner(self.name, config, fast=self.fast)
 
     def applies(self, base: EngineConfig) -> bool:
@@ -39,8 +39,11 @@ def _variants() -> dict[str, Variant]:
     rows = [
         Variant("stock", engine=None),
         Variant("engine"),
-        # The second model, Wan 2.2 TI2V-5B, on its own presets ("wan-standard"...).
+        # The second model, Wan 2.2 TI2V-5B, on its own presets ("wan-standard"...), stock
+        # and with its speed mode; FastWan 2.2 on its presets ("turbo-standard"...).
         Variant("wan", {"family": "wan"}),
+        Variant("wan-fast", {"family": "wan"}, fast=True, exact=False),
+        Variant("turbo", {"family": "turbo"}, exact=False),
         Variant("bf16", {"dtype": "bf16"}),
         Variant("fuse-qkv", {"fuse_qkv": True}),
         Variant("channels-last", {"channels_last": True}),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import UserError
-from engine.spec.cards import all_resolutions, card, cards, preset_names, recipe_names
+from engine.spec.cards import ModelCard, all_resolutions, card, cards, preset_names, recipe_names
 from engine.spec.errors import Rejected
 from engine.spec.params import SEED
 
@@ -28,6 +28,14 @@ def _ranges(field: str) -> str:
     others = [f"{c.name}: {getattr(c, field)[0]}-{getattr(c, field)[1]}" for c in rest
               if getattr(c, field) != getattr(first, field)]
     return f"{lo}-{hi}" + (f" ({', '.join(others)})" if others else "")
+
+
+def _others(models: list[ModelCard]) -> dict[str, list[str]]:
+    """The other models' resolutions, models sharing theirs named together."""
+    grouped: dict[str, list[str]] = {}
+    for model in models:
+        grouped.setdefault("/".join(model.resolutions), []).append(model.name)
+    return grouped
 
 
 def flag_help() -> dict[str, str]:
@@ -44,10 +52,10 @@ def flag_help() -> dict[str, str]:
         "--neg": "words to avoid, e.g. --neg blurry, distorted",
         "--size": f"WIDTHxHEIGHT in multiples of {first.multiple}, e.g. 640x384",
         "--res": "/".join(first.resolutions) + "".join(
-            f" ({c.name}: {'/'.join(c.resolutions)})" for c in rest),
+            f" ({', '.join(names)}: {res})" for res, names in _others(rest).items()),
         "--loop": "nothing: a video that loops seamlessly",
         "--smooth": "nothing: smoother motion at a higher frame rate",
-        "--fast": "nothing: about a quarter of the compute, a different video",
+        "--fast": "nothing: the model's speed mode, a half to a quarter of the compute",
         "--extend": "the job id of your video to continue, e.g. --extend abc234",
         "--focus": "nothing: the subject kept sharp, the background blurred",
         "--eta": "a number 0-1 (" + ", ".join(

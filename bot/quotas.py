@@ -38,14 +38,10 @@ def _work(params: GenParams) -> int:
 STANDARD_WORK = _work(GenParams.from_preset("standard", "x"))
 
 
-# The speed mode's share of the compute: 0.23 of the stock pipeline's FLOPs per standard
-# video (benchmarks/RESULTS.md, counted with torch's FlopCounterMode), priced at a quarter.
-FAST_SHARE = 0.25
-
-
 def job_cost(params: GenParams) -> int:
-    """Cost in hundredths of a credit, at least 1."""
-    work = _work(params) * (FAST_SHARE if params.fast else 1.0)
+    """Cost in hundredths of a credit, at least 1; the speed mode at its model's share of
+    the compute (the card's fast_share, counted in FLOPs)."""
+    work = _work(params) * (params.card.fast_share if params.fast else 1.0)
     return max(1, math.ceil(100 * work / STANDARD_WORK))
 
 

@@ -45,7 +45,8 @@ EXPECTED = {
     "I2V_TRANSLATE": "use auto (translate what is not English for I2VGen-XL) or off",
     "I2V_FOCUS_BLUR": "use a number from 0.1 to 10 (the blur's radius in % of the photo's "
                       "shorter side)",
-    "I2V_ATTENTION": "use one of sdpa, flash, cudnn, efficient, math",
+    "I2V_ATTENTION": "use one of sdpa, flash, cudnn, efficient, math, flash-attn, flash3, "
+                     "flash3-hub, sage, xformers",
     "I2V_DEFAULT_PRESET": "use one of {presets}",
     "I2V_MODELS": "use model names from {models}, comma separated; the first is the default",
     "DISCORD_SYNC_COMMANDS": "use one of auto, always, never",
@@ -131,8 +132,9 @@ class Settings(BaseSettings):
     compile_unet: bool = Field(False, alias="I2V_COMPILE")
     channels_last: bool = Field(False, alias="I2V_CHANNELS_LAST")
     fuse_qkv: bool = Field(False, alias="I2V_FUSE_QKV")
-    attention: Literal["sdpa", "flash", "cudnn", "efficient", "math"] = Field(
-        "sdpa", alias="I2V_ATTENTION")
+    # torch's kernels (every model), or another package's through diffusers (Wan, FastWan).
+    attention: Literal["sdpa", "flash", "cudnn", "efficient", "math", "flash-attn", "flash3",
+                       "flash3-hub", "sage", "xformers"] = Field("sdpa", alias="I2V_ATTENTION")
     # Prompts to English for the models that read English only (I2VGen-XL): "auto"
     # translates what is not English, with these models (Hub ids or folders; "tiny" with
     # I2V_MODEL=tiny); "off" hands the model the prompt as written.

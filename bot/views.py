@@ -101,7 +101,8 @@ def result_caption(job: Job, result: Video, lang: str = "en", limit: int = 1024)
                   height=result.height, frames=result.frames, fps=result.fps, steps=p.steps,
                   guidance=p.guidance,
                   seconds=duration(job.run_seconds), cost=cost(job.cost, lang), job=job.id)
-    extras = [text("result_fast", lang)] if p.fast else []
+    extras = [text("result_fast", lang, how=text(f"fast_how_{p.model}", lang))] if p.fast \
+        else []
     if p.recipe:
         extras.append(text("result_recipe", lang, recipe=p.recipe))
     if p.focus is not None:

@@ -199,9 +199,11 @@ class Engine(ABC):
         return [Clip(frames=to_uint8(video), params=p, lowered_from=lowered_from)
                 for video, p in zip(videos, params, strict=True)]
 
-    def _decode_chunk(self, params: GenParams, batch: int) -> int | None:
+    def _decode_chunk(self, params: GenParams, batch: int,
+                      dtype: torch.dtype | None = None) -> int | None:
         """Frames decoded at once: I2V_DECODE_CHUNK_SIZE, or as many as 60% of the free GPU
-        memory holds; None (all at once) off CUDA."""
+        memory holds; None (all at once) off CUDA. `dtype`: the VAE's, when it is not the
+        model's (Wan keeps its VAE in fp32)."""
         if self.config.decode_chunk_size is not None:
             return self.config.decode_chunk_size
         assert self._loaded is not None
@@ -209,7 +211,7 @@ class Engine(ABC):
             return None  # all frames at once: fastest, and RAM is rarely the limit
         free, _ = torch.cuda.mem_get_info(self._loaded.device)
         per_frame = ((params.width or 0) * (params.height or 0) * self.decode_bytes_per_pixel
-                     * torch.finfo(self._loaded.dtype).bits // 8)
+                     * torch.finfo(dtype or self._loaded.dtype).bits // 8)
         chunk = int(free * 0.6) // max(per_frame, 1)
         return max(1, min(params.frames * batch, chunk))
 

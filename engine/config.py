@@ -9,8 +9,12 @@ from typing import Any
 from engine.spec.cards import DEFAULT_MODEL, card
 
 DTYPES = ("auto", "bf16", "fp16", "fp32")
-# "sdpa" lets torch pick the fastest scaled-dot-product kernel; the others force one.
-ATTENTION = ("sdpa", "flash", "cudnn", "efficient", "math")
+# "sdpa" lets torch pick the fastest scaled-dot-product kernel; the next four prefer one of
+# torch's. The last ones are kernels from other packages, reached through diffusers' attention
+# dispatch (engine/models/wan/attention.py): only models whose attention goes through it.
+TORCH_ATTENTION = ("sdpa", "flash", "cudnn", "efficient", "math")
+PACKAGE_ATTENTION = ("flash-attn", "flash3", "flash3-hub", "sage", "xformers")
+ATTENTION = TORCH_ATTENTION + PACKAGE_ATTENTION
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,6 @@ class EngineConfig:
     fuse_qkv: bool = False  # one matmul for q, k and v in every UNet attention
     attention: str = "sdpa"
     # What a job that asks for the speed mode (GenParams.fast) runs, in the model's own terms
-    # (I2VGen-XL: a Shortcuts of its fast.py); None: the model's speed mode. The benchmark
-    # swaps in one cut at a time here to measure each alone.
+    # (I2VGen-XL: a Shortcuts of its fast.py; Wan: a WanShortcuts of its own); None: the
+    # model's speed mode. The benchmark swaps in one cut at a time here to measure each alone.
     fast: Any = None

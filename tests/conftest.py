@@ -14,6 +14,8 @@ from engine.base import Engine
 from engine.config import EngineConfig
 from engine.models.i2vgen_xl.engine import I2VGenXLEngine
 from engine.models.i2vgen_xl.tiny import ensure_tiny_pipeline
+from engine.models.turbo.engine import TurboEngine
+from engine.models.turbo.tiny import ensure_tiny_turbo
 from engine.models.wan.engine import WanEngine
 from engine.models.wan.tiny import ensure_tiny_wan
 from engine.moderation.classifier import ClassifierConfig, PictureClassifier
@@ -94,3 +96,19 @@ def pan() -> Iterator[None]:
     register(PAN)
     yield
     cards().pop(PAN.name)
+
+
+@pytest.fixture(scope="session")
+def tiny_turbo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny FastWan pipeline: Wan 2.2 TI2V's tiny architecture in its own folder."""
+    return ensure_tiny_turbo(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session")
+def tiny_turbo(tiny_turbo_dir: Path) -> Iterator[TurboEngine]:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    engine = TurboEngine(EngineConfig(model=str(tiny_turbo_dir), family="turbo", device="cpu"))
+    engine.load()
+    yield engine
+    torch.set_num_threads(threads)

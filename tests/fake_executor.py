@@ -49,7 +49,7 @@ class FakeExecutor:
     def __init__(self, slots: int = 1, previews: bool = False) -> None:
         self.slots = slots
         self.previews = previews  # send the previews the specs plan
-        self.models: tuple[str, ...] = ("i2vgen-xl", "wan")  # what its "workers" offer
+        self.models: tuple[str, ...] = ("i2vgen-xl", "turbo", "wan")  # what its workers offer
         self.warm: str | None = None  # the model it says is loaded
         self.started = False
         self.fail_start: Exception | None = None

@@ -219,9 +219,11 @@ async def test_doctor_and_the_admins_stats_list_the_workers(farm, tmp_path, reco
 
 
 async def test_a_model_waits_for_a_worker_that_offers_it_and_runs_there(farm, tmp_path,
-                                                                      recorder, tiny_wan_dir):
-    """Last in the module: it adds a worker of its own (Wan as well) to the farm."""
-    app = await bot(farm, tmp_path / "data", recorder, I2V_MODELS="i2vgen-xl,wan")
+                                                                      recorder, tiny_wan_dir,
+                                                                      tiny_turbo_dir):
+    """Last in the module: it adds a worker of its own (Wan and FastWan as well)."""
+    app = await bot(farm, tmp_path / "data", recorder, I2V_MODELS="i2vgen-xl,wan,turbo",
+                    I2V_ADMINS="cli:boss")
     try:
         await workers_live(app, 2)
         assert {w.models for w in app.executor.workers()} == {("i2vgen-xl",)}
@@ -231,12 +233,21 @@ async def test_a_model_waits_for_a_worker_that_offers_it_and_runs_there(farm, tm
         assert (await recorder.wait_for(i2v.id, END, timeout=120)).kind is EventKind.DONE
         assert EventKind.STARTED not in recorder.kinds(wan.id)  # still waiting, in line
         assert (await app.core.queue_view(Person("cli", "u1"))).mine[0][1] == 1
-        farm.start(1, I2V_MODELS="i2vgen-xl,wan", I2V_WAN_MODEL=str(tiny_wan_dir))
+        farm.start(1, I2V_MODELS="i2vgen-xl,wan,turbo", I2V_WAN_MODEL=str(tiny_wan_dir),
+                   I2V_TURBO_MODEL=str(tiny_turbo_dir))
         await workers_live(app, 3)
         # Only the new worker could make it: the others would have failed it ("this worker
         # does not run wan").
         done = await recorder.wait_for(wan.id, END, timeout=120)
         assert done.kind is EventKind.DONE and done.result.frames == 17
+        # The new worker says it offers FastWan, and runs it: three steps, no guidance.
+        stats = await app.admin.run(Person("cli", "boss"), "stats", [])
+        assert stats.count("models i2vgen-xl, wan, turbo)") == 1, stats
+        turbo = await app.core.submit(request("u1", "waves --model turbo --size 160x128 "
+                                                    "--frames 17"))
+        done = await recorder.wait_for(turbo.id, END, timeout=120)
+        assert done.kind is EventKind.DONE and done.result.frames == 17
+        assert (await app.store.get_job(turbo.id)).params.steps == 3
     finally:
         await app.close()
 

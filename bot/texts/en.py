@@ -32,7 +32,8 @@ Options in the caption (they override the preset):
   original app found 0.2-0.4 the best balance, and more makes frames less consistent
 --model NAME  which video model (/presets lists those offered here{others})
 --loop  a video that loops seamlessly   --smooth  smoother motion (3x the frame rate)
---fast  about 4x faster, a quarter of the credits (a different, rougher video)
+--fast  the model's speed mode: a half to a quarter of the credits (a different, rougher
+  video; --model turbo is fast by itself)
 --extend JOB  continue one of your videos (or press ⏩ under it; a reply with a new
   prompt to the video continues it with that prompt)
 
@@ -57,7 +58,9 @@ EN: dict[str, str] = {
     "result": "🎬 {prompt}\n{model} · preset {preset} · seed {seed} · {width}x{height} · {frames} frames @ "
               "{fps} fps · {steps} steps · guidance {guidance} · took {seconds} · "
               "{cost} · job {job}",
-    "result_fast": "⚡ speed mode",
+    "result_fast": "⚡ speed mode: {how}",
+    "fast_how_i2vgen-xl": "DPM-Solver++ at half the steps, T-GATE and DeepCache",
+    "fast_how_wan": "TaylorSeer cache, guidance on the first half of the steps",
     "result_loop": "🔁 loops",
     "result_smooth": "smoothed to {fps} fps",
     "result_extension": "extension {number}",
@@ -197,6 +200,10 @@ EN: dict[str, str] = {
     "recipe_about_walking": "a person walking",
     "recipe_about_waves": "waves on a shore, landscapes",
     "recipe_about_turning": "a cat turning its head, rotating objects",
+    "preset_about_turbo_preview": "2 s in 3 steps, quick check that the motion works",
+    "preset_about_turbo_standard": "5 s at 480p in 3 steps, the default",
+    "preset_about_turbo_high": "3.4 s at 720p in 3 steps",
+    "preset_about_turbo_max": "5 s at 720p in 3 steps, FastWan's own setting",
     "quota": "Credits left today: {left} of {allowance} (used {spent}, extra {granted}). "
              "Resets in about {hours} h. Standard costs 1 credit.",
     "quota_unlimited": "You have no credit limit (admin).",

@@ -27,7 +27,8 @@ Wan 直接读原文。
   0.2-0.4 最平衡，更高会让帧间一致性变差
 --model 名称  选择视频模型（/presets 列出本机提供的{others}）
 --loop 无缝循环的视频  --smooth 更流畅（帧率提高到 3 倍）
---fast 约快 4 倍、只需四分之一点数（画面会不同，略粗糙）
+--fast 模型的快速模式：只需二分之一到四分之一点数（画面会不同，略粗糙；
+  --model turbo 本身就快）
 --extend 任务  接着生成你的某个视频（或点视频下的 ⏩；用新提示词回复该视频也可续写）
 
 技巧：先用 --preset preview 快速验证动作，再换种子或提高画质；结尾失真时减少帧数。
@@ -47,7 +48,9 @@ ZH: dict[str, str] = {
     "cancelling": "正在取消任务 {job}…",
     "result": "🎬 {prompt}\n{model} · 预设 {preset} · 种子 {seed} · {width}x{height} · {frames} 帧 @ {fps} fps"
               " · {steps} 步 · 引导系数 {guidance} · 用时 {seconds} · 消耗 {cost} · 任务 {job}",
-    "result_fast": "⚡ 快速模式",
+    "result_fast": "⚡ 快速模式：{how}",
+    "fast_how_i2vgen-xl": "DPM-Solver++ 半数步数、T-GATE 与 DeepCache",
+    "fast_how_wan": "TaylorSeer 缓存，仅前一半步数使用引导",
     "result_loop": "🔁 循环",
     "result_smooth": "已补帧到 {fps} fps",
     "result_extension": "第 {number} 次续写",
@@ -155,6 +158,10 @@ ZH: dict[str, str] = {
     "preset_about_wan_standard": "3.4 秒，均衡，默认",
     "preset_about_wan_high": "720p 5 秒，细节更多，更慢",
     "preset_about_wan_max": "720p 5 秒，使用模型推荐的步数",
+    "preset_about_turbo_preview": "2 秒，3 步，快速验证动作效果",
+    "preset_about_turbo_standard": "480p 5 秒，3 步，默认",
+    "preset_about_turbo_high": "720p 3.4 秒，3 步",
+    "preset_about_turbo_max": "720p 5 秒，3 步，FastWan 自己的设置",
     "quota": "今日剩余点数：{left} / {allowance}（已用 {spent}，额外 {granted}）。约 {hours} 小时后重置。"
              "标准预设消耗 1 点。",
     "quota_unlimited": "你没有点数限制（管理员）。",

@@ -97,6 +97,9 @@ class ModelCard:
     cost_factor: float = 1.0
     max_batch: int = 8  # jobs that may share one pipeline call
     fast: bool = False  # whether it has a speed mode
+    # The speed mode's share of a stock video's FLOPs, what a fast job is priced at (counted
+    # per preset in benchmarks/RESULTS.md and MODELS.md, rounded up).
+    fast_share: float = 1.0
     auto_dtype: str = "fp16"  # what dtype "auto" means on a CUDA GPU
     aliases: tuple[str, ...] = ()  # other names people type
     # Reads prompts through an English-only text encoder: the worker translates others.

@@ -93,6 +93,31 @@ def test_animate_names_the_latest_live_preview_and_removes_it_at_the_end(env, tm
     assert not path.exists()  # the video has taken its place
 
 
+def test_animate_with_turbo_and_with_wan_fast_names_what_made_each(env, tmp_path, monkeypatch,
+                                                                   capsys):
+    monkeypatch.setenv("I2V_MODELS", "turbo,wan")
+    photo = tmp_path / "cat.jpg"
+    photo.write_bytes(make_photo(192, 128))
+    runs = {"turbo": "a cat is turning its head --frames 17 --size 192x128 --seed 3",
+            "wan": "a cat is turning its head --model wan --fast --frames 17 --steps 10 "
+                   "--size 192x128 --seed 3"}
+    for model, caption in runs.items():
+        out = tmp_path / f"{model}.mp4"
+        assert main(["animate", str(photo), caption, "-o", str(out)]) == 0
+        printed = capsys.readouterr().out
+        params = json.loads(open(printed.split("Parameters: ")[1].strip()).read())
+        frames, fps = read_video(out)
+        assert frames.shape == (17, 128, 192, 3) and fps == 24
+        if model == "turbo":  # the default model here, its own steps and no guidance
+            assert (params["model"], params["steps"], params["guidance"], params["fast"]) == \
+                ("turbo", 3, 1.0, False)
+            assert (env / "models" / "tiny-turbo" / "model_index.json").is_file()
+        else:
+            assert (params["model"], params["fast"], params["steps"]) == ("wan", True, 10)
+    assert main(["animate", str(photo), "waves --model turbo --steps 20"]) == 2
+    assert "steps must be between 3 and 3 (got 20)" in capsys.readouterr().err
+
+
 def test_animate_refuses_bad_input_with_a_clear_message(env, tmp_path, capsys):
     assert main(["animate", str(tmp_path / "missing.jpg"), "waves"]) == 2
     assert "Cannot read" in capsys.readouterr().err

@@ -60,7 +60,7 @@ def test_each_cut_removes_its_share_of_the_work() -> None:
 
 
 def test_wan_is_counted_on_meta_as_on_real_tensors_per_call_and_per_step() -> None:
-    from benchmarks.model_flops import wan_denoiser_flops, wan_video_flops
+    from benchmarks.wan_flops import wan_denoiser_flops, wan_video_flops
     from engine.models.wan.tiny import wan_components
 
     shape = Shape("wan-standard", 64, 64, 9, 24, 4, 5.0)
@@ -73,3 +73,21 @@ def test_wan_is_counted_on_meta_as_on_real_tensors_per_call_and_per_step() -> No
     assert wan_denoiser_flops(real, replace(shape, steps=8)) == 2 * once
     encoders, denoiser, decode = wan_video_flops({**meta, "text_flops": 10}, shape)
     assert denoiser == once and decode > 0 and encoders > 20  # the VAE encode + 2 prompts
+
+
+def test_wan_fast_is_counted_through_the_engines_own_cache_hooks() -> None:
+    from benchmarks.wan_flops import wan_denoiser_flops
+    from engine.models.wan.fast import FAST
+    from engine.models.wan.tiny import wan_components
+
+    transformer = wan_components("tiny", "meta")["transformer"]
+    shape = Shape("wan-standard", 160, 128, 17, 24, 10, 5.0)
+    stock = wan_denoiser_flops(transformer, shape)
+    fast = wan_denoiser_flops(transformer, shape, FAST)
+    # The full passes the engine makes (tests/engine/models/wan/test_fast.py: 8 of 20
+    # calls), and for each of the 7 predicted ones only the embeddings around the blocks
+    # (the prompt's projection: a large share in the tiny model, 0.02% at full size).
+    per_call = stock // 20
+    assert 8 * per_call < fast < 8 * per_call + 7 * per_call // 5
+    assert wan_denoiser_flops(transformer, replace(shape, guidance=1.0), FAST) < fast
+    assert not transformer.is_cache_enabled  # the hooks left with the count

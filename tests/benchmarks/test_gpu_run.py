@@ -68,3 +68,33 @@ def test_dry_run_numbers_mean_what_they_say(dry_run: tuple[Path, subprocess.Comp
     report = (out / "dry-run.md").read_text()
     assert "not GPU figures" in report and "| standard | stock (again) |" in report
     assert not any(math.isnan(r["seconds"]) for r in raw["rows"] if r["seconds"] is not None)
+
+
+@pytest.fixture(scope="module")
+def turbo_dry_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
+                                                                      subprocess.CompletedProcess]:
+    out = tmp_path_factory.mktemp("turbo")
+    env = {**os.environ, "PYTHON": sys.executable, "TMPDIR": str(out.parent)}
+    done = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu_run.sh"), "--out", str(out),
+                           "--dry-run", "--plan", "turbo"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    return out, done
+
+
+def test_the_turbo_plan_runs_every_row_on_the_cpu_and_counts_what_each_skips(
+        turbo_dry_run: tuple[Path, subprocess.CompletedProcess]) -> None:
+    out, done = turbo_dry_run
+    assert done.returncode == 0, done.stderr[-3000:]
+    raw = json.loads((out / "turbo.json").read_text())
+    rows = {(r["variant"], r["preset"]): r for r in raw["rows"]}
+    assert set(rows) == {(i.label, i.preset) for i in PLANS["turbo"]}
+    assert {k: r["note"] for k, r in rows.items() if r["status"] != "ok"} == {}
+    assert raw["not_gpu_figures"] is True and raw["runs"] == 1  # one timed run a row
+    stock, fast = rows["wan", "wan-standard"], rows["wan-fast", "wan-standard"]
+    # Both prompts every step for stock; the speed mode's hooks skip most blocks' work.
+    assert stock["unet_calls"] == 2 * 10 and fast["unet_calls"] == 10 + 5
+    assert 0 < fast["unet_flops"] <= 0.5 * stock["unet_flops"]
+    turbo = rows["turbo", "turbo-standard"]
+    assert turbo["unet_calls"] == 3 and turbo["unet_flops"] * 20 == stock["unet_flops"] * 3
+    report = (out / "turbo.md").read_text()
+    assert "| turbo-max | turbo |" in report and "FastWan goals" in report

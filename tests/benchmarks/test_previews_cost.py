@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from benchmarks.flops import decode_flops
-from benchmarks.model_flops import META, shape_of, wan_video_flops
+from benchmarks.model_flops import shape_of
 from benchmarks.previews import (
     DEFAULT,
     i2vgen_preview_flops,
@@ -14,6 +14,7 @@ from benchmarks.previews import (
     table,
     wan_preview_flops,
 )
+from benchmarks.wan_flops import META, wan_video_flops
 from engine.models.i2vgen_xl.tiny import tiny_components
 from engine.models.wan.tiny import wan_components
 from engine.spec.cards import card

@@ -45,7 +45,7 @@ def options(tmp_path: Path, model: Path, plan: tuple[Item, ...], **changes: obje
 def test_a_row_that_fails_says_why_and_the_run_goes_on(tmp_path: Path, tiny_model_dir: Path,
                                                       monkeypatch: pytest.MonkeyPatch,
                                                       one_thread: object) -> None:
-    monkeypatch.setitem(VARIANTS, "broken", Variant("broken", {"attention": "xformers"}))
+    monkeypatch.setitem(VARIANTS, "broken", Variant("broken", {"attention": "no-such-kernel"}))
     plan = (Item("stock", "standard"), Item("broken", "standard"), Item("engine", "standard"),
             Item("stock", "standard", again=True))
     result = run_benchmark(options(tmp_path, tiny_model_dir, plan))

@@ -40,10 +40,11 @@ BAD = [
     ("waves --seed abc", "bad_flag_value", "(got 'abc')"),
     ("waves --preset ultra", "bad_flag_value", "--preset needs one of preview, standard"),
     ("waves --size big", "bad_flag_value", "--size needs WIDTHxHEIGHT"),
-    ("waves --res 300p", "bad_flag_value", "--res needs 256p/512p/768p/1024p (wan: 480p/720p)"),
+    ("waves --res 300p", "bad_flag_value",
+     "--res needs 256p/512p/768p/1024p (turbo, wan: 480p/720p)"),
     ("waves --gs high", "bad_flag_value", "--guidance needs 1.0-20.0"),
     ("waves --eta lots", "bad_flag_value", "--eta needs a number 0-1 (i2vgen-xl: 0-1, "
-     "not for wan)"),
+     "not for turbo, not for wan)"),
     ("waves --recipe dancing", "bad_flag_value", "--recipe needs one of walking, waves, "
      "turning"),
     ("waves --focus=2", "bad_flag_value", "--focus needs nothing"),

@@ -31,7 +31,7 @@ async def test_a_model_that_is_not_offered_is_refused_with_the_choices(app):
     with pytest.raises(UserError) as err:
         await app.core.submit(request(caption=f"waves {WAN}"))
     assert str(err.value) == "The model “wan” is not offered here. Choose one of: i2vgen-xl."
-    with pytest.raises(UserError, match="--model needs one of i2vgen-xl, wan"):
+    with pytest.raises(UserError, match="--model needs one of i2vgen-xl, turbo, wan"):
         await app.core.submit(request(caption="waves --model sora"))
 
 

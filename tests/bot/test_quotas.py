@@ -11,6 +11,7 @@ from adapters.app import App
 from bot.errors import UserError
 from bot.models import EventKind, JobStatus, Person, Role
 from bot.quotas import Quotas, credits, job_cost, preset_costs
+from engine.spec.cards import card
 from engine.spec.params import GenParams
 from tests.bot.conftest import END, FAST, Recorder, make_settings, request
 from tests.fake_executor import FakeExecutor
@@ -360,3 +361,17 @@ async def test_a_failed_or_cancelled_job_gives_back_to_the_pool_it_came_from(tmp
         await _ledger_matches_balances(app)
     finally:
         await app.close()
+
+
+def test_each_speed_mode_and_fastwan_cost_what_their_flops_count():
+    # Wan's speed mode at its counted share of a stock Wan video (benchmarks/MODELS.md).
+    for preset in ("preview", "standard", "high", "max"):
+        stock = GenParams.from_preset(preset, "x", model="wan")
+        fast = GenParams.from_preset(preset, "x", model="wan", fast=True)
+        assert abs(job_cost(fast) - job_cost(stock) * stock.card.fast_share) <= 1
+        assert job_cost(fast) <= job_cost(stock) / 2
+    # FastWan's 3 steps at 720p, 121 frames cost far less than Wan's 50 at the same shape,
+    # and its FLOPs per pixel-frame-step are priced higher (the decode weighs on 3 steps).
+    turbo, wan = preset_costs("turbo"), preset_costs("wan")
+    assert turbo["max"] * 5 < wan["max"] and turbo["preview"] < wan["preview"]
+    assert card("turbo").cost_factor > card("wan").cost_factor

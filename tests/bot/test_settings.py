@@ -89,3 +89,18 @@ def test_a_secret_too_short_to_scrub_from_the_logs_is_refused_by_name():
         with pytest.raises(SettingsError, match=name) as refused:
             load_settings(_env_file=None, **{name: value})
         assert "pass@" not in str(refused.value) and "short" not in str(refused.value)
+
+
+def test_fastwan_has_its_own_weights_variable_and_wan_its_attention_kernels(monkeypatch,
+                                                                          tmp_path):
+    monkeypatch.setenv("I2V_MODELS", "wan,turbo")
+    monkeypatch.setenv("I2V_TURBO_MODEL", str(tmp_path / "fastwan"))
+    monkeypatch.setenv("I2V_ATTENTION", "flash3")
+    settings = Settings(_env_file=None)
+    assert settings.models == ["wan", "turbo"] and settings.attention == "flash3"
+    assert settings.weights("turbo") == str(tmp_path / "fastwan")
+    assert settings.weights("wan") == "Wan-AI/Wan2.2-TI2V-5B-Diffusers"
+    assert settings.weights_setting("turbo") == "I2V_TURBO_MODEL"
+    monkeypatch.delenv("I2V_TURBO_MODEL")
+    assert Settings(_env_file=None).weights("fastwan") == \
+        "FastVideo/FastWan2.2-TI2V-5B-FullAttn-Diffusers"

@@ -34,6 +34,9 @@ CARD = ModelCard(
     steps=(10, 100),
     guidance=(1.0, 20.0),
     fast=True,
+    # The speed mode: 0.229 of stock's FLOPs per standard video (benchmarks/RESULTS.md),
+    # priced at a quarter.
+    fast_share=0.25,
     aliases=("i2vgen", "i2vgenxl"),
     english_prompts=True,
     eta=(0.0, 1.0),

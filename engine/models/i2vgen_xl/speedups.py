@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from engine.config import ATTENTION, EngineConfig
+from engine.config import ATTENTION, PACKAGE_ATTENTION, EngineConfig
 from engine.spec.errors import InternalError
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,11 @@ def attention_backend(config: EngineConfig, device: torch.device) -> str:
     if config.attention not in ATTENTION:
         raise InternalError(f"Unknown attention '{config.attention}': use one of "
                             f"{', '.join(ATTENTION)}.")
+    if config.attention in PACKAGE_ATTENTION:
+        # Its processors call torch's SDPA directly, not diffusers' dispatch (see above).
+        logger.warning("attention=%s is a kernel for models that use diffusers' attention "
+                       "dispatch (Wan); I2VGen-XL uses sdpa", config.attention)
+        return "sdpa"
     if config.attention in _CUDA_ONLY and device.type != "cuda":
         logger.warning("attention=%s needs CUDA; using sdpa on %s", config.attention, device)
         return "sdpa"

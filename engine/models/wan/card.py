@@ -42,6 +42,11 @@ CARD = ModelCard(
     # 720p (attention grows with the square of the tokens); the mean of its presets.
     cost_factor=0.74,
     max_batch=1,
+    # The speed mode (engine/models/wan/fast.py): diffusers' TaylorSeer cache and guidance
+    # on the first half of the steps: 0.415 (max) to 0.490 (preview) of stock's FLOPs per
+    # video, mean 0.446 (benchmarks/MODELS.md), priced at 0.45.
+    fast=True,
+    fast_share=0.45,
     auto_dtype="bf16",
     aliases=("wan2.2", "wan22"),
 )

@@ -14,18 +14,24 @@ The traps of today's diffusers, handled here:
   sub-model on the GPU, and the VAE decodes in tiles.
 Previews (engine/previews.py, preview.py) read the guided flow prediction where the pipeline
 hands it to its scheduler, and decode the last latent frame of its clean prediction.
+The speed mode (fast.py) is diffusers' TaylorSeer cache plus guidance on the first steps;
+the attention kernel is diffusers' backend (attention.py); the decode runs in temporal
+chunks sized from free memory (decode.py). FastWan's engine (engine/models/turbo/) is this
+one with another scheduler.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
 from engine.base import Cancelled, Engine, OnStep
-from engine.decode import to_pixels
 from engine.images import prepare_image
 from engine.loader import (
     LoadedPipeline,
@@ -35,7 +41,10 @@ from engine.loader import (
     place,
     resolve_source,
 )
+from engine.models.wan.attention import set_attention
 from engine.models.wan.card import CARD
+from engine.models.wan.decode import decode, latent_chunk
+from engine.models.wan.fast import FAST, STOCK, WanShortcuts, cached
 from engine.models.wan.preview import decode_still, last_latent_frame
 from engine.models.wan.tiny import ensure_tiny_wan, wan_components
 from engine.previews import Previews, previewing
@@ -49,31 +58,63 @@ MAX_TOKENS = 512  # UMT5's prompt length in training
 
 class WanEngine(Engine):
     card = CARD
+    # What one output frame of a decode chunk holds on the device, per pixel and per byte of
+    # the VAE's dtype (fp32): the decoder's 12-channel output at half size (3 values a pixel),
+    # its concatenation, the clamp, and the float temporaries of the 8-bit conversion.
+    decode_bytes_per_pixel = 25
+
+    @property
+    def fast(self) -> WanShortcuts:
+        """What a job that asks for the speed mode runs (a benchmark may set another)."""
+        return self.config.fast if isinstance(self.config.fast, WanShortcuts) else FAST
+
+    def _ensure_tiny(self, models_dir: Path) -> Path:
+        return ensure_tiny_wan(models_dir)
+
+    def _replacements(self) -> dict[str, Any]:
+        """Parts given to the pipeline instead of the folder's (FastWan: its scheduler)."""
+        return {}
+
+    def _synthetic_parts(self, device: torch.device | str, dtype: torch.dtype
+                         ) -> dict[str, Any]:
+        """The full-size architecture with random weights (model "synthetic")."""
+        return wan_components("synthetic", device, dtype)
 
     def _load(self) -> LoadedPipeline:
         from diffusers import AutoencoderKLWan, WanImageToVideoPipeline
 
         config = self.config
         device = pick_device(config.device)
-        dtype = pick_dtype(config.dtype, device, cuda_auto=CARD.auto_dtype)
-        source, local = resolve_source(config, ensure_tiny_wan)
+        dtype = pick_dtype(config.dtype, device, cuda_auto=self.card.auto_dtype)
+        source, local = resolve_source(config, self._ensure_tiny)
         offload = config.cpu_offload and device.type == "cuda"
         if config.model == "synthetic":
             logger.info("building %s on %s as %s", source, device, dtype)
-            parts = wan_components("synthetic", "cpu" if offload else device, dtype)
-            pipe = WanImageToVideoPipeline(**parts)
+            parts = self._synthetic_parts("cpu" if offload else device, dtype)
+            pipe = WanImageToVideoPipeline(**{**parts, **self._replacements()})
         else:
             vae = from_pretrained(AutoencoderKLWan, config, source, local, torch.float32,
                                   variant=None, subfolder="vae")
             pipe = from_pretrained(WanImageToVideoPipeline, config, source, local, dtype,
-                                   variant=None, vae=vae)
+                                   variant=None, vae=vae, **self._replacements())
         if not pipe.config.expand_timesteps:
             logger.warning("%s is not a TI2V model (expand_timesteps is off): it runs, but "
                            "the presets are tuned for Wan 2.2 TI2V-5B", source)
         place(pipe, config, device)
+        attention = set_attention(pipe.transformer, config.attention, device)
         if offload:
             pipe.vae.enable_tiling()  # the 720p decode is the other memory peak
-        return LoadedPipeline(pipe=pipe, device=device, dtype=dtype, source=source)
+        return LoadedPipeline(pipe=pipe, device=device, dtype=dtype, source=source,
+                              attention=attention)
+
+    @contextlib.contextmanager
+    def _sampling(self, pipe: Any, params: GenParams,
+                  generator: torch.Generator) -> Iterator[WanShortcuts]:
+        """Around one pipeline call: the speed mode's cache hooks when the job asks for it;
+        yields the shortcuts in effect (their guided steps are cut at step end)."""
+        shortcuts = self.fast if params.fast else STOCK
+        with cached(pipe.transformer, shortcuts, params.steps):
+            yield shortcuts
 
     def _run(self, jobs: Any, params: list[GenParams], on_step: OnStep | None,
              cancelled: Cancelled | None, previews: Previews | None = None) -> np.ndarray:
@@ -89,42 +130,34 @@ class WanEngine(Engine):
             raise GenerationCancelled(f"cancelled before step 1 of {p.steps}")
         stopped_after = 0
 
-        def step_end(pipe: Any, i: int, t: Any, tensors: dict[str, Any]) -> dict[str, Any]:
-            nonlocal stopped_after
-            if on_step is not None:
-                on_step(i + 1, p.steps)
-            if i + 1 < p.steps and cancelled is not None and cancelled() and not stopped_after:
-                stopped_after = i + 1
-                pipe._interrupt = True  # the pipeline skips the remaining steps
-            return {}
+        with self._sampling(pipe, p, generator) as shortcuts:
+            guided = shortcuts.guided_steps(p.steps)
 
-        with previewing(pipe.scheduler, previews, p.steps, last_latent_frame,
-                        lambda latents: decode_still(pipe, latents)):
-            latents = pipe(image=image, prompt=p.prompt, negative_prompt=p.negative_prompt,
-                           height=p.height, width=p.width, num_frames=p.frames,
-                           num_inference_steps=p.steps, guidance_scale=p.guidance,
-                           generator=generator, output_type="latent",
-                           max_sequence_length=MAX_TOKENS, callback_on_step_end=step_end,
-                           callback_on_step_end_tensor_inputs=[]).frames
+            def step_end(pipe: Any, i: int, t: Any, tensors: dict[str, Any]
+                         ) -> dict[str, Any]:
+                nonlocal stopped_after
+                if i + 1 == guided < p.steps:
+                    # diffusers' dynamic guidance: from the next step on, no negative call.
+                    pipe._guidance_scale = 1.0
+                if on_step is not None:
+                    on_step(i + 1, p.steps)
+                if i + 1 < p.steps and cancelled is not None and cancelled() \
+                        and not stopped_after:
+                    stopped_after = i + 1
+                    pipe._interrupt = True  # the pipeline skips the remaining steps
+                return {}
+
+            # Inside the sampling: the scheduler previews read is the one this job steps.
+            with previewing(pipe.scheduler, previews, p.steps, last_latent_frame,
+                            lambda latents: decode_still(pipe, latents)):
+                latents = pipe(image=image, prompt=p.prompt,
+                               negative_prompt=p.negative_prompt, height=p.height,
+                               width=p.width, num_frames=p.frames,
+                               num_inference_steps=p.steps, guidance_scale=p.guidance,
+                               generator=generator, output_type="latent",
+                               max_sequence_length=MAX_TOKENS, callback_on_step_end=step_end,
+                               callback_on_step_end_tensor_inputs=[]).frames
         if stopped_after:
             raise GenerationCancelled(f"cancelled after step {stopped_after} of {p.steps}")
-        return decode(pipe, latents)
-
-
-@torch.inference_mode()
-def decode(pipe: Any, latents: torch.Tensor) -> np.ndarray:
-    """Latents (batch, channels, latent frames, h, w) -> uint8 frames (batch, frames, H, W,
-    3), as the pipeline's own decode but converted on the device (see engine/decode.py)."""
-    vae = pipe.vae
-    shape = (1, vae.config.z_dim, 1, 1, 1)
-    mean = torch.tensor(vae.config.latents_mean).view(shape)
-    std = torch.tensor(vae.config.latents_std).view(shape)
-    device = next(vae.parameters()).device
-    latents = latents.to(device=device, dtype=vae.dtype)
-    latents = latents * std.to(latents) + mean.to(latents)
-    video = vae.decode(latents, return_dict=False)[0].float()  # (b, 3, frames, H, W)
-    pixels = to_pixels(video)
-    if pixels is None:
-        return video.permute(0, 2, 3, 4, 1).cpu().numpy()  # frames.to_uint8 explains
-    return pixels.permute(0, 2, 3, 4, 1).cpu().numpy()
-
+        chunk = self._decode_chunk(p, 1, dtype=pipe.vae.dtype)
+        return decode(pipe, latents, latent_chunk(chunk))

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from engine.models.wan.decode import denormalised
 from engine.previews import flow_x0
 
 
@@ -26,11 +27,5 @@ def last_latent_frame(scheduler: Any, v: torch.Tensor, timestep: Any, sample: to
 def decode_still(pipe: Any, latents: torch.Tensor) -> torch.Tensor:
     """Latents (batch, channels, 1, h, w) -> images (batch, 3, H, W), floats in [-1, 1],
     denormalised as the pipeline's own decode does."""
-    vae = pipe.vae
-    shape = (1, vae.config.z_dim, 1, 1, 1)
-    mean = torch.tensor(vae.config.latents_mean).view(shape)
-    std = torch.tensor(vae.config.latents_std).view(shape)
-    device = next(vae.parameters()).device
-    latents = latents.to(device=device, dtype=vae.dtype)
-    latents = latents * std.to(latents) + mean.to(latents)
-    return vae.decode(latents, return_dict=False)[0][:, :, 0].float()
+    images = pipe.vae.decode(denormalised(pipe.vae, latents), return_dict=False)[0]
+    return images[:, :, 0].float()

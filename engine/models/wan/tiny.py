@@ -8,6 +8,8 @@ GPU benchmarks. The tokenizer is byte-level and made here: no Hub download.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,16 @@ def umt5_byte_tokenizer(max_length: int = 512) -> Any:
                                    unk_token=UNK, model_max_length=max_length)
 
 
+@contextlib.contextmanager
+def default_dtype(dtype: torch.dtype) -> Iterator[None]:
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
+
+
 def _configs(name: str, vocab: int) -> dict[str, dict[str, Any]]:
     if name == "tiny":
         return dict(
@@ -60,22 +72,30 @@ def _configs(name: str, vocab: int) -> dict[str, dict[str, Any]]:
 
 
 def wan_components(name: str, device: torch.device | str = "cpu",
-                   dtype: torch.dtype = torch.float32) -> dict[str, Any]:
+                   dtype: torch.dtype = torch.float32,
+                   text_layers: int | None = None) -> dict[str, Any]:
     """The parts of WanImageToVideoPipeline for the "tiny" or "synthetic" model, seeded (the
-    same weights every build), made on `device`; the VAE stays fp32 as for the real one."""
+    same weights every build), made on `device`; the VAE stays fp32 as for the real one.
+    `text_layers`: fewer UMT5 layers than the model's (a CPU benchmark whose RAM holds the
+    transformer and the VAE but not UMT5-XXL's 11 GB as well)."""
     from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanTransformer3DModel
     from transformers import UMT5Config, UMT5EncoderModel
 
     tokenizer = umt5_byte_tokenizer()
     config = _configs(name, len(tokenizer))
+    if text_layers is not None:
+        config["text"]["num_layers"] = text_layers
     with torch.device(device):
-        torch.manual_seed(SEED)
-        text_encoder = UMT5EncoderModel(UMT5Config(
-            **config["text"], pad_token_id=tokenizer.pad_token_id,
-            eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=0))
-        torch.manual_seed(SEED)
-        transformer = WanTransformer3DModel(**config["transformer"], cross_attn_norm=True,
-                                            qk_norm="rms_norm_across_heads", eps=1e-6)
+        # Made in their final precision: the full-size transformer and UMT5 made in fp32
+        # first would need twice their memory (43 GB) for a moment.
+        with default_dtype(dtype):
+            torch.manual_seed(SEED)
+            text_encoder = UMT5EncoderModel(UMT5Config(
+                **config["text"], pad_token_id=tokenizer.pad_token_id,
+                eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=0))
+            torch.manual_seed(SEED)
+            transformer = WanTransformer3DModel(**config["transformer"], cross_attn_norm=True,
+                                                qk_norm="rms_norm_across_heads", eps=1e-6)
         torch.manual_seed(SEED)
         vae = AutoencoderKLWan(
             **config["vae"], z_dim=48, in_channels=12, out_channels=12, is_residual=True,

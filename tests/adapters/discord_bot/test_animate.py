@@ -54,7 +54,7 @@ async def test_the_synced_commands_have_the_attachment_the_presets_and_hidden_ad
     options = {o["name"]: o for o in animate["options"]}
     assert options["image"]["type"] == 11 and options["image"]["required"]
     assert [c["value"] for c in options["preset"]["choices"]] == preset_names()
-    assert [c["value"] for c in options["model"]["choices"]] == ["i2vgen-xl", "wan"]
+    assert [c["value"] for c in options["model"]["choices"]] == ["i2vgen-xl", "turbo", "wan"]
     # Wide enough for every model; each job is checked against its own model's range.
     assert (options["frames"]["min_value"], options["frames"]["max_value"]) == (8, 121)
     assert (options["guidance"]["min_value"], options["guidance"]["max_value"]) == (1.0, 20.0)

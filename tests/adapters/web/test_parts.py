@@ -86,3 +86,12 @@ def test_the_model_choice_shows_only_when_several_are_offered():
     assert '<option value="wan" selected>Wan 2.2 TI2V-5B</option>' in both
     assert '"standard": {"resolution": "480p", "frames": 81' in both
     assert 'name="frames" type="number" min="17" max="121"' in both
+
+
+def test_the_page_offers_fastwan_with_its_fixed_steps_and_no_guidance():
+    page = render.page("en", "s1", False, "standard", "", "20", "turbo", ("wan", "turbo"))
+    assert '<option value="turbo" selected>FastWan 2.2 TI2V-5B (3 steps)</option>' in page
+    assert '"max": {"resolution": "720p", "frames": 121, "fps": 24, "steps": 3, ' \
+           '"guidance": 1.0}' in page
+    assert 'name="steps" type="number" min="3" max="3"' in page
+    assert 'name="guidance" type="number" min="1" max="1"' in page
