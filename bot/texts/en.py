@@ -141,6 +141,7 @@ EN: dict[str, str] = {
     "prompt_too_long": "The prompt is {length} characters; the limit is {limit}. Shorten it.",
     "empty_prompt": "Please describe the motion, e.g. “a cat turning its head slowly”.",
     "out_of_range": "{name} must be between {lo} and {hi} (got {value}).",
+    "fixed_value": "{name} is always {lo} for this model (got {value}).",
     "bad_preset": "Unknown preset '{name}'. Choose one of: {choices}.",
     "bad_resolution": "Resolution must be one of {choices}.",
     "bad_frame_count": "This model makes {counts} frames, not {frames}.",

@@ -113,6 +113,7 @@ ZH: dict[str, str] = {
     "prompt_too_long": "提示词有 {length} 个字符，上限为 {limit}，请缩短。",
     "empty_prompt": "请描述动作，例如“a cat turning its head slowly”。",
     "out_of_range": "{name} 必须在 {lo} 到 {hi} 之间（收到 {value}）。",
+    "fixed_value": "此模型的 {name} 固定为 {lo}（收到 {value}）。",
     "bad_preset": "未知预设 “{name}”。可选：{choices}。",
     "bad_resolution": "分辨率必须是 {choices} 之一。",
     "bad_frame_count": "该模型的帧数须为 {counts}，不能是 {frames}。",

@@ -204,6 +204,9 @@ class InternalValueError(ValueError):
 
 def check_range(name: str, value: float, bounds: tuple[float, float]) -> None:
     lo, hi = bounds
+    if lo == hi and value != lo:  # a distilled model's fixed steps or guidance
+        raise Rejected("fixed_value", f"{name} is always {lo} for this model (got {value}).",
+                       name=name, lo=lo, value=value)
     if not lo <= value <= hi:
         raise Rejected("out_of_range",
                         f"{name} must be between {lo} and {hi} (got {value}).",

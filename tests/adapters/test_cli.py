@@ -115,7 +115,7 @@ def test_animate_with_turbo_and_with_wan_fast_names_what_made_each(env, tmp_path
         else:
             assert (params["model"], params["fast"], params["steps"]) == ("wan", True, 10)
     assert main(["animate", str(photo), "waves --model turbo --steps 20"]) == 2
-    assert "steps must be between 3 and 3 (got 20)" in capsys.readouterr().err
+    assert "steps is always 3 for this model (got 20)" in capsys.readouterr().err
 
 
 def test_animate_refuses_bad_input_with_a_clear_message(env, tmp_path, capsys):
