@@ -150,7 +150,8 @@ def test_the_turbo_card_takes_wans_shapes_and_no_other_steps_or_guidance() -> No
     for field, value in (("steps", 10), ("guidance", 5.0)):
         with pytest.raises(Rejected) as err:
             turbo_params(**{field: value})
-        assert err.value.code == "out_of_range" and err.value.params["name"] == field
+        assert err.value.code == "fixed_value" and err.value.params["name"] == field
+        assert str(err.value).startswith(f"{field} is always ")
     with pytest.raises(Rejected) as err:
         turbo_params(frames=20)
     assert err.value.code == "bad_frame_count"
