@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import torch
@@ -32,6 +33,19 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("I2V_MODERATION_MODEL", "tiny")
 
 
+E = TypeVar("E", bound=Engine)
+
+
+def _loaded(engine: E) -> Iterator[E]:
+    """`engine` loaded from its folder (the real loading path), for the session. Two cores
+    shared with other work: one thread keeps timings steady and results exact."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    engine.load()
+    yield engine
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny I2VGen-XL pipeline, built once per session and saved like real weights."""
@@ -41,13 +55,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_engine(tiny_model_dir: Path) -> Iterator[Engine]:
     """An engine loaded on the CPU from the tiny model's folder (the real loading path)."""
-    # Two cores shared with other work: one thread keeps timings steady and results exact.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    engine = I2VGenXLEngine(EngineConfig(model=str(tiny_model_dir), device="cpu"))
-    engine.load()
-    yield engine
-    torch.set_num_threads(threads)
+    yield from _loaded(I2VGenXLEngine(EngineConfig(model=str(tiny_model_dir), device="cpu")))
 
 
 @pytest.fixture(scope="session")
@@ -59,12 +67,8 @@ def tiny_wan_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_wan(tiny_wan_dir: Path) -> Iterator[WanEngine]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    engine = WanEngine(EngineConfig(model=str(tiny_wan_dir), family="wan", device="cpu"))
-    engine.load()
-    yield engine
-    torch.set_num_threads(threads)
+    yield from _loaded(WanEngine(EngineConfig(model=str(tiny_wan_dir), family="wan",
+                                              device="cpu")))
 
 
 @pytest.fixture(scope="session")
@@ -106,9 +110,5 @@ def tiny_turbo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_turbo(tiny_turbo_dir: Path) -> Iterator[TurboEngine]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    engine = TurboEngine(EngineConfig(model=str(tiny_turbo_dir), family="turbo", device="cpu"))
-    engine.load()
-    yield engine
-    torch.set_num_threads(threads)
+    yield from _loaded(TurboEngine(EngineConfig(model=str(tiny_turbo_dir), family="turbo",
+                                                device="cpu")))

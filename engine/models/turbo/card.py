@@ -10,7 +10,10 @@ trained for exactly those. FastVideo's own setting is 1280x704, 121 frames at 24
 
 from __future__ import annotations
 
-from engine.spec.cards import ModelCard, Preset, WeightFiles, presets
+from dataclasses import replace
+
+from engine.models.wan.card import CARD as WAN
+from engine.spec.cards import ModelCard, Preset, presets
 
 CARD = ModelCard(
     name="turbo",
@@ -21,21 +24,19 @@ CARD = ModelCard(
           "offload on a 24 GB GPU",
     engine="engine.models.turbo.engine:TurboEngine",
     weights_setting="I2V_TURBO_MODEL",
-    files=WeightFiles(tiny="tiny-turbo",
-                      probes=("model_index.json", "transformer/config.json",
-                              "text_encoder/config.json"),
-                      download="over 20 GB"),
+    files=replace(WAN.files, tiny="tiny-turbo"),  # Wan's folder layout and download size
     presets=presets(
         Preset("preview", "480p", 49, 24, 3, 1.0),
         Preset("standard", "480p", 121, 24, 3, 1.0),
         Preset("high", "720p", 81, 24, 3, 1.0),
         Preset("max", "720p", 121, 24, 3, 1.0),
     ),
-    resolutions={"480p": 632, "720p": 950},  # budgets of 832x480 and 1280x704, as Wan
-    multiple=32,
-    frames=(17, 121),
-    frame_step=4,
-    fps=(8, 30),
+    # Wan's grid: the same VAE and patches, so the same sizes and frame counts.
+    resolutions=WAN.resolutions,
+    multiple=WAN.multiple,
+    frames=WAN.frames,
+    frame_step=WAN.frame_step,
+    fps=WAN.fps,
     steps=(3, 3),
     guidance=(1.0, 1.0),
     # benchmarks/MODELS.md: FLOPs per pixel-frame-step over I2VGen-XL's, 0.82 (preview) to
